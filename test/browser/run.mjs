@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// Runs the vitest suite in headless Chromium: one suite, two places. Every test/**/*.test.ts except
+// *.node.test.ts (those need fs, child_process, the CLI) is bundled with esbuild, with `vitest`
+// replaced by test/browser/vitest-shim.ts and test/helpers/host.ts by host.browser.ts, and run in its
+// own page of the system Chromium, whose WebGPU is SwiftShader's Vulkan on a machine without a GPU.
+//
+//   node test/browser/run.mjs [filter...]      filters: substrings of the test file path
+//   node test/browser/run.mjs --serve [filter] build and serve only, to open the pages by hand
+//
+// Environment: CHROMIUM_PATH (default /usr/bin/chromium), BROWSER_TEST_TIMEOUT_S (whole run, default
+// 3600), BROWSER_TEST_VERBOSE=1 (forward every console message, not only errors and warnings).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import { SourceMap } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import puppeteer from 'puppeteer';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SHIM = path.join(ROOT, 'test/browser/vitest-shim.ts');
+const HOST_NODE = path.join(ROOT, 'test/helpers/host.ts');
+const HOST_BROWSER = path.join(ROOT, 'test/helpers/host.browser.ts');
+const PAGE = path.join(ROOT, 'test/browser/index.html');
+// Never written: esbuild only needs it to name outputs and to make source-map paths relative.
+const OUTDIR = path.join(ROOT, '.browser-bundle');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+// --enable-unsafe-webgpu is all WebGPU needs: with no GPU, Chromium picks SwiftShader's Vulkan
+// adapter by itself. --no-sandbox because tests may run as root; the rest keeps Chromium off the
+// network and quiet.
+const FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const TEST_TIMEOUT_MS = 120_000; // the shim's default per-test timeout, as in vitest.config.ts
+// The page enforces per-test timeouts itself; this only catches a page whose JavaScript is stuck
+// (a synchronous endless loop), which cannot fire its own timers.
+const WATCHDOG_GRACE_MS = 30_000;
+const GLOBAL_TIMEOUT_MS = Number(process.env.BROWSER_TEST_TIMEOUT_S || 3600) * 1000;
+const VERBOSE = process.env.BROWSER_TEST_VERBOSE === '1';
+
+const args = process.argv.slice(2);
+const serveOnly = args.includes('--serve');
+const filters = args.filter((a) => a !== '--serve');
+
+// ---- find and bundle ------------------------------------------------------------------------------
+
+const files = readdirSync(path.join(ROOT, 'test'), { recursive: true })
+  .map((f) => `test/${String(f).split(path.sep).join('/')}`)
+  .filter((f) => f.endsWith('.test.ts') && !f.endsWith('.node.test.ts'))
+  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
+  .sort();
+
+const redirects = {
+  name: 'browser-redirects',
+  setup(build) {
+    build.onResolve({ filter: /^vitest$/ }, () => ({ path: SHIM }));
+    // Any specifier that may name test/helpers/host.ts ('../helpers/host', './host.js', ...):
+    // resolve it normally, then swap the Node host for the browser one.
+    build.onResolve({ filter: /(^|\/)host(\.[jt]s)?$/ }, async (a) => {
+      if (a.pluginData?.resolving) return undefined;
+      const r = await build.resolve(a.path, {
+        kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: { resolving: true },
+      });
+      if (r.errors.length) return { errors: r.errors };
+      return { path: r.path === HOST_NODE ? HOST_BROWSER : r.path, external: r.external, sideEffects: r.sideEffects };
+    });
+  },
+};
+
+const bundleName = (file) => `${file.replace(/[^\w.-]/g, '_')}`;
+const served = new Map(); // URL path -> { body, type }
+const sourceMaps = new Map(); // bundle URL path -> SourceMap
+
+async function bundle(file) {
+  try {
+    const r = await esbuild.build({
+      entryPoints: [path.join(ROOT, file)],
+      entryNames: bundleName(file),
+      outdir: OUTDIR,
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      target: 'chrome120',
+      sourcemap: 'linked', // DevTools and the stack mapping below both read it
+      loader: { '.wgsl': 'text' },
+      plugins: [redirects],
+      logLevel: 'silent',
+    });
+    for (const out of r.outputFiles) {
+      const urlPath = `/__bundle/${path.basename(out.path)}`;
+      const isMap = out.path.endsWith('.map');
+      served.set(urlPath, { body: out.contents, type: isMap ? 'application/json' : 'text/javascript' });
+      if (isMap) sourceMaps.set(urlPath.slice(0, -4), new SourceMap(JSON.parse(out.text)));
+    }
+    return { url: `/__bundle/${bundleName(file)}.js` };
+  } catch (e) {
+    const msgs = e.errors?.length ? await esbuild.formatMessages(e.errors, { kind: 'error' }) : [String(e)];
+    return { error: msgs.join('\n') };
+  }
+}
+
+// ---- serve ----------------------------------------------------------------------------------------
+
+// A real http origin: 127.0.0.1 is a secure context, so navigator.gpu exists (it does not on file:
+// or data: URLs). Besides the page and bundles, repository files are served read-only so a browser
+// test can fetch a fixture such as /test/data/....
+const server = http.createServer((req, res) => {
+  const { pathname } = new URL(req.url, 'http://127.0.0.1');
+  if (pathname === '/favicon.ico') return void res.writeHead(204).end(); // else a 404 console error
+  let hit = pathname === '/' ? { body: readFileSync(PAGE), type: 'text/html' } : served.get(pathname);
+  const file = path.join(ROOT, decodeURIComponent(pathname));
+  if (!hit && file.startsWith(ROOT + path.sep) && existsSync(file) && statSync(file).isFile()) {
+    hit = { body: readFileSync(file), type: 'application/octet-stream' };
+  }
+  res.writeHead(hit ? 200 : 404, { 'content-type': hit?.type ?? 'text/plain', 'cache-control': 'no-store' });
+  res.end(hit?.body ?? 'not found');
+});
+
+// ---- report ---------------------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let base = '';
+
+// Stacks come back pointing into the bundles; map each frame to the TypeScript source and drop
+// frames from node_modules and the shim, which only hide the test's own line.
+function mapStack(stack) {
+  const frameUrl = /(?:https?:\/\/127\.0\.0\.1:\d+)?(\/__bundle\/[^\s:)]+\.js):(\d+):(\d+)/g;
+  return stack
+    .split('\n')
+    .map((line) => line.replace(frameUrl, (m, url, l, c) => {
+      const e = sourceMaps.get(url)?.findEntry(Number(l) - 1, Number(c) - 1);
+      if (!e?.originalSource) return m;
+      const src = path.relative(process.cwd(), path.resolve(OUTDIR, e.originalSource.replace(/^file:\/\//, '')));
+      return `${src}:${e.originalLine + 1}:${e.originalColumn + 1}`;
+    }))
+    .filter((line) => !/^\s+at /.test(line) || !/node_modules|vitest-shim\.ts|\/__bundle\/|<anonymous>/.test(line));
+}
+
+// Matcher messages and diffs carry colour codes; keep them only on a terminal.
+const plain = (s) => (process.stdout.isTTY ? s : s.replace(/\x1b\[[0-9;]*m/g, ''));
+
+function printError(err) {
+  const indent = (s) => plain(s).split('\n').map((l) => `      ${l}`).join('\n');
+  console.log(indent(err.message));
+  if (err.diff) console.log(indent(err.diff));
+  const frames = mapStack(err.stack ?? '').filter((l) => /^\s+at /.test(l));
+  if (frames.length) console.log(indent(frames.map((l) => l.trim()).join('\n')));
+}
+
+function onResult(ev) {
+  if (ev.state === 'pass') passed++;
+  else if (ev.state === 'fail') failed++;
+  else skipped++;
+  const mark = { pass: '✓', fail: '✗', skip: '↓' }[ev.state];
+  console.log(`  ${mark} ${ev.name}${ev.state === 'skip' ? ' (skipped)' : ` (${ev.ms} ms)`}`);
+  for (const err of ev.errors ?? []) printError(err);
+}
+
+function failOutside(what, err) {
+  failed++;
+  console.log(`  ✗ ${what}`);
+  printError(err);
+}
+
+// ---- run ------------------------------------------------------------------------------------------
+
+async function runFile(browser, file, built) {
+  console.log(`\n${file}`);
+  if (built.error) return failOutside('bundling failed', { message: built.error });
+  const page = await browser.newPage();
+  let current = 'loading the file';
+  let timer;
+  let finish;
+  const outcome = new Promise((r) => { finish = r; });
+  const arm = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => finish({ stuck: ms }), ms);
+  };
+  await page.exposeFunction('__report', (ev) => {
+    if (ev.type === 'begin') { current = ev.name; arm(ev.timeout + WATCHDOG_GRACE_MS); }
+    if (ev.type === 'result') { onResult(ev); arm(TEST_TIMEOUT_MS + WATCHDOG_GRACE_MS); }
+    if (ev.type === 'error') failOutside(ev.name, ev.error);
+    if (ev.type === 'done') finish({});
+  });
+  page.on('console', (msg) => {
+    const type = msg.type();
+    if (VERBOSE || type === 'error' || type === 'warn' || type === 'assert') {
+      console.log(mapStack(`  [console.${type}] ${msg.text()}`).join('\n'));
+    }
+  });
+  page.on('error', (e) => finish({ crashed: e })); // the renderer crashed
+  arm(TEST_TIMEOUT_MS + WATCHDOG_GRACE_MS);
+  page.goto(`${base}/?file=${built.url}`).catch((e) => finish({ crashed: e }));
+  const r = await outcome;
+  clearTimeout(timer);
+  if (r.stuck) {
+    failOutside(`${current}: the page stopped responding for ${r.stuck / 1000} s (the rest of the file did not run)`, {
+      message: 'A synchronous endless loop, or a wait that never yields to the event loop?',
+    });
+  }
+  if (r.crashed) failOutside(`${current}: the page crashed`, { message: String(r.crashed?.message ?? r.crashed) });
+  // A stuck renderer may not answer; do not let closing it hold up the run.
+  await Promise.race([page.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+}
+
+async function main() {
+  const started = Date.now();
+  if (!files.length) {
+    console.log(`No browser test files match ${filters.length ? filters.join(' ') : 'test/**/*.test.ts'}.`);
+  }
+  const builds = await Promise.all(files.map(bundle));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+
+  if (serveOnly) {
+    console.log('Serving; open in a Chromium started with --enable-unsafe-webgpu (Ctrl-C to stop):');
+    files.forEach((f, i) => builds[i].url && console.log(`  ${base}/?file=${builds[i].url}`));
+    return;
+  }
+
+  if (files.length) {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium libvulkan1 (or set CHROMIUM_PATH)`);
+      failed++;
+    } else {
+      const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'screener-chromium-'));
+      const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, userDataDir, args: FLAGS });
+      const cleanup = () => {
+        browser.process()?.kill('SIGKILL');
+        rmSync(userDataDir, { recursive: true, force: true });
+      };
+      process.on('exit', cleanup);
+      const globalTimer = setTimeout(() => {
+        failOutside(`the whole run passed its ${GLOBAL_TIMEOUT_MS / 1000} s limit (BROWSER_TEST_TIMEOUT_S)`, { message: 'stopped' });
+        finishRun(started);
+      }, GLOBAL_TIMEOUT_MS);
+      for (let i = 0; i < files.length; i++) await runFile(browser, files[i], builds[i]);
+      clearTimeout(globalTimer);
+      await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    }
+  }
+  finishRun(started);
+}
+
+function finishRun(started) {
+  console.log(`\n${files.length} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`Chromium: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  server.close();
+  process.exit(failed || passed === 0 ? 1 : 0);
+}
+
+main().catch((e) => {
+  failOutside('the runner itself failed', { message: String(e?.message ?? e), stack: e?.stack });
+  finishRun(Date.now());
+});

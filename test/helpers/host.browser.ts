@@ -1,0 +1,13 @@
+// Browser counterpart of test/helpers/host.ts: the browser runner (test/browser/run.mjs) bundles
+// this file wherever a test imports host.ts, so the same test gets its GPU from the page.
+export async function hostGPU(): Promise<GPU> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    throw new Error(
+      'WebGPU is unavailable in this page (navigator.gpu is undefined): start Chromium with ' +
+        '--enable-unsafe-webgpu and load the page from http://localhost or http://127.0.0.1 ' +
+        '(a secure context), not from a file: or data: URL.',
+    );
+  }
+  return gpu;
+}
