@@ -1,0 +1,49 @@
+// Builds the three bundles with esbuild:
+//   dist/engine.js  the embeddable engine (src/gpu, src/kernels, src/graph, shaders): one ES module, no imports
+//   dist/cli.js     the `screener` command for Node
+//   dist/bench.js   the benchmark runner for Node
+import { build } from 'esbuild';
+import { readFileSync, chmodSync } from 'node:fs';
+
+const shared = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  loader: { '.wgsl': 'text' },
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+// Node bundles load CommonJS dependencies through require; ES modules need it defined.
+const nodeBanner = {
+  js: "import { createRequire as __screenerRequire } from 'node:module'; const require = __screenerRequire(import.meta.url);",
+};
+
+await Promise.all([
+  build({ ...shared, entryPoints: ['src/engine.ts'], outfile: 'dist/engine.js', platform: 'browser' }),
+  build({
+    ...shared,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    external: ['webgpu'],
+    banner: { js: '#!/usr/bin/env node\n' + nodeBanner.js },
+  }),
+  build({
+    ...shared,
+    entryPoints: ['bench/main.ts'],
+    outfile: 'dist/bench.js',
+    platform: 'node',
+    external: ['webgpu', '@tensorflow/*'],
+    banner: nodeBanner,
+  }),
+]);
+chmodSync('dist/cli.js', 0o755);
+
+// The engine must stay embeddable anywhere: no import or require may survive bundling.
+const engine = readFileSync('dist/engine.js', 'utf8');
+const leak = engine.match(/^\s*import\s.*from\s|^\s*import\s*\(|\brequire\s*\(/m);
+if (leak) {
+  console.error(`build: dist/engine.js must have no imports, found: ${leak[0].trim()}`);
+  process.exit(1);
+}

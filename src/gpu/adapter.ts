@@ -1,0 +1,79 @@
+// Getting a device from any WebGPU implementation (Dawn in Node, navigator.gpu in a page), with the
+// adapter's own limits rather than the defaults, and a plain description of what the adapter is.
+import { Runtime } from './runtime';
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU implementation (SwiftShader, llvmpipe, WARP) or an adapter that says it is a fallback. */
+  software: boolean;
+}
+
+/** The limits requested from the adapter and reported by `screener doctor`. */
+export const REPORTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'minUniformBufferOffsetAlignment',
+  'minStorageBufferOffsetAlignment',
+] as const;
+
+export type ReportedLimits = Record<(typeof REPORTED_LIMITS)[number], number>;
+
+const softwareNames = /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render|microsoft basic|cpu/i;
+
+export function describeAdapter(adapter: GPUAdapter): AdapterReport {
+  const info = adapter.info;
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const fallback = Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
+  const software = fallback || softwareNames.test(`${vendor} ${architecture} ${device} ${description}`);
+  return { vendor, architecture, device, description, software };
+}
+
+export function adapterLimits(adapter: GPUAdapter): ReportedLimits {
+  const limits = {} as ReportedLimits;
+  for (const name of REPORTED_LIMITS) limits[name] = Number(adapter.limits[name]);
+  return limits;
+}
+
+export interface RequestOptions {
+  powerPreference?: GPUPowerPreference;
+  forceFallbackAdapter?: boolean;
+}
+
+export async function requestAdapter(gpu: GPU, options: RequestOptions = {}): Promise<GPUAdapter | null> {
+  return gpu.requestAdapter({
+    powerPreference: options.powerPreference ?? 'high-performance',
+    forceFallbackAdapter: options.forceFallbackAdapter,
+  });
+}
+
+/** A device with every limit the adapter allows and timestamp queries where the adapter has them. */
+export async function openRuntime(adapter: GPUAdapter): Promise<Runtime> {
+  const requiredLimits: Record<string, number> = {};
+  for (const name of REPORTED_LIMITS) {
+    if (name.startsWith('min')) continue; // alignments: the default is the loosest safe value
+    requiredLimits[name] = Number(adapter.limits[name]);
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'screener' });
+  return new Runtime(device, describeAdapter(adapter));
+}
+
+/** Any WebGPU implementation to a runtime, or an error that says what is missing. */
+export async function runtimeFromGPU(gpu: GPU, options: RequestOptions = {}): Promise<Runtime> {
+  const adapter = await requestAdapter(gpu, options);
+  if (!adapter) throw new Error('WebGPU is present but returned no adapter');
+  return openRuntime(adapter);
+}

@@ -1,0 +1,146 @@
+// The Node host: a WebGPU device from Dawn (the `webgpu` npm package). This is the only engine file
+// that touches Node or `webgpu`; it is not part of dist/engine.js.
+//
+// Dawn reaches the GPU through Vulkan. On a machine without a usable GPU driver the Vulkan loader finds
+// nothing (or only Mesa's lavapipe, which Dawn rejects), so we point the loader at SwiftShader, the
+// CPU Vulkan driver that ships with Chromium, through VK_ICD_FILENAMES. The loader reads that variable
+// whenever Dawn creates an instance, so setting it and calling create() again is enough.
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { create, globals } from 'webgpu';
+import { describeAdapter, openRuntime, requestAdapter } from './adapter';
+import type { Runtime } from './runtime';
+
+export type AdapterChoice = 'auto' | 'gpu' | 'software';
+
+export const INSTALL_HINT =
+  'Install a software WebGPU adapter with `apt-get install -y chromium libvulkan1` ' +
+  '(Debian/Ubuntu: Chromium ships SwiftShader), or a Vulkan driver for your GPU; ' +
+  'VK_ICD_FILENAMES may also name a Vulkan driver JSON directly.';
+
+const swiftShaderPlaces = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/usr/lib64/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+  '/opt/google/chrome-beta/vk_swiftshader_icd.json',
+  '/snap/chromium/current/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+];
+
+/** SwiftShader's Vulkan ICD from a Chromium install, or null. */
+export function findSwiftShaderICD(): string | null {
+  for (const place of swiftShaderPlaces) if (existsSync(place)) return place;
+  // Browsers that test tools keep under ~/.cache/<tool>/chrome/<version>/chrome-linux64/.
+  for (const tool of ['puppeteer', 'ms-playwright']) {
+    const root = join(homedir(), '.cache', tool);
+    for (const found of walkFor(root, 'vk_swiftshader_icd.json', 4)) return found;
+  }
+  return null;
+}
+
+function walkFor(dir: string, name: string, depth: number): string[] {
+  if (depth < 0 || !existsSync(dir)) return [];
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isFile() && entry.name === name) return [path];
+      if (entry.isDirectory()) {
+        const found = walkFor(path, name, depth - 1);
+        if (found.length) return found;
+      }
+    }
+  } catch {
+    // unreadable folder: not where the driver is
+  }
+  return [];
+}
+
+let installedGlobals = false;
+let heldGPU: GPU | null = null;
+
+function dawn(): GPU {
+  if (!installedGlobals) {
+    // GPUBufferUsage, GPUMapMode and friends, as a page would have them.
+    Object.assign(globalThis, globals);
+    installedGlobals = true;
+  }
+  process.env.XDG_RUNTIME_DIR ??= '/tmp'; // the Vulkan loader complains on every start without it
+  // Dawn rejects Mesa's lavapipe (it lacks required Vulkan features) with a warning on every start.
+  process.env.VK_LOADER_DRIVERS_DISABLE ??= '*lvp_icd*';
+  heldGPU = create([]) as GPU;
+  return heldGPU;
+}
+
+async function tryAdapter(wantSoftware: boolean | null): Promise<GPUAdapter | null> {
+  try {
+    const adapter = await requestAdapter(dawn());
+    if (!adapter) return null;
+    if (wantSoftware !== null && describeAdapter(adapter).software !== wantSoftware) return null;
+    return adapter;
+  } catch {
+    return null;
+  }
+}
+
+/** A Dawn adapter, chosen by `choice` or the SCREENER_ADAPTER environment variable. */
+export async function nodeAdapter(choice?: AdapterChoice): Promise<GPUAdapter> {
+  const want = choice ?? parseChoice(process.env.SCREENER_ADAPTER);
+  const userICD = process.env.VK_ICD_FILENAMES;
+
+  // Without GPU device nodes no hardware driver can work; trying one only prints the loader's complaints.
+  if (want === 'gpu' || (want === 'auto' && (userICD || mayHaveGPU()))) {
+    const hardware = await tryAdapter(want === 'gpu' ? false : null);
+    if (hardware && (want === 'gpu' || !describeAdapter(hardware).software)) return hardware;
+    if (want === 'gpu') {
+      throw new Error(`SCREENER_ADAPTER=gpu: no hardware WebGPU adapter is usable${userICD ? ` (VK_ICD_FILENAMES=${userICD})` : ''}. Check the GPU's Vulkan driver (vulkaninfo), or use SCREENER_ADAPTER=software.`);
+    }
+    if (hardware && userICD) return hardware; // the user chose this driver explicitly
+  }
+
+  const icd = findSwiftShaderICD();
+  if (!icd) {
+    throw new Error(`No WebGPU adapter: no GPU driver is usable and no software adapter was found. ${INSTALL_HINT}`);
+  }
+  process.env.VK_ICD_FILENAMES = icd;
+  const software = await tryAdapter(null);
+  if (software) return software;
+  throw new Error(
+    `No WebGPU adapter: SwiftShader was found at ${icd} but Dawn could not open it` +
+      `${existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') ? '' : ' (the Vulkan loader libvulkan.so.1 is missing)'}. ${INSTALL_HINT}`,
+  );
+}
+
+/** A runtime on Dawn: the GPU if one is usable, else the software adapter. */
+export async function nodeRuntime(choice?: AdapterChoice): Promise<Runtime> {
+  const runtime = await openRuntime(await nodeAdapter(choice));
+  // Dawn keeps the process alive while the GPU object is referenced; let go once the device is gone.
+  runtime.onDeviceLost(() => {
+    heldGPU = null;
+  });
+  return runtime;
+}
+
+/** Whether this machine exposes a GPU to user space at all (Linux: DRM render nodes, NVIDIA, WSL). */
+function mayHaveGPU(): boolean {
+  if (process.platform !== 'linux') return true;
+  const nodes = (dir: string, prefix: string) => existsSync(dir) && readdirSync(dir).some((n) => n.startsWith(prefix));
+  return nodes('/dev/dri', 'renderD') || nodes('/dev', 'nvidia') || existsSync('/dev/dxg');
+}
+
+/** The Dawn GPU object behind the adapter nodeAdapter() would choose, for code that wants the raw API. */
+export async function nodeGPU(choice?: AdapterChoice): Promise<GPU> {
+  await nodeAdapter(choice);
+  return heldGPU!;
+}
+
+function parseChoice(value: string | undefined): AdapterChoice {
+  if (!value || value === 'auto') return 'auto';
+  if (value === 'gpu' || value === 'software') return value;
+  throw new Error(`SCREENER_ADAPTER must be gpu, software or auto, not "${value}"`);
+}
+
+/** For tests of the lifetime: whether this module still holds Dawn's GPU object. */
+export function holdsGPU(): boolean {
+  return heldGPU !== null;
+}

@@ -1,0 +1,16 @@
+// One runtime per test file, from whichever host the suite runs in (Node or Chromium).
+import { runtimeFromGPU } from '../../src/gpu/adapter';
+import type { Runtime } from '../../src/gpu/runtime';
+import { hostGPU } from './host';
+
+let shared: Promise<Runtime> | undefined;
+
+export function testRuntime(): Promise<Runtime> {
+  shared ??= hostGPU().then((gpu) => runtimeFromGPU(gpu));
+  return shared;
+}
+
+/** A fresh runtime of its own, for tests that destroy their device. */
+export async function privateRuntime(): Promise<Runtime> {
+  return runtimeFromGPU(await hostGPU());
+}
