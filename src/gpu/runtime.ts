@@ -108,10 +108,18 @@ export class Runtime {
 
   // ---- buffers -------------------------------------------------------------------------------------
 
+  /**
+   * Tests set this so that every buffer handed out is first filled with NaN: an output element that a
+   * kernel fails to write then shows up as NaN instead of as a stale value that happens to be right.
+   */
+  poisonBuffers = false;
+
   /** A pooled storage buffer of at least `bytes` bytes; give it back with release(). */
   buffer(bytes: number, label?: string): GPUBuffer {
     this.assertUsable();
-    return this.pool.acquire(bytes, { label });
+    const buffer = this.pool.acquire(bytes, { label });
+    if (this.poisonBuffers) this.write(buffer, new Float32Array(buffer.size / 4).fill(NaN));
+    return buffer;
   }
 
   release(buffer: GPUBuffer): void {

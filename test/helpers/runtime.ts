@@ -6,7 +6,12 @@ import { hostGPU } from './host';
 let shared: Promise<Runtime> | undefined;
 
 export function testRuntime(): Promise<Runtime> {
-  shared ??= hostGPU().then((gpu) => runtimeFromGPU(gpu));
+  shared ??= hostGPU()
+    .then((gpu) => runtimeFromGPU(gpu))
+    .then((runtime) => {
+      runtime.poisonBuffers = true; // kernels must write every output element (DESIGN: Kernels)
+      return runtime;
+    });
   return shared;
 }
 

@@ -1,0 +1,9 @@
+// The autograd engine's public surface.
+export * from './tensor';
+export * from './scope';
+export * from './tape';
+export * from './broadcast';
+export * from './ops/create';
+export * from './ops/shape';
+export * from './ops/elementwise';
+export * from './ops/reduce';

@@ -1,0 +1,78 @@
+// Reductions over axes: sum, mean, max, logsumexp, variance. `keepDims` keeps reduced axes as size 1.
+import { reduce as reduceKernel, type ReduceOp } from '../../kernels/reduce';
+import { record } from '../tape';
+import { shapeString, Tensor } from '../tensor';
+import { reducedAxes } from '../broadcast';
+import { empty } from './create';
+import { reshape } from './shape';
+import { div, exp, mul, mulScalar, sub, expandTo, greaterEqualMask, square } from './elementwise';
+
+export type Axes = number | readonly number[] | undefined;
+
+function normaliseAxes(x: Tensor, axes: Axes): number[] {
+  const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
+  const out = list.map((a) => (a < 0 ? a + x.rank : a));
+  for (const a of out) if (a < 0 || a >= x.rank) throw new RangeError(`axis ${a} is out of range for shape ${shapeString(x.shape)}`);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function reducedShape(x: Tensor, axes: number[], keepDims: boolean): number[] {
+  return keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+}
+
+function launch(x: Tensor, op: ReduceOp, axes: number[], keepDims: boolean, scale = 1): Tensor {
+  const out = empty(x.runtime, reducedShape(x, axes, keepDims));
+  reduceKernel(x.runtime, op, x.buffer, x.shape, axes, out.buffer, scale);
+  return out;
+}
+
+export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const list = normaliseAxes(x, axes);
+  const out = launch(x, 'sum', list, keepDims);
+  return record(out, 'sum', [x], (g) => [expandTo(reshape(g, reducedShape(x, list, true)), x.shape)]);
+}
+
+export function mean(x: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const list = normaliseAxes(x, axes);
+  const count = list.reduce((p, a) => p * x.shape[a]!, 1);
+  const out = launch(x, 'sum', list, keepDims, 1 / count);
+  return record(out, 'mean', [x], (g) => [mulScalar(expandTo(reshape(g, reducedShape(x, list, true)), x.shape), 1 / count)]);
+}
+
+/** Maximum over axes; the gradient goes to every element equal to the maximum (ties share it). */
+export function max(x: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const list = normaliseAxes(x, axes);
+  const out = launch(x, 'max', list, keepDims);
+  return record(out, 'max', [x], (g) => {
+    const kept = reshape(out, reducedShape(x, list, true));
+    const mask = greaterEqualMask(x, kept); // 1 where x is the maximum
+    const ties = sum(mask, list, true);
+    return [div(mul(mask, expandTo(reshape(g, reducedShape(x, list, true)), x.shape)), ties)];
+  });
+}
+
+export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
+  const list = normaliseAxes(x, axes);
+  const out = launch(x, 'logsumexp', list, keepDims);
+  return record(out, 'logsumexp', [x], (g) => {
+    const kept = reshape(out, reducedShape(x, list, true));
+    const softmax = exp(sub(x, kept));
+    return [mul(softmax, reshape(g, reducedShape(x, list, true)))];
+  });
+}
+
+/** Population variance (divides by the count), computed as the mean of squared deviations. */
+export function variance(x: Tensor, axes?: Axes, keepDims = false, correction = 0): Tensor {
+  const list = normaliseAxes(x, axes);
+  const count = list.reduce((p, a) => p * x.shape[a]!, 1);
+  const centred = sub(x, mean(x, list, true));
+  const total = sum(square(centred), list, keepDims);
+  return mulScalar(total, 1 / Math.max(count - correction, 1));
+}
+
+/** Sums a broadcast gradient back down to `shape`. */
+export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  const axes = reducedAxes(x.shape, shape);
+  if (axes.length === 0) return x.rank === shape.length ? x : reshape(x, shape);
+  return reshape(sum(x, axes, true), shape);
+}

@@ -1,0 +1,81 @@
+// Launchers for elementwise kernels: unary functions and their derivatives, and broadcasting binary
+// operations. Buffers in, buffers out; shapes are checked by the caller (src/graph/ops).
+import binarySource from '../../shaders/binary.wgsl';
+import unarySource from '../../shaders/unary.wgsl';
+import unaryGradSource from '../../shaders/unary_grad.wgsl';
+import type { Runtime } from '../gpu/runtime';
+import { kernelSource } from '../gpu/shader';
+import { uniforms, type Uniforms } from '../gpu/uniforms';
+import { ELEMENTWISE_WORKGROUP } from './fill';
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'affine' | 'pow' | 'clamp' | 'relu' | 'leaky_relu'
+  | 'silu' | 'gelu' | 'sigmoid' | 'softplus' | 'tanh' | 'reciprocal';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'greater_equal' | 'left' | 'where';
+
+export const MAX_RANK = 8;
+
+const compiled = new Map<string, string>();
+function compile(source: string, family: string, op: string): string {
+  const key = `${family}:${op}`;
+  let code = compiled.get(key);
+  if (!code) compiled.set(key, (code = kernelSource(source, { [op.toUpperCase()]: true })));
+  return code;
+}
+
+export function unary(runtime: Runtime, op: UnaryOp, x: GPUBuffer, y: GPUBuffer, n: number, alpha = 0, beta = 0): void {
+  runtime.dispatch({
+    kernel: `unary_${op}`,
+    source: compile(unarySource, 'unary', op),
+    buffers: [x, y],
+    uniforms: uniforms().u32(n).f32(alpha, beta).bytes(),
+    workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),
+  });
+}
+
+export function unaryGrad(runtime: Runtime, op: UnaryOp, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number, alpha = 0, beta = 0): void {
+  runtime.dispatch({
+    kernel: `unary_grad_${op}`,
+    source: compile(unaryGradSource, 'unary_grad', op),
+    buffers: [x, dy, dx],
+    uniforms: uniforms().u32(n).f32(alpha, beta).bytes(),
+    workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),
+  });
+}
+
+function vec8(u: Uniforms, values: readonly number[]): void {
+  const padded = [...values, 0, 0, 0, 0, 0, 0, 0, 0].slice(0, MAX_RANK);
+  u.vec4u(...padded.slice(0, 4)).vec4u(...padded.slice(4));
+}
+
+/**
+ * out[shape] = a op b (op = where: cond ? a : b, cond given as `c`). Each operand comes with strides over
+ * the output's axes: 0 where it is broadcast.
+ */
+export function binary(
+  runtime: Runtime,
+  op: BinaryOp,
+  shape: readonly number[],
+  a: { buffer: GPUBuffer; strides: number[] },
+  b: { buffer: GPUBuffer; strides: number[] },
+  out: GPUBuffer,
+  c?: { buffer: GPUBuffer; strides: number[] },
+): void {
+  if (shape.length > MAX_RANK) throw new RangeError(`elementwise ops support rank up to ${MAX_RANK}, got ${shape.length}`);
+  if ((op === 'where') !== Boolean(c)) throw new Error('binary: "where" takes a condition operand, the others do not');
+  const n = shape.reduce((p, d) => p * d, 1);
+  const u = uniforms().u32(n, shape.length);
+  vec8(u, shape);
+  vec8(u, a.strides);
+  vec8(u, b.strides);
+  vec8(u, c?.strides ?? []);
+  runtime.dispatch({
+    kernel: `binary_${op}`,
+    source: compile(binarySource, 'binary', op),
+    buffers: c ? [a.buffer, b.buffer, c.buffer, out] : [a.buffer, b.buffer, out],
+    uniforms: u.bytes(),
+    workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),
+  });
+}
+
+export { vec8 as packShape8 };
