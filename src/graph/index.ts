@@ -7,3 +7,4 @@ export * from './ops/create';
 export * from './ops/shape';
 export * from './ops/elementwise';
 export * from './ops/reduce';
+export * from './ops/matmul';

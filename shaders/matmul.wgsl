@@ -1,0 +1,118 @@
+// Batched C[b] = op(A[b]) · op(B[b]), op being an optional transpose, with C contiguous [batch, M, N].
+//
+// Each workgroup computes one TILE_M x TILE_N tile of one batch entry. The K axis is walked in steps of
+// TILE_K: the workgroup stages a TILE_M x TILE_K slab of A and a TILE_K x TILE_N slab of B in workgroup
+// memory (zero-padded past the edges), then every invocation accumulates a THREAD x THREAD block of
+// outputs from it. An invocation's rows are ty + WG * i and its columns tx + WG * j, so neighbouring
+// invocations read neighbouring columns of B's slab and write neighbouring columns of C.
+//
+// Transposes and batch broadcasting are strides: element (m, k) of op(A) sits at
+// a_base + m * a_row + k * a_col, where a_base comes from the batch coordinate and A's batch strides
+// (0 on an axis A is broadcast along).
+const WG: u32 = 16u;
+const THREAD: u32 = 4u;
+const TILE_M: u32 = 64u; // WG * THREAD
+const TILE_N: u32 = 64u;
+const TILE_K: u32 = 16u;
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  batch_rank: u32,
+  a_row: u32,
+  a_col: u32,
+  b_row: u32,
+  b_col: u32,
+  // Batches are split over several dispatches when there are more than one grid dimension holds.
+  batch_offset: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+  batch_shape: array<vec4<u32>, 2>,
+  a_batch_strides: array<vec4<u32>, 2>,
+  b_batch_strides: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+var<workgroup> a_tile: array<f32, 1024>; // [TILE_K][TILE_M]
+var<workgroup> b_tile: array<f32, 1024>; // [TILE_K][TILE_N]
+
+fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let batch = wid.z + params.batch_offset;
+  var rest = batch;
+  var a_base = 0u;
+  var b_base = 0u;
+  for (var d = i32(params.batch_rank) - 1; d >= 0; d--) {
+    let extent = at(params.batch_shape, u32(d));
+    let coord = rest % extent;
+    rest = rest / extent;
+    a_base += coord * at(params.a_batch_strides, u32(d));
+    b_base += coord * at(params.b_batch_strides, u32(d));
+  }
+
+  let row0 = wid.y * TILE_M;
+  let col0 = wid.x * TILE_N;
+  let tx = local.x;
+  let ty = local.y;
+
+  var acc: array<f32, 16>;
+  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+
+  let k_tiles = (params.k + TILE_K - 1u) / TILE_K;
+  for (var t = 0u; t < k_tiles; t++) {
+    let k0 = t * TILE_K;
+    // 256 invocations stage 1024 values of each slab, four apiece.
+    for (var s = 0u; s < 4u; s++) {
+      let e = lid + 256u * s;
+      // A: consecutive invocations walk k (contiguous in an untransposed A).
+      let am = e / TILE_K;
+      let ak = e % TILE_K;
+      let ga_m = row0 + am;
+      let ga_k = k0 + ak;
+      var va = 0.0;
+      if (ga_m < params.m && ga_k < params.k) { va = a[a_base + ga_m * params.a_row + ga_k * params.a_col]; }
+      a_tile[ak * TILE_M + am] = va;
+      // B: consecutive invocations walk n (contiguous in an untransposed B).
+      let bk = e / TILE_N;
+      let bn = e % TILE_N;
+      let gb_k = k0 + bk;
+      let gb_n = col0 + bn;
+      var vb = 0.0;
+      if (gb_k < params.k && gb_n < params.n) { vb = b[b_base + gb_k * params.b_row + gb_n * params.b_col]; }
+      b_tile[bk * TILE_N + bn] = vb;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var i = 0u; i < THREAD; i++) { av[i] = a_tile[kk * TILE_M + ty + WG * i]; }
+      for (var j = 0u; j < THREAD; j++) { bv[j] = b_tile[kk * TILE_N + tx + WG * j]; }
+      for (var i = 0u; i < THREAD; i++) {
+        for (var j = 0u; j < THREAD; j++) {
+          acc[i * THREAD + j] = fma(av[i], bv[j], acc[i * THREAD + j]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let c_base = batch * params.m * params.n;
+  for (var i = 0u; i < THREAD; i++) {
+    let row = row0 + ty + WG * i;
+    if (row >= params.m) { continue; }
+    for (var j = 0u; j < THREAD; j++) {
+      let col = col0 + tx + WG * j;
+      if (col < params.n) { c[c_base + row * params.n + col] = acc[i * THREAD + j]; }
+    }
+  }
+}
