@@ -1,0 +1,113 @@
+// The Screener paper's preprocessing of a CT in HU: crop to the body, resample to a target spacing,
+// clip to [-1000, 300] HU and rescale to [0, 1], then 3-D CLAHE. The geometry of every step is kept so
+// that a map computed on the preprocessed grid can be put back onto the original grid and affine.
+import { affineSpacing, multiplyAffines, scaleShiftAffine, type Affine } from './affine';
+import { BODY_THRESHOLD_HU, bodyMask, cropVolume, type Box } from './body';
+import { clahe3d, CLAHE_CLIP_LIMIT, type ClaheOptions } from './clahe';
+import { checkSameGrid } from './checks';
+import { resampleNearest, resampleTrilinear, sameExtentMap, shapeForSpacing, type GridMap } from './resample';
+import { HU_WINDOW, windowToUnit } from './window';
+import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
+
+export interface PreprocessOptions {
+  /** Voxel size of the preprocessed grid along (D, H, W) in mm (met to within half a voxel over the extent). */
+  targetSpacing: Vec3;
+  huWindow: [number, number];
+  bodyThresholdHu: number;
+  /** CLAHE settings, or false to skip it. */
+  clahe: ClaheOptions | false;
+}
+
+export const DEFAULT_PREPROCESS: PreprocessOptions = {
+  targetSpacing: [2.5, 2.5, 2.5],
+  huWindow: HU_WINDOW,
+  bodyThresholdHu: BODY_THRESHOLD_HU,
+  clahe: { clipLimit: CLAHE_CLIP_LIMIT },
+};
+
+/** Where the preprocessed grid lies in the original one. */
+export interface PreprocessGeometry {
+  originalShape: Shape3;
+  originalAffine: Affine;
+  /** The body box, in original voxels. */
+  crop: Box;
+  /** Preprocessed grid shape. */
+  shape: Shape3;
+  /** Preprocessed voxel -> voxel of the cropped original (index = scale * index' + offset). */
+  map: GridMap;
+}
+
+export interface PreprocessedScan {
+  /** [0, 1] intensities on the preprocessed grid; its affine maps that grid to world mm. */
+  image: Volume<Float32Array>;
+  /** Body mask on the preprocessed grid. */
+  body: Volume<Uint8Array>;
+  /** Body mask on the original grid (evaluation on the original scan uses it). */
+  originalBody: Volume<Uint8Array>;
+  geometry: PreprocessGeometry;
+}
+
+export function resolvePreprocessOptions(options: Partial<PreprocessOptions> = {}): PreprocessOptions {
+  return { ...DEFAULT_PREPROCESS, ...options };
+}
+
+export function preprocessCt(ct: Volume<VoxelArray>, source: string, options: Partial<PreprocessOptions> = {}): PreprocessedScan {
+  const o = resolvePreprocessOptions(options);
+  const body = bodyMask(ct, source, o.bodyThresholdHu);
+  const cropped = cropVolume(ct, body.box);
+  const shape = shapeForSpacing(cropped.shape, cropped.spacing, o.targetSpacing);
+  const map = sameExtentMap(cropped.shape, shape);
+  const affine = multiplyAffines(cropped.affine, scaleShiftAffine(map.scale, map.offset));
+  const spacing = cropped.spacing.map((s, a) => s * map.scale[a]!) as Vec3;
+
+  const hu = resampleTrilinear(cropped.data, cropped.shape, shape, map);
+  let image = windowToUnit(hu, o.huWindow);
+  if (o.clahe) image = clahe3d(image, shape, o.clahe);
+
+  const croppedBody = cropVolume({ ...ct, data: body.mask }, body.box);
+  return {
+    image: { data: image, shape, spacing, affine },
+    body: { data: resampleNearest(croppedBody.data, croppedBody.shape, shape, map), shape, spacing, affine },
+    originalBody: { data: body.mask, shape: [...ct.shape] as Shape3, spacing: [...ct.spacing] as Vec3, affine: ct.affine },
+    geometry: { originalShape: [...ct.shape] as Shape3, originalAffine: ct.affine, crop: body.box, shape, map },
+  };
+}
+
+/** Puts a mask given on the original grid (a lesion mask) onto the preprocessed grid (nearest). */
+export function maskToPreprocessed(mask: Volume<Uint8Array>, source: string, geometry: PreprocessGeometry): Uint8Array {
+  checkSameGrid(mask, source, { data: new Uint8Array(0), shape: geometry.originalShape, spacing: [1, 1, 1], affine: geometry.originalAffine }, 'its CT');
+  const cropped = cropVolume(mask, geometry.crop);
+  return resampleNearest(cropped.data, cropped.shape, geometry.shape, geometry.map);
+}
+
+export interface ToOriginalOptions {
+  /** Value given to original voxels outside the body box; default 0. */
+  fill?: number;
+  mode?: 'linear' | 'nearest';
+}
+
+/**
+ * The inverse mapping: a map computed on the preprocessed grid (an anomaly score, a segmentation),
+ * resampled onto the original scan's grid and affine, ready to be written next to the input.
+ */
+export function toOriginalGrid(map: ArrayLike<number>, geometry: PreprocessGeometry, options: ToOriginalOptions = {}): Volume<Float32Array> {
+  const { originalShape, crop } = geometry;
+  const inverse: GridMap = {
+    scale: geometry.map.scale.map((s) => 1 / s) as Vec3,
+    offset: geometry.map.offset.map((o, a) => -o / geometry.map.scale[a]!) as Vec3,
+  };
+  const inside =
+    options.mode === 'nearest'
+      ? resampleNearest(Float32Array.from(map), geometry.shape, crop.shape, inverse)
+      : resampleTrilinear(map, geometry.shape, crop.shape, inverse);
+  const out = new Float32Array(voxelCount(originalShape)).fill(options.fill ?? 0);
+  const [, H, W] = originalShape;
+  for (let d = 0; d < crop.shape[0]; d++) {
+    for (let h = 0; h < crop.shape[1]; h++) {
+      const from = (d * crop.shape[1] + h) * crop.shape[2];
+      out.set(inside.subarray(from, from + crop.shape[2]), ((crop.start[0] + d) * H + crop.start[1] + h) * W + crop.start[2]);
+    }
+  }
+  const affine = geometry.originalAffine;
+  return { data: out, shape: [...originalShape] as Shape3, spacing: affineSpacing(affine), affine };
+}
