@@ -119,7 +119,9 @@ const server = http.createServer((req, res) => {
   let hit = pathname === '/' ? { body: readFileSync(PAGE), type: 'text/html' } : served.get(pathname);
   const file = path.join(ROOT, decodeURIComponent(pathname));
   if (!hit && file.startsWith(ROOT + path.sep) && existsSync(file) && statSync(file).isFile()) {
-    hit = { body: readFileSync(file), type: 'application/octet-stream' };
+    // Module scripts (dist/engine.js) need a JavaScript MIME type; everything else is plain bytes.
+    const type = /\.m?js$/.test(file) ? 'text/javascript' : 'application/octet-stream';
+    hit = { body: readFileSync(file), type };
   }
   res.writeHead(hit ? 200 : 404, { 'content-type': hit?.type ?? 'text/plain', 'cache-control': 'no-store' });
   res.end(hit?.body ?? 'not found');

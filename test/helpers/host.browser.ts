@@ -11,3 +11,9 @@ export async function hostGPU(): Promise<GPU> {
   }
   return gpu;
 }
+
+/** The built engine bundle (dist/engine.js), served by the test server from the repository root. */
+export async function engineBundle(): Promise<typeof import('../../src/engine')> {
+  const url = new URL('/dist/engine.js', location.href).href;
+  return import(/* @vite-ignore */ url);
+}

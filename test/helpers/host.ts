@@ -1,7 +1,15 @@
 // The Node way for tests to get WebGPU: Dawn, with the software adapter found automatically.
 // test/helpers/host.browser.ts has the same exports; the Chromium runner swaps it in.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { nodeGPU } from '../../src/gpu/node';
 
 export async function hostGPU(): Promise<GPU> {
   return nodeGPU();
+}
+
+/** The built engine bundle (dist/engine.js), loaded the way an embedding program would load it. */
+export async function engineBundle(): Promise<typeof import('../../src/engine')> {
+  const url = pathToFileURL(resolve('dist/engine.js')).href;
+  return import(/* @vite-ignore */ url);
 }

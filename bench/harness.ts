@@ -1,0 +1,79 @@
+// What every benchmark returns and how the runner reports it. A benchmark measures its cases on the
+// runtime it is given; the runner adds the fraction of the device's ceilings, measured in the same
+// process, and prints a table or one JSON document.
+import type { Ceilings } from '../src/kernels/ceilings';
+import type { Runtime } from '../src/gpu/runtime';
+
+export interface BenchContext {
+  runtime: Runtime;
+  ceilings: Ceilings;
+  /** Extra command-line arguments after the benchmark names (e.g. --quick). */
+  flags: Set<string>;
+}
+
+/** One measured case. Give `flops` for arithmetic-bound work, `bytes` for memory-bound work. */
+export interface BenchCase {
+  name: string;
+  shape: string;
+  medianMs: number;
+  flops?: number;
+  bytes?: number;
+  /** The same case measured on the peer (e.g. TensorFlow.js), in the same process and device. */
+  peerMedianMs?: number | null;
+  /** Anything else worth keeping in the JSON (direction, tile configuration, ...). */
+  extra?: Record<string, unknown>;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(context: BenchContext): Promise<BenchCase[]>;
+}
+
+export interface CaseReport {
+  benchmark: string;
+  name: string;
+  shape: string;
+  medianMs: number;
+  gflops: number | null;
+  gbps: number | null;
+  ceilingFraction: number;
+  peerRatio: number | null;
+  [key: string]: unknown;
+}
+
+const round = (v: number, digits = 4) => Number(v.toPrecision(digits));
+
+export function report(benchmark: string, c: BenchCase, ceilings: Ceilings): CaseReport {
+  const gflops = c.flops !== undefined ? c.flops / (c.medianMs * 1e6) : null;
+  const gbps = c.bytes !== undefined && c.flops === undefined ? c.bytes / (c.medianMs * 1e6) : null;
+  const ceilingFraction = gflops !== null ? gflops / ceilings.fmaGflops : gbps !== null ? gbps / ceilings.copyGBps : NaN;
+  // peerRatio > 1 means this project is faster than the peer by that factor.
+  const peerRatio = c.peerMedianMs ? c.peerMedianMs / c.medianMs : null;
+  return {
+    benchmark,
+    name: c.name,
+    shape: c.shape,
+    ...c.extra,
+    medianMs: round(c.medianMs),
+    gflops: gflops === null ? null : round(gflops),
+    gbps: gbps === null ? null : round(gbps),
+    ceilingFraction: round(ceilingFraction, 3),
+    peerRatio: peerRatio === null ? null : round(peerRatio, 3),
+  };
+}
+
+export function table(rows: CaseReport[]): string {
+  const columns: [string, (r: CaseReport) => string][] = [
+    ['benchmark', (r) => r.benchmark],
+    ['case', (r) => r.name],
+    ['shape', (r) => r.shape],
+    ['median ms', (r) => r.medianMs.toFixed(3)],
+    ['rate', (r) => (r.gflops !== null ? `${r.gflops.toFixed(2)} GFLOP/s` : r.gbps !== null ? `${r.gbps.toFixed(2)} GB/s` : '')],
+    ['of ceiling', (r) => `${(r.ceilingFraction * 100).toFixed(1)} %`],
+    ['vs peer', (r) => (r.peerRatio === null ? '-' : `${r.peerRatio.toFixed(2)}x`)],
+  ];
+  const cells = [columns.map(([h]) => h), ...rows.map((r) => columns.map(([, f]) => f(r)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,60 @@
+// `npm run bench -- NAME... [--json]`: runs the named benchmarks (all when none is named) on this
+// machine's WebGPU adapter and prints a table, or with --json one JSON document.
+import { nodeRuntime } from '../src/gpu/node';
+import { measureCeilings } from '../src/kernels/ceilings';
+import { benchmarks } from './benchmarks/index';
+import { report, table, type CaseReport } from './harness';
+
+async function main(argv: string[]): Promise<number> {
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const flags = new Set(argv.filter((a) => a.startsWith('--')));
+  const json = flags.delete('--json');
+  const unknown = names.filter((n) => !benchmarks.some((b) => b.name === n));
+  if (unknown.length) {
+    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
+    return 2;
+  }
+  const chosen = names.length ? benchmarks.filter((b) => names.includes(b.name)) : benchmarks;
+  const runtime = await nodeRuntime();
+  try {
+    const ceilings = await measureCeilings(runtime);
+    const rows: CaseReport[] = [];
+    for (const benchmark of chosen) {
+      if (!json) console.error(`bench: ${benchmark.name}: ${benchmark.description}`);
+      const cases = await benchmark.run({ runtime, ceilings, flags });
+      rows.push(...cases.map((c) => report(benchmark.name, c, ceilings)));
+    }
+    const adapter = runtime.adapter;
+    if (json) {
+      console.log(
+        JSON.stringify(
+          {
+            adapter,
+            ceilings: { fmaGflops: ceilings.fmaGflops, copyGBps: ceilings.copyGBps },
+            date: new Date().toISOString(),
+            cases: rows,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      console.log(`adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' / ')}${adapter.software ? ' (software)' : ''}`);
+      console.log(`ceilings: ${ceilings.fmaGflops.toFixed(2)} GFLOP/s FMA, ${ceilings.copyGBps.toFixed(2)} GB/s copy\n`);
+      console.log(table(rows));
+    }
+    return 0;
+  } finally {
+    runtime.dispose();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
