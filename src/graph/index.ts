@@ -8,3 +8,4 @@ export * from './ops/shape';
 export * from './ops/elementwise';
 export * from './ops/reduce';
 export * from './ops/matmul';
+export * from './ops/conv';
