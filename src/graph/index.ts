@@ -9,3 +9,4 @@ export * from './ops/elementwise';
 export * from './ops/reduce';
 export * from './ops/matmul';
 export * from './ops/conv';
+export * from './ops/layout';

@@ -1,0 +1,39 @@
+// dst[view] = src[view]: copies every element of a strided view of `src` (an offset and one stride per
+// axis) into a strided view of `dst` of the same shape, one invocation per element. With a contiguous
+// destination it makes permuted or sliced copies; with a strided destination it writes into a region
+// of a larger tensor (concat, pad). Values move as raw 32-bit words, so any 32-bit dtype copies exactly.
+override WORKGROUP: u32 = 64;
+struct Params {
+  n: u32,
+  rank: u32,
+  src_offset: u32,
+  dst_offset: u32,
+  shape: array<vec4<u32>, 2>,
+  src_strides: array<vec4<u32>, 2>,
+  dst_strides: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
+  if (i >= params.n) { return; }
+  var rest = i;
+  var src_at = params.src_offset;
+  var dst_at = params.dst_offset;
+  for (var d = i32(params.rank) - 1; d >= 0; d--) {
+    let extent = at(params.shape, u32(d));
+    let coord = rest % extent;
+    rest = rest / extent;
+    src_at += coord * at(params.src_strides, u32(d));
+    dst_at += coord * at(params.dst_strides, u32(d));
+  }
+  dst[dst_at] = src[src_at];
+}

@@ -1,0 +1,38 @@
+// Launcher for strided copies (shaders/strided_copy.wgsl): a view of one buffer, given by an offset and
+// per-axis strides in elements, copied into a view of the same shape in another buffer. Permute, slice,
+// concat and pad are all this one kernel with different views.
+import source from '../../shaders/strided_copy.wgsl';
+import type { Runtime } from '../gpu/runtime';
+import { kernelSource } from '../gpu/shader';
+import { uniforms } from '../gpu/uniforms';
+import { MAX_RANK, packShape8 } from './elementwise';
+import { ELEMENTWISE_WORKGROUP } from './fill';
+
+const code = kernelSource(source);
+
+/** A strided view of a buffer of 32-bit elements; offset and strides count elements, not bytes. */
+export interface StridedView {
+  buffer: GPUBuffer;
+  offset: number;
+  strides: readonly number[];
+}
+
+export function stridedCopy(runtime: Runtime, shape: readonly number[], src: StridedView, dst: StridedView): void {
+  if (shape.length > MAX_RANK) throw new RangeError(`strided copies support rank up to ${MAX_RANK}, got ${shape.length}`);
+  if (src.strides.length !== shape.length || dst.strides.length !== shape.length) {
+    throw new RangeError(`stridedCopy: shape of rank ${shape.length} with ${src.strides.length} source and ${dst.strides.length} destination strides`);
+  }
+  const n = shape.reduce((p, d) => p * d, 1);
+  if (n === 0) return;
+  const u = uniforms().u32(n, shape.length, src.offset, dst.offset);
+  packShape8(u, shape);
+  packShape8(u, src.strides);
+  packShape8(u, dst.strides);
+  runtime.dispatch({
+    kernel: 'strided_copy',
+    source: code,
+    buffers: [src.buffer, dst.buffer],
+    uniforms: u.bytes(),
+    workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),
+  });
+}
