@@ -10,3 +10,4 @@ export * from './ops/reduce';
 export * from './ops/matmul';
 export * from './ops/conv';
 export * from './ops/layout';
+export * from './ops/random';
