@@ -267,7 +267,8 @@ export function encodeNifti(volume: Volume<VoxelArray>, options: EncodeOptions =
   affineRows(affineIjk).slice(0, 3).forEach((row, r) => row.forEach((v, c) => view.setFloat32(280 + r * 16 + c * 4, v, little)));
   bytes.set([0x6e, 0x2b, 0x31, 0x00], 344); // "n+1\0"
   writeVoxels(view, volume.data, type, source);
-  return options.gzip === false ? bytes : gzipSync(bytes, { level: 6 });
+  // mtime 0: the same volume always gives the same bytes.
+  return options.gzip === false ? bytes : gzipSync(bytes, { level: 6, mtime: 0 });
 }
 
 function writeVoxels(view: DataView, data: VoxelArray, type: NiftiDatatype, source: string): void {
