@@ -1,5 +1,8 @@
 // Every sub-command of `screener`, in the order `screener --help` lists them.
 import type { Command } from '../command';
 import { doctor } from './doctor';
+import { info } from './info';
+import { phantom } from './phantom';
+import { scanData } from './scan-data';
 
-export const commands: Command[] = [doctor];
+export const commands: Command[] = [doctor, info, phantom, scanData];

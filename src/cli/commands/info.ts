@@ -1,0 +1,36 @@
+// `screener info FILE`: what a NIfTI scan or mask holds, or why it cannot be read.
+import { parseArgs, UsageError } from '../args';
+import type { Command } from '../command';
+import { readNifti } from '../../data/files.node';
+import { formatMm, summarizeVolume } from '../../data/summary';
+
+export const info: Command = {
+  name: 'info',
+  summary: 'describe a NIfTI scan or mask (shape, spacing, type, orientation, HU range)',
+  usage: [
+    'usage: screener info FILE...',
+    '',
+    'Prints shape and spacing in (D, H, W) = (slice, row, column) order, the voxel type, the orientation',
+    'code of the file axes (i, j, k), the value range, and for a 0/1 mask the number of voxels set.',
+    'Exits with 1 and the reason when a file cannot be read.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, {});
+    if (args.positionals.length === 0) throw new UsageError('a FILE is required');
+    for (const path of args.positionals) {
+      const s = summarizeVolume(readNifti(path));
+      const lines = [
+        ['file', path],
+        ['shape', `${s.shape.join(' x ')} (D x H x W)`],
+        ['spacing', `${formatMm(s.spacing)} mm`],
+        ['type', s.datatype],
+        ['orientation', s.orientation],
+        s.isMask
+          ? ['mask', `${s.maskVoxels} voxels set (${s.maskMl.toFixed(1)} ml)`]
+          : ['range', `${s.range[0]} .. ${s.range[1]}${s.datatype.startsWith('int') || s.range[0] < -500 ? ' HU' : ''}`],
+      ];
+      console.log(lines.map(([k, v]) => `${k!.padEnd(12)}${v}`).join('\n'));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,64 @@
+// `screener phantom`: writes synthetic CT cases with lesions (or healthy ones) in the data-folder layout.
+import { join } from 'node:path';
+import { intOption, parseArgs, stringOption, UsageError } from '../args';
+import type { Command } from '../command';
+import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../data/phantom/cases';
+import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
+import { writePhantomCase } from '../../data/phantom/write.node';
+
+const spec = {
+  out: { type: 'string' },
+  n: { type: 'string' },
+  seed: { type: 'string' },
+  size: { type: 'string' },
+  kinds: { type: 'string' },
+  png: { type: 'boolean' },
+  healthy: { type: 'boolean' },
+} as const;
+
+export const phantom: Command = {
+  name: 'phantom',
+  summary: 'write synthetic CT phantoms with lesion masks (NIfTI)',
+  usage: [
+    'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy]',
+    '',
+    '  --out DIR      folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}',
+    '  --n N          number of cases (default 4)',
+    '  --seed S       seed; the same seed gives the same files (default 0)',
+    '  --size V       typical voxels per side (default 112; the seed varies each axis around it)',
+    `  --kinds LIST   comma-separated lesion kinds, "all" or "training" (default all):`,
+    `                 ${LESION_KINDS.join(', ')}`,
+    `                 held out from training: ${HELD_OUT_LESION_KINDS.join(', ')}`,
+    '  --png          also write montage.png (axial, coronal, sagittal with lesion outlines)',
+    '  --healthy      cases without lesions (no lesion files)',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, spec);
+    const out = stringOption(args, 'out');
+    if (!out) throw new UsageError('--out is required');
+    const n = intOption(args, 'n', 4);
+    const seed = intOption(args, 'seed', 0);
+    const size = intOption(args, 'size', 112);
+    if (n < 1) throw new UsageError('--n must be at least 1');
+    if (size < 24 || size > 512) throw new UsageError('--size must be between 24 and 512');
+    const kinds = parseKinds(stringOption(args, 'kinds') ?? 'all');
+    const healthy = args.options.healthy === true;
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      const options = { seed, healthy, kinds, size };
+      const caseSeed = phantomCaseSeed(seed, i);
+      const written = writePhantomCase(join(out, phantomCaseName(i)), generatePhantomCase(options, i), { png: args.options.png === true, seed: caseSeed });
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`${written.dir}  ${written.files.length} files  ${seconds} s`);
+    }
+    return 0;
+  },
+};
+
+function parseKinds(text: string): LesionKind[] {
+  if (text === 'all') return [...LESION_KINDS];
+  if (text === 'training') return [...TRAINING_LESION_KINDS];
+  const kinds = text.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) if (!LESION_KINDS.includes(k as LesionKind)) throw new UsageError(`unknown lesion kind "${k}"; known: ${LESION_KINDS.join(', ')}`);
+  return kinds as LesionKind[];
+}
