@@ -11,3 +11,7 @@ export * from './ops/matmul';
 export * from './ops/conv';
 export * from './ops/layout';
 export * from './ops/random';
+export * from './losses/vicreg';
+export * from './losses/l2_normalize';
+export * from './losses/infonce';
+export * from './losses/gaussian_nll';
