@@ -15,3 +15,5 @@ export * from './losses/vicreg';
 export * from './losses/l2_normalize';
 export * from './losses/infonce';
 export * from './losses/gaussian_nll';
+export * from './ops/pool';
+export * from './ops/resize';

@@ -1,0 +1,129 @@
+// Trilinear resize (PyTorch align_corners=False), x2 upsampling and nearest upsampling, with their
+// gradients, against float64 references; finite-difference gradient checks.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as g from '../../src/graph';
+import type { Runtime } from '../../src/gpu/runtime';
+import { gradcheck } from '../helpers/gradcheck';
+import { expectClose, randomArray } from '../helpers/reference';
+import { testRuntime } from '../helpers/runtime';
+
+let rt: Runtime;
+beforeAll(async () => {
+  rt = await testRuntime();
+});
+
+type T3 = [number, number, number];
+
+/** PyTorch's align_corners=False source taps along one axis: [[index, weight], ...]. */
+function axisTaps(_axis: number, o: number, extentIn: number, extentOut: number): [number, number][] {
+  const source = Math.max(((o + 0.5) * extentIn) / extentOut - 0.5, 0);
+  const lo = Math.floor(source);
+  const hi = lo < extentIn - 1 ? lo + 1 : lo;
+  const t = source - lo;
+  return [
+    [lo, 1 - t],
+    [hi, t],
+  ];
+}
+
+/**
+ * A separable resampling in float64: y[o] = sum over (d, h, w) taps of weight * x[i]; also the input
+ * gradient for a seed dy, by scattering with the same weights.
+ */
+function resampleRef(x: Float64Array, shape: number[], out: T3, taps: (axis: number, o: number, extentIn: number, extentOut: number) => [number, number][], dy?: Float64Array) {
+  const [N, D, H, W, C] = shape as [number, number, number, number, number];
+  const y = new Float64Array(N * out[0] * out[1] * out[2] * C);
+  const dx = new Float64Array(x.length);
+  for (let n = 0; n < N; n++)
+    for (let od = 0; od < out[0]; od++)
+      for (let oh = 0; oh < out[1]; oh++)
+        for (let ow = 0; ow < out[2]; ow++)
+          for (const [id, wd] of taps(0, od, D, out[0]))
+            for (const [ih, wh] of taps(1, oh, H, out[1]))
+              for (const [iw, ww] of taps(2, ow, W, out[2]))
+                for (let c = 0; c < C; c++) {
+                  const yi = (((n * out[0] + od) * out[1] + oh) * out[2] + ow) * C + c;
+                  const xi = (((n * D + id) * H + ih) * W + iw) * C + c;
+                  y[yi]! += wd * wh * ww * x[xi]!;
+                  if (dy) dx[xi]! += wd * wh * ww * dy[yi]!;
+                }
+  return { y, dx, shape: [N, ...out, C] };
+}
+
+async function runBoth(op: (x: g.Tensor) => g.Tensor, x: Float64Array, shape: number[], outSize: number, dy: Float64Array) {
+  return g.tidyAsync(async () => {
+    const xt = g.parameter(rt, x, shape);
+    const yt = op(xt);
+    expect(yt.size).toBe(outSize);
+    g.backward(yt, g.fromArray(rt, dy, yt.shape));
+    return { shape: yt.shape, y: await yt.read(), dx: await xt.grad!.read() };
+  });
+}
+
+describe('resizeTrilinear', () => {
+  const shape = [2, 5, 6, 7, 3];
+  const sizes: T3[] = [
+    [10, 12, 14],
+    [9, 4, 13],
+    [3, 3, 3],
+    [5, 6, 7],
+    [1, 2, 1],
+    [16, 5, 8],
+  ];
+  for (const size of sizes) {
+    it(`forward and gradient match float64: [5, 6, 7] to [${size}]`, async () => {
+      const x = randomArray(2 * 5 * 6 * 7 * 3, 31);
+      const outSize = 2 * size[0] * size[1] * size[2] * 3;
+      const dy = randomArray(outSize, 32);
+      const ref = resampleRef(x, shape, size, axisTaps, dy);
+      const got = await runBoth((t) => g.resizeTrilinear(t, size), x, shape, outSize, dy);
+      expect(got.shape).toEqual(ref.shape);
+      expectClose(got.y, ref.y, 1e-4, 1e-5, 'y');
+      expectClose(got.dx, ref.dx, 1e-4, 1e-5, 'dx');
+    });
+  }
+
+  it('upsample2x doubles every axis like resizeTrilinear', async () => {
+    const x = randomArray(1 * 3 * 4 * 5 * 2, 33);
+    const ref = resampleRef(x, [1, 3, 4, 5, 2], [6, 8, 10], axisTaps);
+    const y = await g.tidyAsync(async () => {
+      const t = g.upsample2x(g.fromArray(rt, x, [1, 3, 4, 5, 2]));
+      expect(t.shape).toEqual([1, 6, 8, 10, 2]);
+      return t.read();
+    });
+    expectClose(y, ref.y, 1e-4, 1e-5);
+  });
+
+  it('has the finite-difference gradient', async () => {
+    await gradcheck(rt, (x) => g.resizeTrilinear(x, [4, 5, 3]), [{ data: randomArray(24, 34), shape: [1, 3, 2, 2, 2] }]);
+  });
+
+  it('rejects bad sizes', () => {
+    g.tidy(() => {
+      expect(() => g.resizeTrilinear(g.zeros(rt, [1, 2, 2, 2, 1]), [0, 2, 2])).toThrow(/resizeTrilinear: output size/);
+      expect(() => g.resizeTrilinear(g.zeros(rt, [2, 2, 2, 1]), [2, 2, 2])).toThrow(/5 dimensions/);
+    });
+  });
+});
+
+describe('upsampleNearest', () => {
+  for (const factor of [[2, 2, 2], [3, 1, 2]] as T3[]) {
+    it(`forward and gradient match float64: factor [${factor}]`, async () => {
+      const shape = [2, 5, 6, 7, 3];
+      const out = [5 * factor[0], 6 * factor[1], 7 * factor[2]] as T3;
+      const x = randomArray(2 * 5 * 6 * 7 * 3, 35);
+      const outSize = 2 * out[0] * out[1] * out[2] * 3;
+      const dy = randomArray(outSize, 36);
+      const taps = (axis: number, o: number): [number, number][] => [[Math.floor(o / factor[axis]!), 1]];
+      const ref = resampleRef(x, shape, out, taps, dy);
+      const got = await runBoth((t) => g.upsampleNearest(t, factor), x, shape, outSize, dy);
+      expect(got.shape).toEqual(ref.shape);
+      expectClose(got.y, ref.y, 1e-6, 0, 'y');
+      expectClose(got.dx, ref.dx, 1e-5, 1e-6, 'dx');
+    });
+  }
+
+  it('has the finite-difference gradient', async () => {
+    await gradcheck(rt, (x) => g.upsampleNearest(x, [2, 1, 3]), [{ data: randomArray(12, 37), shape: [1, 2, 3, 2, 1] }]);
+  });
+});
