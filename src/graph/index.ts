@@ -17,3 +17,7 @@ export * from './losses/infonce';
 export * from './losses/gaussian_nll';
 export * from './ops/pool';
 export * from './ops/resize';
+export * from './optim/params';
+export * from './optim/adamw';
+export * from './optim/clip';
+export * from './optim/schedules';
