@@ -21,3 +21,4 @@ export * from './optim/params';
 export * from './optim/adamw';
 export * from './optim/clip';
 export * from './optim/schedules';
+export * from './ops/gather';
