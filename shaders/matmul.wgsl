@@ -9,10 +9,10 @@
 // Transposes and batch broadcasting are strides: element (m, k) of op(A) sits at
 // a_base + m * a_row + k * a_col, where a_base comes from the batch coordinate and A's batch strides
 // (0 on an axis A is broadcast along).
-const WG: u32 = 16u;
+const WG: u32 = 8u;
 const THREAD: u32 = 4u;
-const TILE_M: u32 = 64u; // WG * THREAD
-const TILE_N: u32 = 64u;
+const TILE_M: u32 = 32u; // WG * THREAD
+const TILE_N: u32 = 32u;
 const TILE_K: u32 = 16u;
 
 struct Params {
@@ -38,14 +38,14 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> a_tile: array<f32, 1024>; // [TILE_K][TILE_M]
-var<workgroup> b_tile: array<f32, 1024>; // [TILE_K][TILE_N]
+var<workgroup> a_tile: array<f32, 512>; // [TILE_K][TILE_M]
+var<workgroup> b_tile: array<f32, 512>; // [TILE_K][TILE_N]
 
 fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
   return v[d / 4u][d % 4u];
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let batch = wid.z + params.batch_offset;
@@ -65,15 +65,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) loc
   let tx = local.x;
   let ty = local.y;
 
-  var acc: array<f32, 16>;
-  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+  // Accumulators and operands as named vectors rather than indexed arrays: compilers (software ones
+  // especially) keep them in registers, where an indexed private array may spill to memory.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
 
   let k_tiles = (params.k + TILE_K - 1u) / TILE_K;
   for (var t = 0u; t < k_tiles; t++) {
     let k0 = t * TILE_K;
-    // 256 invocations stage 1024 values of each slab, four apiece.
-    for (var s = 0u; s < 4u; s++) {
-      let e = lid + 256u * s;
+    // 64 invocations stage 512 values of each slab, eight apiece.
+    for (var s = 0u; s < 8u; s++) {
+      let e = lid + 64u * s;
       // A: consecutive invocations walk k (contiguous in an untransposed A).
       let am = e / TILE_K;
       let ak = e % TILE_K;
@@ -93,26 +97,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) loc
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < THREAD; i++) { av[i] = a_tile[kk * TILE_M + ty + WG * i]; }
-      for (var j = 0u; j < THREAD; j++) { bv[j] = b_tile[kk * TILE_N + tx + WG * j]; }
-      for (var i = 0u; i < THREAD; i++) {
-        for (var j = 0u; j < THREAD; j++) {
-          acc[i * THREAD + j] = fma(av[i], bv[j], acc[i * THREAD + j]);
-        }
-      }
+      let ar = kk * TILE_M + ty;
+      let a4 = vec4<f32>(a_tile[ar], a_tile[ar + WG], a_tile[ar + 2u * WG], a_tile[ar + 3u * WG]);
+      let br = kk * TILE_N + tx;
+      let b4 = vec4<f32>(b_tile[br], b_tile[br + WG], b_tile[br + 2u * WG], b_tile[br + 3u * WG]);
+      acc0 = fma(vec4<f32>(a4.x), b4, acc0);
+      acc1 = fma(vec4<f32>(a4.y), b4, acc1);
+      acc2 = fma(vec4<f32>(a4.z), b4, acc2);
+      acc3 = fma(vec4<f32>(a4.w), b4, acc3);
     }
     workgroupBarrier();
   }
 
   let c_base = batch * params.m * params.n;
-  for (var i = 0u; i < THREAD; i++) {
-    let row = row0 + ty + WG * i;
-    if (row >= params.m) { continue; }
-    for (var j = 0u; j < THREAD; j++) {
-      let col = col0 + tx + WG * j;
-      if (col < params.n) { c[c_base + row * params.n + col] = acc[i * THREAD + j]; }
-    }
+  store_row(c_base, row0 + ty, col0 + tx, acc0);
+  store_row(c_base, row0 + ty + WG, col0 + tx, acc1);
+  store_row(c_base, row0 + ty + 2u * WG, col0 + tx, acc2);
+  store_row(c_base, row0 + ty + 3u * WG, col0 + tx, acc3);
+}
+
+// Writes an invocation's four outputs of one row (columns col, col + WG, ...) that fall inside C.
+fn store_row(base: u32, row: u32, col: u32, v: vec4<f32>) {
+  if (row >= params.m) { return; }
+  let at = base + row * params.n;
+  for (var j = 0u; j < THREAD; j++) {
+    if (col + WG * j < params.n) { c[at + col + WG * j] = v[j]; }
   }
 }

@@ -8,7 +8,7 @@ import { MAX_RANK, packShape8 } from './elementwise';
 
 const code = kernelSource(source);
 /** Output tile of one workgroup; must match TILE_M / TILE_N in the shader. */
-export const MATMUL_TILE = 64;
+export const MATMUL_TILE = 32;
 
 export interface MatmulOperand {
   buffer: GPUBuffer;

@@ -1,4 +1,4 @@
-// Batched matmul against a float64 reference: odd sizes around the 64-wide tiles, transposes, batch
+// Batched matmul against a float64 reference: odd sizes around the 32-wide tiles, transposes, batch
 // broadcasting, and finite-difference gradients.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
