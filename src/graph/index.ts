@@ -22,3 +22,4 @@ export * from './optim/adamw';
 export * from './optim/clip';
 export * from './optim/schedules';
 export * from './ops/gather';
+export * from './ops/norm';

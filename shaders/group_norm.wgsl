@@ -1,0 +1,185 @@
+// Group normalisation of x [N, S, C] (S = all spatial positions, channels-last), C split into G groups of
+// Cg = C / G channels; statistics per (sample, group) over S * Cg elements, in f32, two-pass.
+//   STATS        one workgroup per (n, g): stats[2 * ng] = mean, stats[2 * ng + 1] = 1 / sqrt(var + eps)
+//   (default)    one invocation per element: y = (x - mean) * rstd * gamma[c] + beta[c]
+//   GRAD_STATS   one workgroup per (n, g): recomputes mean and rstd, then with x_hat = (x - mean) * rstd and
+//                dx_hat = dy * gamma[c]: stats[4 * ng ..] = mean, rstd, mean(dx_hat), mean(dx_hat * x_hat)
+//   GRAD_INPUT   one invocation per element: dx = rstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
+//   GRAD_AFFINE  one workgroup per channel c: dgamma[c] = sum dy * x_hat, dbeta[c] = sum dy over N and S
+// The backward pass recomputes the statistics rather than keeping the forward's, so it does not depend on
+// the lifetime of a forward-pass temporary.
+override WORKGROUP: u32 = 64;
+// Invocations per reduction workgroup; 64 keeps SwiftShader compiling these kernels quickly.
+const REDUCE_WORKGROUP: u32 = 64u;
+struct Params {
+  total: u32,       // N * S * C
+  batch: u32,       // N
+  spatial: u32,     // S
+  channels: u32,    // C
+  groups: u32,      // G
+  group_channels: u32, // Cg
+  eps: f32,
+}
+#if STATS
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+#elif GRAD_STATS
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+#elif GRAD_INPUT
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+#elif GRAD_AFFINE
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+#else
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> beta: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+#endif
+
+var<workgroup> partial: array<vec2<f32>, REDUCE_WORKGROUP>;
+
+// Sums a pair of values over the workgroup (tree reduction); every invocation gets the total.
+// Must be called from uniform control flow.
+fn workgroup_sum(value: vec2<f32>, lid: u32) -> vec2<f32> {
+  partial[lid] = value;
+  workgroupBarrier();
+  for (var stride = REDUCE_WORKGROUP / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier(); // before anyone overwrites partial[] in a following reduction
+  return total;
+}
+
+// Element e of group (n, g), for e in [0, S * Cg): position e / Cg, channel g * Cg + e % Cg.
+fn group_offset(n: u32, g: u32, e: u32) -> u32 {
+  let cg = params.group_channels;
+  return (n * params.spatial + e / cg) * params.channels + g * cg + e % cg;
+}
+
+// The mean of group (n, g), summing x - x[first] so that a group far from zero (CT intensities, or
+// activations with a large offset) does not lose its spread to f32 rounding of large partial sums.
+fn group_mean(n: u32, g: u32, count: u32, lid: u32) -> f32 {
+  let pivot = x[group_offset(n, g, 0u)];
+  var s = 0.0;
+  for (var e = lid; e < count; e += REDUCE_WORKGROUP) { s += x[group_offset(n, g, e)] - pivot; }
+  return pivot + workgroup_sum(vec2<f32>(s, 0.0), lid).x / f32(count);
+}
+
+#if STATS
+@compute @workgroup_size(REDUCE_WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let ng = flat_workgroup(wid, nwg);
+  if (ng >= params.batch * params.groups) { return; } // uniform: the whole workgroup leaves
+  let n = ng / params.groups;
+  let g = ng % params.groups;
+  let count = params.spatial * params.group_channels;
+  let mean = group_mean(n, g, count, lid);
+  var q = 0.0;
+  for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
+    let d = x[group_offset(n, g, e)] - mean;
+    q += d * d;
+  }
+  let variance = workgroup_sum(vec2<f32>(q, 0.0), lid).x / f32(count);
+  if (lid == 0u) {
+    stats[2u * ng] = mean;
+    stats[2u * ng + 1u] = inverseSqrt(variance + params.eps);
+  }
+}
+#elif GRAD_STATS
+@compute @workgroup_size(REDUCE_WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let ng = flat_workgroup(wid, nwg);
+  if (ng >= params.batch * params.groups) { return; }
+  let n = ng / params.groups;
+  let g = ng % params.groups;
+  let cg = params.group_channels;
+  let count = params.spatial * cg;
+  let mean = group_mean(n, g, count, lid);
+  var q = 0.0;
+  for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
+    let d = x[group_offset(n, g, e)] - mean;
+    q += d * d;
+  }
+  let rstd = inverseSqrt(workgroup_sum(vec2<f32>(q, 0.0), lid).x / f32(count) + params.eps);
+  var sums = vec2<f32>(0.0);
+  for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
+    let i = group_offset(n, g, e);
+    let dx_hat = dy[i] * gamma[g * cg + e % cg];
+    sums += vec2<f32>(dx_hat, dx_hat * (x[i] - mean) * rstd);
+  }
+  let means = workgroup_sum(sums, lid) / f32(count);
+  if (lid == 0u) {
+    stats[4u * ng] = mean;
+    stats[4u * ng + 1u] = rstd;
+    stats[4u * ng + 2u] = means.x;
+    stats[4u * ng + 3u] = means.y;
+  }
+}
+#elif GRAD_INPUT
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
+  if (i >= params.total) { return; }
+  let c = i % params.channels;
+  let n = i / (params.spatial * params.channels);
+  let ng = n * params.groups + c / params.group_channels;
+  let mean = stats[4u * ng];
+  let rstd = stats[4u * ng + 1u];
+  let x_hat = (x[i] - mean) * rstd;
+  dx[i] = rstd * (dy[i] * gamma[c] - stats[4u * ng + 2u] - x_hat * stats[4u * ng + 3u]);
+}
+#elif GRAD_AFFINE
+@compute @workgroup_size(REDUCE_WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let c = flat_workgroup(wid, nwg);
+  if (c >= params.channels) { return; }
+  let g = c / params.group_channels;
+  let count = params.batch * params.spatial; // rows of channel c, in (n, s) order
+  var sums = vec2<f32>(0.0);
+  for (var r = lid; r < count; r += REDUCE_WORKGROUP) {
+    let ng = (r / params.spatial) * params.groups + g;
+    let i = r * params.channels + c;
+    let x_hat = (x[i] - stats[4u * ng]) * stats[4u * ng + 1u];
+    sums += vec2<f32>(dy[i] * x_hat, dy[i]);
+  }
+  let total = workgroup_sum(sums, lid);
+  if (lid == 0u) {
+    dgamma[c] = total.x;
+    dbeta[c] = total.y;
+  }
+}
+#else
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
+  if (i >= params.total) { return; }
+  let c = i % params.channels;
+  let n = i / (params.spatial * params.channels);
+  let ng = n * params.groups + c / params.group_channels;
+  y[i] = (x[i] - stats[2u * ng]) * stats[2u * ng + 1u] * gamma[c] + beta[c];
+}
+#endif
