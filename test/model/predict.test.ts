@@ -1,0 +1,198 @@
+// The sliding-window predictor: window placement, Gaussian blending and the whole windowed pipeline
+// (window -> stand-in model -> trilinear upsampling -> blend) against a float64 reference.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as g from '../../src/graph';
+import type { Runtime } from '../../src/gpu/runtime';
+import type { Shape3 } from '../../src/data/volume';
+import { anomalyOnOriginalGrid, predictPreprocessed, type WindowModel } from '../../src/model/predict';
+import { WindowBlender } from '../../src/model/window-blend';
+import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
+import { preprocessCt } from '../../src/data/preprocess';
+import { identityAffine } from '../../src/data/affine';
+import { expectClose, randomArray } from '../helpers/reference';
+import { testRuntime } from '../helpers/runtime';
+
+let rt: Runtime;
+beforeAll(async () => {
+  rt = await testRuntime();
+});
+
+describe('window placement', () => {
+  it('covers every voxel with neighbours overlapping by at least half a window', () => {
+    for (const window of [1, 4, 7, 8, 16]) {
+      for (let length = window + 1; length <= 3 * window + 5; length++) {
+        const starts = windowStarts(length, window, 0.5);
+        expect(starts[0]).toBe(0);
+        expect(starts[starts.length - 1]).toBe(length - window);
+        const covered = new Uint8Array(length);
+        for (const s of starts) for (let i = s; i < s + window; i++) covered[i] = 1;
+        expect(covered.every((c) => c === 1), `L=${length} w=${window}`).toBe(true);
+        for (let k = 1; k < starts.length; k++) {
+          const step = starts[k]! - starts[k - 1]!;
+          expect(step).toBeGreaterThan(0);
+          // Rounding the even spread may shorten a step, never lengthen it past half a window (+1 for odd w).
+          expect(step).toBeLessThanOrEqual(Math.ceil(window / 2));
+        }
+      }
+    }
+  });
+
+  it('centres a single padded window on an axis shorter than the window', () => {
+    expect(windowStarts(5, 8)).toEqual([-1]); // voxels 0..4 sit at window positions 1..5
+    expect(windowStarts(8, 8)).toEqual([0]);
+    expect(windowStarts(1, 6)).toEqual([-2]);
+  });
+
+  it('lists origins D-slowest and pads windows that reach outside the scan', () => {
+    const shape: Shape3 = [3, 10, 4];
+    const origins = placeWindows(shape, [4, 4, 4]);
+    expect(origins).toEqual([
+      [0, 0, 0],
+      [0, 2, 0],
+      [0, 4, 0],
+      [0, 6, 0],
+    ]);
+    const data = Float32Array.from({ length: 120 }, (_, i) => i + 1);
+    const w = extractWindow(data, shape, [-1, 6, 0], [4, 4, 4]);
+    expect(Array.from(w.subarray(0, 16))).toEqual(new Array(16).fill(PAD_VALUE)); // slice -1 is padding
+    expect(w[16]).toBe(data[(0 * 10 + 6) * 4]); // window (1, 0, 0) = scan (0, 6, 0)
+    expect(w[63]).toBe(data[(2 * 10 + 9) * 4 + 3]);
+  });
+
+  it('rejects impossible arguments', () => {
+    expect(() => windowStarts(0, 4)).toThrow(/positive/);
+    expect(() => windowStarts(4, 4, 1)).toThrow(/overlap/);
+  });
+});
+
+describe('blending', () => {
+  it('has Gaussian weights, 1 at the centre, sigma = w/8, floored', () => {
+    const window: Shape3 = [6, 5, 16];
+    const w = gaussianWindowWeights(window);
+    const axis = (i: number, n: number) => Math.exp(-((i + 0.5 - n / 2) ** 2) / (2 * (n / 8) ** 2));
+    const peak = [6, 5, 16].map((n) => Math.max(...Array.from({ length: n }, (_, i) => axis(i, n))));
+    const expected = new Float64Array(w.length);
+    let o = 0;
+    for (let d = 0; d < 6; d++)
+      for (let h = 0; h < 5; h++)
+        for (let x = 0; x < 16; x++) expected[o++] = Math.max(MIN_WEIGHT, (axis(d, 6) / peak[0]!) * (axis(h, 5) / peak[1]!) * (axis(x, 16) / peak[2]!));
+    expectClose(w, expected, 1e-6, 0);
+    expect(Math.min(...w)).toBe(Float32Array.of(MIN_WEIGHT)[0]);
+  });
+
+  it('gives back a constant map exactly, whatever the overlap', () => {
+    const shape: Shape3 = [11, 7, 13];
+    const window: Shape3 = [4, 8, 5];
+    const weights = gaussianWindowWeights(window);
+    const blender = new WindowBlender(shape);
+    for (const origin of placeWindows(shape, window)) blender.add(origin, window, new Float32Array(160).fill(2.75), weights);
+    expect(Array.from(new Set(blender.result()))).toEqual([2.75]);
+  });
+
+  it('refuses to return a map with an uncovered voxel', () => {
+    const blender = new WindowBlender([2, 2, 2]);
+    blender.add([0, 0, 0], [1, 2, 2], new Float32Array(4), new Float32Array(4).fill(1));
+    expect(() => blender.result()).toThrow(/covered by no window/);
+  });
+});
+
+/** A stand-in model with the Screener's contract: NLL per pooled voxel = 2x2x2 mean of (x - 0.3)^2 + window origin d. */
+function poolingModel(window: Shape3, seen: { origin: number[]; scanShape: number[] }[]): WindowModel {
+  return {
+    windowShape: window,
+    scoreWindow(image, position) {
+      seen.push({ origin: [...position!.origin], scanShape: [...position!.scanShape] });
+      const centred = g.addScalar(image, -0.3);
+      return g.addScalar(g.avgPool3d(g.mul(centred, centred), 2), position!.origin[0]);
+    },
+  };
+}
+
+/** The same pipeline in float64: pool, upsample (align_corners=False), Gaussian-weighted mean over windows. */
+function referenceMap(image: Float64Array, shape: Shape3, window: Shape3): Float64Array {
+  const [D, H, W] = shape;
+  const [wd, wh, ww] = window;
+  const pooled: Shape3 = [wd / 2, wh / 2, ww / 2];
+  const axis = (i: number, n: number) => Math.exp(-((i + 0.5 - n / 2) ** 2) / (2 * (n / 8) ** 2));
+  const axisWeights = window.map((n) => {
+    const a = Array.from({ length: n }, (_, i) => axis(i, n));
+    const peak = Math.max(...a);
+    return a.map((v) => v / peak);
+  });
+  const taps = (o: number, n: number, m: number): [number, number][] => {
+    const s = Math.max(((o + 0.5) * n) / m - 0.5, 0);
+    const lo = Math.floor(s);
+    const hi = Math.min(lo + 1, n - 1);
+    return [
+      [lo, 1 - (s - lo)],
+      [hi, s - lo],
+    ];
+  };
+  const sums = new Float64Array(D * H * W);
+  const weightSums = new Float64Array(D * H * W);
+  for (const origin of placeWindows(shape, window)) {
+    const at = (d: number, h: number, w: number) => {
+      const [sd, sh, sw] = [origin[0] + d, origin[1] + h, origin[2] + w];
+      return sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W ? 0 : image[(sd * H + sh) * W + sw]!;
+    };
+    const p = new Float64Array(pooled[0] * pooled[1] * pooled[2]);
+    for (let d = 0; d < pooled[0]; d++)
+      for (let h = 0; h < pooled[1]; h++)
+        for (let w = 0; w < pooled[2]; w++) {
+          let s = 0;
+          for (let a = 0; a < 8; a++) s += (at(2 * d + (a >> 2), 2 * h + ((a >> 1) & 1), 2 * w + (a & 1)) - 0.3) ** 2;
+          p[(d * pooled[1] + h) * pooled[2] + w] = s / 8 + origin[0];
+        }
+    for (let d = 0; d < wd; d++)
+      for (let h = 0; h < wh; h++)
+        for (let w = 0; w < ww; w++) {
+          const [sd, sh, sw] = [origin[0] + d, origin[1] + h, origin[2] + w];
+          if (sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W) continue;
+          let v = 0;
+          for (const [id, td] of taps(d, pooled[0], wd))
+            for (const [ih, th] of taps(h, pooled[1], wh))
+              for (const [iw, tw] of taps(w, pooled[2], ww)) v += td * th * tw * p[(id * pooled[1] + ih) * pooled[2] + iw]!;
+          const weight = Math.max(MIN_WEIGHT, axisWeights[0]![d]! * axisWeights[1]![h]! * axisWeights[2]![w]!);
+          const i = (sd * H + sh) * W + sw;
+          sums[i]! += weight * v;
+          weightSums[i]! += weight;
+        }
+  }
+  return sums.map((s, i) => s / weightSums[i]!);
+}
+
+describe('windowed prediction', () => {
+  it('matches the float64 reference on an odd scan with an axis shorter than the window', async () => {
+    const shape: Shape3 = [13, 5, 19];
+    const window: Shape3 = [8, 8, 6];
+    const image = randomArray(13 * 5 * 19, 7, 0, 1);
+    const seen: { origin: number[]; scanShape: number[] }[] = [];
+    const progress: number[] = [];
+    const result = await predictPreprocessed(rt, poolingModel(window, seen), { data: Float32Array.from(image), shape }, { onProgress: (done, total) => progress.push(done / total) });
+    const origins = placeWindows(shape, window);
+    expect(result.windows).toBe(origins.length);
+    expect(seen.map((s) => s.origin)).toEqual(origins);
+    expect(seen.every((s) => s.scanShape.join() === shape.join())).toBe(true);
+    expect(progress[progress.length - 1]).toBe(1);
+    expectClose(result.map, referenceMap(image, shape, window), 1e-4, 1e-6, 'blended map');
+  });
+
+  it('maps the blended map back onto the original grid, the minimum outside the body', () => {
+    // A 12^3 "CT": a 6^3 block of soft tissue in air; preprocessing crops it to the body.
+    const ct = new Int16Array(12 * 12 * 12).fill(-1000);
+    for (let d = 3; d < 9; d++) for (let h = 3; h < 9; h++) for (let w = 3; w < 9; w++) ct[(d * 12 + h) * 12 + w] = 40;
+    const affine = identityAffine();
+    affine[0] = 2; // 2 mm slices
+    const scan = preprocessCt({ data: ct, shape: [12, 12, 12], spacing: [2, 1, 1], affine }, 'block', { targetSpacing: [2, 2, 2], clahe: false });
+    const map = Float32Array.from(scan.image.data, (_, i) => 5 + (i % 7));
+    const { anomaly, floor } = anomalyOnOriginalGrid(map, scan);
+    expect(anomaly.shape).toEqual([12, 12, 12]);
+    expect(Array.from(anomaly.affine)).toEqual(Array.from(affine));
+    expect(floor).toBe(5);
+    for (let i = 0; i < anomaly.data.length; i++) {
+      if (!scan.originalBody.data[i]) expect(anomaly.data[i]).toBe(5);
+      else expect(anomaly.data[i]).toBeGreaterThanOrEqual(5);
+    }
+    expect(Math.max(...anomaly.data)).toBeGreaterThan(5);
+  });
+});
