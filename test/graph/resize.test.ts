@@ -83,6 +83,16 @@ describe('resizeTrilinear', () => {
     });
   }
 
+  it('reproduces values printed by PyTorch (F.interpolate, linear, align_corners=False)', async () => {
+    // torch.arange(2.) to size 4 -> [0, 0.25, 0.75, 1]; torch.arange(4.) to size 3 -> [0.1667, 1.5, 2.8333].
+    const [up, down] = await g.tidyAsync(async () => [
+      await g.resizeTrilinear(g.fromArray(rt, [0, 1], [1, 1, 1, 2, 1]), [1, 1, 4]).read(),
+      await g.resizeTrilinear(g.fromArray(rt, [0, 1, 2, 3], [1, 4, 1, 1, 1]), [3, 1, 1]).read(),
+    ]);
+    expectClose(up, [0, 0.25, 0.75, 1], 1e-6, 1e-7, 'x2');
+    expectClose(down, [1 / 6, 1.5, 17 / 6], 1e-6, 1e-7, '4 to 3');
+  });
+
   it('upsample2x doubles every axis like resizeTrilinear', async () => {
     const x = randomArray(1 * 3 * 4 * 5 * 2, 33);
     const ref = resampleRef(x, [1, 3, 4, 5, 2], [6, 8, 10], axisTaps);
