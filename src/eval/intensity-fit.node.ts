@@ -1,0 +1,28 @@
+// Fitting the intensity baseline on a data folder (Node): every case's CT is preprocessed (through the
+// cache when one is given) and its body voxels enter the atlas. Lesion masks are never read.
+import { PreprocessedCache } from '../data/cache.node';
+import { listCases } from '../data/dataset.node';
+import { DataError } from '../data/errors';
+import { readNifti } from '../data/files.node';
+import { preprocessCt, type PreprocessOptions } from '../data/preprocess';
+import { ATLAS_CELLS, IntensityAtlas, type ScanForBaseline } from './intensity-baseline';
+import { ProgressBar, type ProgressSink } from './progress';
+
+export function fitIntensityAtlas(
+  roots: string[],
+  preprocess: Partial<PreprocessOptions>,
+  options: { cacheDir?: string; progress?: ProgressSink | null; maxCases?: number } = {},
+): IntensityAtlas {
+  const entries = roots.flatMap((root) => listCases(root)).slice(0, options.maxCases ?? Infinity);
+  if (entries.length === 0) throw new DataError(roots.join(', '), 'no case folder (with ct.nii.gz) to fit the intensity baseline on');
+  const cache = options.cacheDir ? new PreprocessedCache(options.cacheDir, preprocess) : null;
+  const bar = new ProgressBar(options.progress ?? null, 'fit intensity baseline', 'scans');
+  function* scans(): Generator<ScanForBaseline> {
+    for (const [k, entry] of entries.entries()) {
+      const scan = cache ? cache.get(entry).scan : preprocessCt(readNifti(entry.ctPath), entry.ctPath, preprocess);
+      yield { data: scan.image.data, shape: scan.image.shape, body: scan.body.data };
+      bar.update(k + 1, entries.length, entry.id);
+    }
+  }
+  return IntensityAtlas.fit(scans(), ATLAS_CELLS);
+}

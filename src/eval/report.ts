@@ -1,0 +1,73 @@
+// Reports of an evaluation: a markdown table with the methods side by side (per lesion-kind group),
+// and the JSON document with per-case and mean values.
+import type { MeanValues, MethodResult } from './evaluate';
+import { METRIC_NAMES, type MetricName } from './metrics';
+
+export const ALL_CASES = 'all lesions';
+
+const HEADERS: Record<MetricName, string> = {
+  auroc: 'AUROC',
+  auroc30: 'AUROC30',
+  aupro30: 'AUPRO30',
+  diceBest: 'Dice best',
+  diceFixed: 'Dice fixed',
+  lesionRecall: 'lesion recall',
+};
+
+function cell(v: number | null): string {
+  return v === null ? '-' : v.toFixed(3);
+}
+
+/** One markdown table: a row per (lesion group, method), groups in order, methods in the order given. */
+export function markdownTable(methods: MethodResult[]): string {
+  const groupNames = [ALL_CASES, ...new Set(methods.flatMap((m) => Object.keys(m.groups)))];
+  const rows: string[][] = [];
+  for (const group of groupNames) {
+    for (const m of methods) {
+      const mean: MeanValues | undefined = group === ALL_CASES ? m.mean : m.groups[group];
+      if (!mean) continue;
+      rows.push([m.name, group, String(mean.cases), ...METRIC_NAMES.map((k) => cell(mean[k]))]);
+    }
+  }
+  const header = ['method', 'lesions', 'cases', ...METRIC_NAMES.map((k) => HEADERS[k])];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** Per-case AUROC spread of each method: min, quartiles, max (the means alone hide it). */
+export function spreadTable(methods: MethodResult[], metric: MetricName = 'auroc'): string {
+  const q = (sorted: number[], p: number) => sorted[Math.round(p * (sorted.length - 1))]!;
+  const lines = [`| method | ${HEADERS[metric]} min | 25 % | median | 75 % | max |`, '|---|---:|---:|---:|---:|---:|'];
+  for (const m of methods) {
+    const values = m.cases.map((c) => c[metric]).filter((v): v is number => v !== null).sort((a, b) => a - b);
+    if (!values.length) continue;
+    lines.push(`| ${m.name} | ${[0, 0.25, 0.5, 0.75, 1].map((p) => q(values, p).toFixed(3)).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export interface EvaluationReport {
+  data: string;
+  date: string;
+  /** How diceFixed's threshold was chosen. */
+  thresholdSelection: string;
+  /** Which voxels count. */
+  voxels: string;
+  methods: Record<string, { description: string; mean: MeanValues; groups: Record<string, MeanValues>; cases: MethodResult['cases'] }>;
+}
+
+export function jsonReport(data: string, thresholdSelection: string, methods: MethodResult[]): EvaluationReport {
+  const round = (v: unknown): unknown =>
+    typeof v === 'number' ? (Number.isInteger(v) ? v : Number(v.toPrecision(6))) : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v;
+  return {
+    data,
+    date: new Date().toISOString(),
+    thresholdSelection,
+    voxels: 'every metric counts only voxels inside the body mask of preprocessing, on the original grid',
+    methods: Object.fromEntries(
+      methods.map((m) => [m.name, round({ description: m.description, mean: m.mean, groups: m.groups, cases: m.cases }) as EvaluationReport['methods'][string]]),
+    ),
+  };
+}

@@ -1,0 +1,193 @@
+// Running an evaluation over a data folder (Node): each case is read and preprocessed once, scored by
+// every method, mapped back onto its original grid and kept compactly; then thresholds, metrics,
+// per-kind groups, and pictures of the best and worst cases.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkSameGrid } from '../data/checks';
+import { listCases, loadCase, type CaseEntry } from '../data/dataset.node';
+import { readNifti, writeFileAtomic, writeNifti } from '../data/files.node';
+import { HELD_OUT_LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '../data/phantom/lesions';
+import { PreprocessedCache } from '../data/cache.node';
+import { preprocessCt, type PreprocessedScan } from '../data/preprocess';
+import { DataError } from '../data/errors';
+import { anomalyOnOriginalGrid } from '../model/predict';
+import {
+  bestAndWorst,
+  compactScores,
+  describeThresholdPolicy,
+  evaluateMethod,
+  expandScores,
+  thresholdFromCases,
+  type EvalCase,
+  type KindGroup,
+  type MethodResult,
+  type ThresholdPolicy,
+} from './evaluate';
+import { renderOverlay } from './overlay';
+import { ProgressBar, type ProgressSink } from './progress';
+import type { AnomalyScorer } from './scorers';
+
+export const LESION_KINDS_FILE = 'lesion_kinds.nii.gz';
+
+/** The phantoms' groups: kinds a model trains beside, and the kind held out of training. */
+export const PHANTOM_KIND_GROUPS: KindGroup[] = [
+  { name: 'trained kinds', labels: TRAINING_LESION_KINDS.map(lesionKindLabel) },
+  { name: 'held-out kinds', labels: HELD_OUT_LESION_KINDS.map(lesionKindLabel) },
+];
+
+export interface RunOptions {
+  data: string;
+  scorers: AnomalyScorer[];
+  /** Cases whose only use is choosing the diceFixed threshold; default: two folds of `data`. */
+  thresholdData?: string;
+  /** Groups of lesion kinds reported apart, for cases with lesion_kinds.nii.gz; default PHANTOM_KIND_GROUPS. */
+  groups?: KindGroup[];
+  /** Folder for overlays of each method's best and worst cases. */
+  montageDir?: string;
+  /** How many best and worst cases to picture per method (default 2). */
+  montageCount?: number;
+  /** Folder for every case's anomaly map (NIfTI) and overlay (PNG), one subfolder per case. */
+  mapsDir?: string;
+  progress?: ProgressSink | null;
+  /** Folder of the preprocessed-scan cache (repeated evaluations skip preprocessing); none by default. */
+  cacheDir?: string;
+}
+
+export interface RunResult {
+  methods: MethodResult[];
+  thresholdSelection: string;
+  cases: number;
+  /** Files written (maps, overlays, montages). */
+  written: string[];
+}
+
+interface LoadedEvalCase extends EvalCase {
+  entry: CaseEntry;
+}
+
+function lesionCases(root: string): CaseEntry[] {
+  const entries = listCases(root).filter((e) => e.lesionPath);
+  if (entries.length === 0) throw new DataError(root, 'no case folder with a lesion mask (lesion.nii.gz) to evaluate on');
+  return entries;
+}
+
+function readKinds(entry: CaseEntry, ct: { shape: [number, number, number]; spacing: [number, number, number]; affine: Float64Array }): Uint8Array | undefined {
+  const path = join(entry.dir, LESION_KINDS_FILE);
+  if (!existsSync(path)) return undefined;
+  const kinds = readNifti(path);
+  checkSameGrid(kinds, path, { ...ct, data: new Uint8Array(0) }, entry.ctPath);
+  return Uint8Array.from(kinds.data);
+}
+
+/** A file-name-safe form of a case id ("openkbp-val/pt_201" -> "openkbp-val_pt_201"). */
+export function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/**
+ * Scores every lesion case of `root` with every scorer. Returns the cases (ground truth on the original
+ * grid) and, per scorer, the compact body scores and seconds per case.
+ */
+async function scoreFolder(
+  root: string,
+  scorers: AnomalyScorer[],
+  label: string,
+  progress: ProgressSink | null,
+  cacheDir: string | undefined,
+  onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void,
+): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][] }> {
+  const entries = lesionCases(root);
+  const cases: LoadedEvalCase[] = [];
+  const scores: Float32Array[][] = scorers.map(() => []);
+  const seconds: number[][] = scorers.map(() => []);
+  const bar = new ProgressBar(progress, label, 'scans');
+  const total = entries.length * scorers.length;
+  for (const [k, entry] of entries.entries()) {
+    const loaded = loadCase(entry);
+    const kinds = readKinds(entry, loaded.ct);
+    const scans = new Map<string, PreprocessedScan>();
+    let evalCase: LoadedEvalCase | undefined;
+    for (const [s, scorer] of scorers.entries()) {
+      const started = performance.now();
+      const key = JSON.stringify(scorer.preprocess);
+      let scan = scans.get(key);
+      if (!scan) {
+        scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess).get(entry).scan : preprocessCt(loaded.ct, entry.ctPath, scorer.preprocess);
+        scans.set(key, scan);
+      }
+      // Every method is scored over the same voxels: the body of the first method's preprocessing.
+      evalCase ??= {
+        entry,
+        id: entry.id,
+        shape: loaded.ct.shape,
+        body: scan.originalBody.data,
+        lesion: loaded.lesion!.data,
+        ...(kinds ? { kinds } : {}),
+      };
+      const done = k * scorers.length + s;
+      const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${entry.id} ${scorer.name}: window ${w}/${n}`));
+      const { anomaly } = anomalyOnOriginalGrid(map, scan);
+      scores[s]!.push(compactScores(anomaly.data, evalCase.body));
+      seconds[s]!.push((performance.now() - started) / 1000);
+      onMap?.(evalCase, scorer, anomaly.data, loaded.ct);
+      bar.update(done + 1, total, `${entry.id} ${scorer.name}`);
+    }
+    cases.push(evalCase!);
+  }
+  return { cases, scores, seconds };
+}
+
+export async function runEvaluation(options: RunOptions): Promise<RunResult> {
+  const { scorers } = options;
+  if (scorers.length === 0) throw new Error('runEvaluation: no method to evaluate');
+  const progress = options.progress ?? null;
+  const written: string[] = [];
+  const write = (path: string, fn: (p: string) => void) => {
+    fn(path);
+    written.push(path);
+  };
+
+  const onMap = options.mapsDir
+    ? (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => {
+        const dir = join(options.mapsDir!, safeName(c.id));
+        write(join(dir, `${scorer.name}.nii.gz`), (p) => writeNifti(p, { ...ct, data: anomaly }, { datatype: 'float32', description: `screener anomaly (${scorer.name})` }));
+        const picture = renderOverlay(ct, anomaly, { lesion: c.lesion, body: c.body });
+        write(join(dir, `${scorer.name}.png`), (p) => writeFileAtomic(p, picture.toPng()));
+      }
+    : undefined;
+  const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, onMap);
+
+  // Thresholds: from separate data when given, else from the other fold of the same data.
+  const policies: ThresholdPolicy[] = scorers.map(() => ({ kind: 'split' }));
+  if (options.thresholdData) {
+    const held = await scoreFolder(options.thresholdData, scorers, 'threshold cases', progress, options.cacheDir);
+    for (const s of scorers.keys()) {
+      policies[s] = { kind: 'given', threshold: thresholdFromCases(held.cases, held.scores[s]!), source: `${held.cases.length} cases of ${options.thresholdData}` };
+    }
+  }
+
+  const anyKinds = scored.cases.some((c) => c.kinds);
+  const groups = anyKinds ? (options.groups ?? PHANTOM_KIND_GROUPS) : [];
+  const methods = scorers.map((scorer, s) =>
+    evaluateMethod(scorer, scored.cases, scored.scores[s]!, policies[s]!, { groups, seconds: scored.seconds[s]! }),
+  );
+
+  if (options.montageDir) {
+    const count = options.montageCount ?? 2;
+    for (const [s, method] of methods.entries()) {
+      const { best, worst } = bestAndWorst(method, count);
+      for (const [rank, list] of [['best', best], ['worst', worst]] as const) {
+        for (const [i, r] of list.entries()) {
+          const k = scored.cases.findIndex((c) => c.id === r.id);
+          const c = scored.cases[k]!;
+          const ct = readNifti(c.entry.ctPath);
+          const picture = renderOverlay(ct, expandScores(scored.scores[s]![k]!, c.body), { lesion: c.lesion, body: c.body });
+          const name = `${safeName(method.name)}-${rank}${i + 1}-${safeName(c.id)}-auroc${r.auroc!.toFixed(3)}.png`;
+          write(join(options.montageDir, name), (p) => writeFileAtomic(p, picture.toPng()));
+        }
+      }
+    }
+  }
+  const thresholdSelection = describeThresholdPolicy(policies[0]!);
+  return { methods, thresholdSelection, cases: scored.cases.length, written };
+}

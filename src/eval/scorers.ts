@@ -1,0 +1,46 @@
+// The methods an evaluation compares. Each turns a preprocessed scan into an anomaly map on the
+// preprocessed grid; the evaluation puts every map back onto the original grid the same way
+// (anomalyOnOriginalGrid) and scores them all over the same body voxels.
+import type { Runtime } from '../gpu/runtime';
+import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess';
+import { predictPreprocessed, type WindowModel } from '../model/predict';
+import { IntensityAtlas, INTENSITY_BASELINE_DEFINITION } from './intensity-baseline';
+
+export interface AnomalyScorer {
+  /** Row label in the tables and key in the JSON ("screener", "intensity", "masked-flow", ...). */
+  readonly name: string;
+  /** One sentence for the report: what the method is and where its weights or statistics came from. */
+  readonly description: string;
+  readonly preprocess: PreprocessOptions;
+  /** The anomaly map on the scan's preprocessed grid (higher = more anomalous). */
+  score(scan: PreprocessedScan, onProgress?: (done: number, total: number) => void): Promise<{ map: Float32Array; windows: number }>;
+}
+
+/** A sliding-window model (Screener) as a scorer. */
+export function windowModelScorer(
+  runtime: Runtime,
+  model: WindowModel,
+  info: { name: string; description: string; preprocess?: Partial<PreprocessOptions> },
+): AnomalyScorer {
+  return {
+    name: info.name,
+    description: info.description,
+    preprocess: resolvePreprocessOptions(info.preprocess),
+    async score(scan, onProgress) {
+      const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress });
+      return { map, windows };
+    },
+  };
+}
+
+/** The intensity-outlier baseline, fitted beforehand on scans preprocessed with the same options. */
+export function intensityScorer(atlas: IntensityAtlas, info: { fitSource: string; preprocess?: Partial<PreprocessOptions> }): AnomalyScorer {
+  return {
+    name: 'intensity',
+    description: `${INTENSITY_BASELINE_DEFINITION}; fitted on ${atlas.scans} scans from ${info.fitSource}`,
+    preprocess: resolvePreprocessOptions(info.preprocess),
+    async score(scan) {
+      return { map: atlas.score({ data: scan.image.data, shape: scan.image.shape }), windows: 0 };
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The evaluation on synthetic maps: a perfect map scores 1, a constant map 0.5 AUROC, thresholds come
+// from the other fold, kind groups leave other lesions out; the intensity baseline finds a dense blob.
+import { describe, expect, it } from 'vitest';
+import type { Shape3 } from '../../src/data/volume';
+import { compactScores, evaluateMethod, expandScores, thresholdFromCases, type EvalCase } from '../../src/eval/evaluate';
+import { IntensityAtlas } from '../../src/eval/intensity-baseline';
+import { renderOverlay, quantile } from '../../src/eval/overlay';
+import { markdownTable, jsonReport } from '../../src/eval/report';
+import { evaluateCase } from '../../src/eval/metrics';
+import { identityAffine } from '../../src/data/affine';
+import { rng } from '../helpers/reference';
+
+const shape: Shape3 = [10, 12, 14];
+const n = 10 * 12 * 14;
+const index = (d: number, h: number, w: number) => (d * 12 + h) * 14 + w;
+
+/** A body (everything but a 1-voxel rim) with two lesions: a 3x3x3 cube of kind 1 and a 2x2x2 cube of kind 7. */
+function syntheticCase(id: string, shift = 0): EvalCase {
+  const body = new Uint8Array(n);
+  const lesion = new Uint8Array(n);
+  const kinds = new Uint8Array(n);
+  for (let d = 1; d < 9; d++) for (let h = 1; h < 11; h++) for (let w = 1; w < 13; w++) body[index(d, h, w)] = 1;
+  for (let d = 2; d < 5; d++) for (let h = 2; h < 5; h++) for (let w = 2 + shift; w < 5 + shift; w++) (lesion[index(d, h, w)] = 1), (kinds[index(d, h, w)] = 1);
+  for (let d = 6; d < 8; d++) for (let h = 7; h < 9; h++) for (let w = 9; w < 11; w++) (lesion[index(d, h, w)] = 1), (kinds[index(d, h, w)] = 7);
+  return { id, shape, body, lesion, kinds };
+}
+
+const groups = [
+  { name: 'trained kinds', labels: [1, 2, 3, 4, 5, 6] },
+  { name: 'held-out kinds', labels: [7] },
+];
+
+describe('evaluateMethod', () => {
+  it('scores a perfect map 1 on every metric, in every group', () => {
+    const cases = [syntheticCase('a'), syntheticCase('b', 1), syntheticCase('c', 2)];
+    const scores = cases.map((c) => compactScores(Float32Array.from(c.lesion, (v, i) => v * 5 + (i % 3) * 0.01), c.body));
+    const result = evaluateMethod({ name: 'perfect', description: '' }, cases, scores, { kind: 'split' }, { groups });
+    for (const mean of [result.mean, result.groups['trained kinds']!, result.groups['held-out kinds']!]) {
+      expect(mean.cases).toBe(3);
+      for (const k of ['auroc', 'auroc30', 'aupro30', 'diceBest', 'diceFixed', 'lesionRecall'] as const) expect(mean[k], k).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('gives a constant map 0.5 AUROC and picks thresholds on the other fold', () => {
+    const cases = [syntheticCase('a'), syntheticCase('b', 1), syntheticCase('c', 2), syntheticCase('d', 3)];
+    const scores = cases.map((c) => compactScores(new Float32Array(n).fill(0.25), c.body));
+    const result = evaluateMethod({ name: 'constant', description: '' }, cases, scores, { kind: 'split' }, { groups });
+    expect(result.mean.auroc).toBeCloseTo(0.5, 12);
+    expect(result.groups['held-out kinds']!.auroc).toBeCloseTo(0.5, 12);
+    expect(result.cases.map((c) => c.threshold)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    // Everything at the threshold is predicted positive: recall 1, Dice = 2P / (P + body).
+    expect(result.mean.lesionRecall).toBe(1);
+  });
+
+  it('uses the threshold of the other fold, not the case itself', () => {
+    // Fold 0 (cases a, c) scores lesions 2, fold 1 (b, d) scores them 9; normal tissue 0.
+    const cases = ['a', 'b', 'c', 'd'].map((id) => syntheticCase(id));
+    const scores = cases.map((c, i) => compactScores(Float32Array.from(c.lesion, (v) => v * (i % 2 ? 9 : 2)), c.body));
+    const result = evaluateMethod({ name: 'm', description: '' }, cases, scores, { kind: 'split' }, {});
+    expect(result.cases.map((c) => c.threshold)).toEqual([9, 2, 9, 2]);
+    // Fold 0 at threshold 9 finds nothing; fold 1 at threshold 2 finds everything.
+    expect(result.cases.map((c) => c.diceFixed)).toEqual([0, 1, 0, 1]);
+    expect(result.cases.map((c) => c.diceBest)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('leaves the other group out of a group: positives of one kind are not negatives of the other', () => {
+    // Kind 1 scores high, kind 7 scores as normal tissue: the held-out group reads 0.5, the trained one 1.
+    const c = syntheticCase('a');
+    const scores = Float32Array.from(c.kinds!, (k) => (k === 1 ? 3 : 0));
+    const result = evaluateMethod({ name: 'm', description: '' }, [c], [compactScores(scores, c.body)], { kind: 'given', threshold: 1, source: 'test' }, { groups });
+    expect(result.groups['trained kinds']!.auroc).toBe(1);
+    expect(result.groups['held-out kinds']!.auroc).toBeCloseTo(0.5, 12);
+    expect(result.cases[0]!.lesionRecall).toBe(0.5);
+    // Direct check of the group's mask: the held-out cube is positive, the kind-1 cube is out of the body.
+    const body = Uint8Array.from(c.body, (b, i) => (c.kinds![i] === 1 ? 0 : b));
+    expect(evaluateCase(scores, Uint8Array.from(c.kinds!, (k) => (k === 7 ? 1 : 0)), body, shape).auroc).toBeCloseTo(0.5, 12);
+  });
+
+  it('round-trips compact scores and chooses no threshold without lesion voxels', () => {
+    const c = syntheticCase('a');
+    const next = rng(3);
+    const full = Float32Array.from({ length: n }, () => next());
+    const back = expandScores(compactScores(full, c.body), c.body);
+    for (let i = 0; i < n; i++) if (c.body[i]) expect(back[i]).toBe(full[i]);
+    const healthy = { ...c, lesion: new Uint8Array(n) };
+    expect(thresholdFromCases([healthy], [compactScores(full, c.body)])).toBeNull();
+  });
+
+  it('reports markdown and JSON under the metric names', () => {
+    const cases = [syntheticCase('a'), syntheticCase('b', 1)];
+    const scores = cases.map((c) => compactScores(Float32Array.from(c.lesion), c.body));
+    const result = evaluateMethod({ name: 'screener', description: 'd' }, cases, scores, { kind: 'split' }, { groups });
+    const table = markdownTable([result]);
+    expect(table.split('\n')[0]).toMatch(/\| method .*\| AUROC .*\| AUROC30 .*\| AUPRO30 .*\| Dice best .*\| Dice fixed .*\| lesion recall \|/);
+    expect(table).toMatch(/screener \| held-out kinds/);
+    const json = jsonReport('data', 'split', [result]);
+    expect(Object.keys(json.methods.screener!.mean)).toEqual(['cases', 'auroc', 'auroc30', 'aupro30', 'diceBest', 'diceFixed', 'lesionRecall']);
+    expect(json.methods.screener!.cases[1]!.id).toBe('b');
+  });
+});
+
+describe('intensity baseline', () => {
+  /** A smooth "anatomy": a bright ellipsoid in a mid-grey body, plus noise; optionally a dense blob. */
+  function scan(seed: number, blob: boolean) {
+    const s: Shape3 = [20, 22, 24];
+    const next = rng(seed);
+    const data = new Float32Array(20 * 22 * 24);
+    const body = new Uint8Array(data.length);
+    const lesion = new Uint8Array(data.length);
+    let i = 0;
+    for (let d = 0; d < 20; d++)
+      for (let h = 0; h < 22; h++)
+        for (let w = 0; w < 24; w++, i++) {
+          const organ = ((d - 10) / 6) ** 2 + ((h - 11) / 5) ** 2 + ((w - 12) / 7) ** 2 < 1;
+          data[i] = (organ ? 0.6 : 0.4) + 0.03 * (next() - 0.5);
+          body[i] = 1;
+          if (blob && (d - 5) ** 2 + (h - 15) ** 2 + (w - 6) ** 2 <= 5) {
+            data[i] = 0.9;
+            lesion[i] = 1;
+          }
+        }
+    return { data, shape: s, body, lesion };
+  }
+
+  it('finds an obvious hyperdense blob that healthy scans never show', () => {
+    const atlas = IntensityAtlas.fit([1, 2, 3].map((s) => scan(s, false)), [8, 8, 8]);
+    const test = scan(9, true);
+    const z = atlas.score(test);
+    const m = evaluateCase(z, test.lesion, test.body, test.shape);
+    expect(m.auroc).toBeGreaterThan(0.99);
+    expect(m.diceBest).toBeGreaterThan(0.6);
+    // Healthy tissue stays within a few standard deviations.
+    expect(quantile(z, Uint8Array.from(test.lesion, (v) => 1 - v), 0.5)).toBeLessThan(3);
+  });
+
+  it('refuses to fit on nothing', () => {
+    expect(() => IntensityAtlas.fit([])).toThrow(/no scans/);
+  });
+});
+
+describe('overlay', () => {
+  it('draws the lesion outline and colours the highest scores', () => {
+    const c = syntheticCase('a');
+    const ct = { data: new Int16Array(n).fill(40), shape, spacing: [1, 1, 1] as Shape3, affine: identityAffine() };
+    const picture = renderOverlay(ct, Float32Array.from(c.lesion), { lesion: c.lesion, body: c.body, quantiles: [0.5, 0.99] });
+    const colours = new Set<string>();
+    for (let p = 0; p < picture.pixels.length; p += 3) colours.add(picture.pixels.subarray(p, p + 3).join(','));
+    expect(colours.has('40,255,80')).toBe(true); // outline
+    const heat = [...colours].map((rgb) => rgb.split(',').map(Number)).filter(([r, , b]) => r! - b! > 100);
+    expect(heat.length).toBeGreaterThan(0); // grey CT has r = b; the overlay is red to yellow
+  });
+});
