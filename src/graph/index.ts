@@ -30,3 +30,8 @@ export * from './nn/conv';
 export * from './nn/norm';
 export * from './nn/sequential';
 export * from './nn/mlp';
+export type { FlowLayer, FlowOutput } from './flows/flow';
+export * from './flows/actnorm';
+export * from './flows/invertible_conv';
+export * from './flows/affine_coupling';
+export * from './flows/conditional_glow';
