@@ -1,7 +1,9 @@
 // 3-D convolution and transposed convolution on channels-last activations [N, D, H, W, C], with
 // weights [Cout, kD, kH, kW, Cin] (transposed: [Cin, kD, kH, kW, Cout], see convTranspose3d).
-// These are the direct reference kernels; the backward rules are dedicated gather kernels, no atomics.
-import { conv3dForward, conv3dGradInput, conv3dGradWeight, convOutputExtent, type Conv3dGeometry, type Triple } from '../../kernels/conv3d_direct';
+// Every direction runs on the fast implicit-GEMM kernels (src/kernels/conv3d_fast.ts, tiles picked by
+// conv3d_tuner.ts); the direct kernels of conv3d_direct.ts stay as the simple references the tests use.
+import { convOutputExtent, type Conv3dGeometry, type Triple } from '../../kernels/conv3d_direct';
+import { conv3dFastForward, conv3dFastGradInput, conv3dFastGradWeight } from '../../kernels/conv3d_tuner';
 import { record } from '../tape';
 import { shapeString, type Tensor } from '../tensor';
 import { empty } from './create';
@@ -70,18 +72,18 @@ export function conv3d(
   const geometry: Conv3dGeometry = { batch: x.shape[0]!, input, inChannels, output, outChannels, kernel, stride, padding };
 
   const y = empty(x.runtime, outputShape(geometry));
-  conv3dForward(x.runtime, geometry, x.buffer, weight.buffer, bias?.buffer ?? null, y.buffer);
+  conv3dFastForward(x.runtime, geometry, x.buffer, weight.buffer, bias?.buffer ?? null, y.buffer);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, op, inputs, (g) => {
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.runtime, x.shape);
-      conv3dGradInput(x.runtime, geometry, g.buffer, weight.buffer, dx.buffer);
+      conv3dFastGradInput(x.runtime, geometry, g.buffer, weight.buffer, dx.buffer);
     }
     if (weight.requiresGrad) {
       dw = empty(x.runtime, weight.shape);
-      conv3dGradWeight(x.runtime, geometry, x.buffer, g.buffer, dw.buffer);
+      conv3dFastGradWeight(x.runtime, geometry, x.buffer, g.buffer, dw.buffer);
     }
     const db = bias?.requiresGrad ? sum(g, [0, 1, 2, 3]) : null;
     return bias ? [dx, dw, db] : [dx, dw];
@@ -115,17 +117,17 @@ export function convTranspose3d(x: Tensor, weight: Tensor, bias: Tensor | null, 
   const geometry: Conv3dGeometry = { batch: x.shape[0]!, input: output, inChannels: outChannels, output: input, outChannels: inChannels, kernel, stride, padding };
 
   const y = empty(x.runtime, inputShape(geometry));
-  conv3dGradInput(x.runtime, geometry, x.buffer, weight.buffer, y.buffer);
+  conv3dFastGradInput(x.runtime, geometry, x.buffer, weight.buffer, y.buffer);
   const out = record(y, op, [x, weight], (g) => {
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.runtime, x.shape);
-      conv3dForward(x.runtime, geometry, g.buffer, weight.buffer, null, dx.buffer);
+      conv3dFastForward(x.runtime, geometry, g.buffer, weight.buffer, null, dx.buffer);
     }
     if (weight.requiresGrad) {
       dw = empty(x.runtime, weight.shape);
-      conv3dGradWeight(x.runtime, geometry, g.buffer, x.buffer, dw.buffer);
+      conv3dFastGradWeight(x.runtime, geometry, g.buffer, x.buffer, dw.buffer);
     }
     return [dx, dw];
   });

@@ -1,0 +1,119 @@
+// Register-blocked implicit-GEMM 3-D convolution with no workgroup memory and no barriers: the tile
+// family for software adapters (SwiftShader runs a workgroup's invocations as SIMD lanes on one CPU
+// thread, where a barrier is a costly context switch and workgroup memory is no faster than a cache hit).
+//
+// One invocation computes a register block of BV output voxels (consecutive along w) x BC output
+// channels and walks K = taps x source channels itself. Sources are read as vec4 along channels when
+// the source channel count is a multiple of 4 (VEC4), one channel at a time otherwise.
+//
+// The same text serves two directions:
+//   forward (default): dst = y, src = x, dst[o] += src[o*s - p + k] . w[co, k, ci]
+//   TRANSPOSED (backward-data, i.e. transposed conv): dst = dx, src = dy, and the weights are passed
+//     re-laid out as [Cin, taps, Cout]; dst[i] += src[(i + p - k) / s] . wt[ci, k, co] where divisible.
+//     Destination positions are grouped by residue class modulo the stride (pos = r + s*q per axis), so every
+//     voxel of a block, and every lane of a SIMD group, takes the same taps.
+//
+// The register block is unrolled by the launcher (src/kernels/conv3d_fast_codegen.ts): subzero, the
+// JIT SwiftShader ships, neither unrolls loops nor keeps indexed arrays in registers, so the block's
+// accumulators are named variables. Lines `//@NAME` below are replaced by that generated code.
+override WORKGROUP: u32 = 64;
+//@CONSTS
+
+struct Params {
+  total: u32,          // invocations that do work
+  q_blocks: u32,       // blocks of BV voxels along the w quotient axis
+  dst_blocks: u32,     // blocks of BC destination channels
+  classes: u32,        // residue classes: 1 forward, the product of the strides in TRANSPOSED mode
+  src_dims: vec4<u32>, // D, H, W, C of the tensor read
+  dst_dims: vec4<u32>, // D, H, W, C of the tensor written
+  q_dims: vec4<u32>,   // quotient extents ceil(dst / R) along D, H, W; batch in .w
+  kernel: vec4<u32>,   // kD, kH, kW, taps
+  stride: vec4<u32>,
+  pad: vec4<i32>,
+  residues: vec4<u32>, // R per axis: 1 forward, the stride in TRANSPOSED mode
+}
+
+#if VEC4
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> wt: array<vec4<f32>>;
+#else
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read> wt: array<f32>;
+#endif
+#if BIAS
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+#else
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+#endif
+
+// Source coordinate reached from destination coordinate `o` through tap `k` along one axis, or -1.
+fn source_coord(o: u32, k: u32, s: u32, p: i32, extent: u32) -> i32 {
+#if TRANSPOSED
+  let t = i32(o) + p - i32(k);
+  if (t < 0 || t % i32(s) != 0) { return -1; }
+  let i = t / i32(s);
+#else
+  let i = i32(o * s) - p + i32(k);
+  if (i < 0) { return -1; }
+#endif
+  return select(-1, i, i < i32(extent));
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let index = flat_workgroup(wid, nwg) * WORKGROUP + lid;
+  if (index >= params.total) { return; }
+  let sd = params.src_dims;
+  let dd = params.dst_dims;
+  let qd = params.q_dims;
+  let k = params.kernel;
+  let R = params.residues;
+
+  // Unravel: w block fastest, then h, d, batch, the residue class, and the channel block slowest, so
+  // neighbouring lanes share channels and residues (hence taps) and read neighbouring voxels.
+  var rest = index;
+  let qb = rest % params.q_blocks; rest = rest / params.q_blocks;
+  let qh = rest % qd.y; rest = rest / qd.y;
+  let qdd = rest % qd.x; rest = rest / qd.x;
+  let n = rest % qd.w; rest = rest / qd.w;
+  let rw = rest % R.z; rest = rest / R.z;
+  let rh = rest % R.y; rest = rest / R.y;
+  let rd = rest % R.x; rest = rest / R.x;
+  let cb = rest;
+  let od = rd + R.x * qdd;
+  let oh = rh + R.y * qh;
+  if (od >= dd.x || oh >= dd.y) { return; }
+  let q0 = qb * BV;
+  let c0 = cb * BC;
+
+//@DECLARE
+  for (var kd = 0u; kd < k.x; kd++) {
+    let id = source_coord(od, kd, params.stride.x, params.pad.x, sd.x);
+    if (id < 0) { continue; }
+    for (var kh = 0u; kh < k.y; kh++) {
+      let ih = source_coord(oh, kh, params.stride.y, params.pad.y, sd.y);
+      if (ih < 0) { continue; }
+      let row = ((n * sd.x + u32(id)) * sd.y + u32(ih)) * sd.z;
+      for (var kw = 0u; kw < k.z; kw++) {
+#if TRANSPOSED
+        // Position r + R*(q0 + v) reaches source w = q0 + v + (r + p - kw) / s when that divides.
+        let shift = i32(rw) + params.pad.z - i32(kw);
+        if (shift % i32(params.stride.z) != 0) { continue; }
+        let w_first = i32(q0) + shift / i32(params.stride.z);
+        let w_step = 1;
+#else
+        let w_first = i32(q0 * params.stride.z) - params.pad.z + i32(kw);
+        let w_step = i32(params.stride.z);
+#endif
+        let tap = (kd * k.y + kh) * k.z + kw;
+//@TAP
+//@INNER
+      }
+    }
+  }
+//@STORE
+}

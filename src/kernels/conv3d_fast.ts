@@ -1,0 +1,274 @@
+// Launchers for the fast 3-D convolutions: implicit GEMM (no im2col buffer) for the forward pass, the
+// gradient with respect to the input (also the forward pass of a transposed convolution) and the
+// gradient with respect to the weights. Activations [N, D, H, W, C], weights [Cout, kD, kH, kW, Cin].
+//
+// Two tile families, both taken by every direction:
+//  - 'blocked' (conv3d_igemm_blocked.wgsl, conv3d_igemm_wgrad_blocked.wgsl): one invocation computes a
+//    register block by itself, no workgroup memory, no barriers. Suits software adapters.
+//  - 'tiled' (conv3d_igemm_tiled.wgsl): a workgroup stages tiles of the implicit GEMM's operands in
+//    workgroup memory and each invocation accumulates a register block from them. Suits GPUs.
+// Which tile a shape gets is the tuner's choice (conv3d_tuner.ts); every launcher also takes an explicit
+// tile, which is how the tuner times candidates and how tests cover each family.
+import splitSumSource from '../../shaders/conv3d_igemm_split_sum.wgsl';
+import transposeSource from '../../shaders/conv3d_igemm_weight_transpose.wgsl';
+import type { Runtime } from '../gpu/runtime';
+import { kernelSource } from '../gpu/shader';
+import { uniforms } from '../gpu/uniforms';
+import type { Conv3dGeometry } from './conv3d_direct';
+import { blockedSource, wgradBlockedSource, type Activation } from './conv3d_fast_codegen';
+import { tiledSource, wgradTiledSource, type TiledConfig } from './conv3d_tiled_codegen';
+
+export type { Activation } from './conv3d_fast_codegen';
+export type ConvDirection = 'forward' | 'backwardData' | 'backwardWeight';
+
+/** A register block of `bv` voxels x `bc` channels per invocation, no workgroup memory. */
+export interface BlockedTile {
+  family: 'blocked';
+  bv: number;
+  bc: number;
+  /** Backward-weight only: how many partial sums the reduction over voxels is split into (0: automatic). */
+  splits?: number;
+}
+
+/** A workgroup tile of `tm` voxels x `tn` channels with `tk`-deep slabs in workgroup memory, `rm` x `rn` per invocation. */
+export interface TiledTile extends TiledConfig {
+  family: 'tiled';
+  splits?: number;
+}
+
+export type ConvTile = BlockedTile | TiledTile;
+
+export function tileName(t: ConvTile): string {
+  const split = t.splits ? ` split ${t.splits}` : '';
+  return t.family === 'blocked' ? `blocked ${t.bv}x${t.bc}${split}` : `tiled ${t.tm}x${t.tn}x${t.tk} (${t.rm}x${t.rn})${split}`;
+}
+
+const WORKGROUP = 64;
+const splitSumCode = kernelSource(splitSumSource);
+const transposeCode = kernelSource(transposeSource);
+const volume = (t: readonly number[]) => t[0]! * t[1]! * t[2]!;
+
+/** The extents, channels and tap geometry of one blocked/tiled gather in either direction. */
+interface GatherShape {
+  src: [number, number, number, number];
+  dst: [number, number, number, number];
+  batch: number;
+  transposed: boolean;
+}
+
+function gatherParams(g: Conv3dGeometry, s: GatherShape, bv: number, bc: number) {
+  const R = residues(g, s);
+  const q = [0, 1, 2].map((i) => Math.ceil(s.dst[i]! / R[i]!));
+  const qBlocks = Math.ceil(q[2]! / bv);
+  const dstBlocks = Math.ceil(s.dst[3] / bc);
+  const classes = volume(R);
+  const total = dstBlocks * classes * s.batch * q[0]! * q[1]! * qBlocks;
+  if (total > 0xffffffff) throw new RangeError(`conv3d fast: ${total} invocations exceed what one dispatch indexes`);
+  const bytes = uniforms()
+    .u32(total, qBlocks, dstBlocks, classes)
+    .vec4u(...s.src)
+    .vec4u(...s.dst)
+    .vec4u(q[0]!, q[1]!, q[2]!, s.batch)
+    .vec4u(...g.kernel, volume(g.kernel))
+    .vec4u(...g.stride)
+    .vec4i(...g.padding)
+    .vec4u(...R)
+    .bytes();
+  return { total, bytes };
+}
+
+/** Residue classes per axis: destination positions r + R*q share their taps (R = stride when transposed). */
+function residues(g: Conv3dGeometry, s: GatherShape): [number, number, number] {
+  return s.transposed ? [...g.stride] : [1, 1, 1];
+}
+
+function checkSupported(g: Conv3dGeometry, what: string): void {
+  if (!Number.isInteger(g.batch) || g.batch < 1) throw new RangeError(`${what}: batch must be >= 1`);
+}
+
+/** y = act(conv3d(x, w) + bias) with an explicit tile. */
+export function conv3dFastForwardWith(
+  runtime: Runtime,
+  tile: ConvTile,
+  g: Conv3dGeometry,
+  x: GPUBuffer,
+  w: GPUBuffer,
+  bias: GPUBuffer | null,
+  y: GPUBuffer,
+  activation: Activation = 'none',
+): void {
+  checkSupported(g, 'conv3d fast forward');
+  const shape: GatherShape = { src: [...g.input, g.inChannels], dst: [...g.output, g.outChannels], batch: g.batch, transposed: false };
+  gather(runtime, tile, g, shape, x, w, bias, y, activation, 'conv3d_fast_forward');
+}
+
+/**
+ * dx = the gradient of conv3d with respect to its input, with an explicit tile. `w` is the convolution's
+ * [Cout, k, Cin] weight; it is re-laid out as [Cin, k, Cout] into a temporary buffer first.
+ */
+export function conv3dFastGradInputWith(runtime: Runtime, tile: ConvTile, g: Conv3dGeometry, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer): void {
+  checkSupported(g, 'conv3d fast backward-data');
+  const taps = volume(g.kernel);
+  const count = g.outChannels * taps * g.inChannels;
+  const wt = runtime.buffer(count * 4, 'conv3d transposed weights');
+  runtime.dispatch({
+    kernel: 'conv3d_weight_transpose',
+    source: transposeCode,
+    buffers: [w, wt],
+    uniforms: uniforms().u32(count, g.outChannels, taps, g.inChannels).bytes(),
+    workgroups: Math.ceil(count / WORKGROUP),
+  });
+  const shape: GatherShape = { src: [...g.output, g.outChannels], dst: [...g.input, g.inChannels], batch: g.batch, transposed: true };
+  gather(runtime, tile, g, shape, dy, wt, null, dx, 'none', 'conv3d_fast_backward_data');
+  runtime.release(wt);
+}
+
+function gather(
+  runtime: Runtime,
+  tile: ConvTile,
+  g: Conv3dGeometry,
+  s: GatherShape,
+  src: GPUBuffer,
+  w: GPUBuffer,
+  bias: GPUBuffer | null,
+  dst: GPUBuffer,
+  activation: Activation,
+  kernel: string,
+): void {
+  const vec4 = s.src[3] % 4 === 0;
+  const buffers = bias ? [src, w, bias, dst] : [src, w, dst];
+  if (tile.family === 'blocked') {
+    const p = gatherParams(g, s, tile.bv, tile.bc);
+    runtime.dispatch({
+      kernel: `${kernel} (${tileName(tile)})`,
+      source: blockedSource({ bv: tile.bv, bc: tile.bc, vec4, srcChannels: s.src[3], transposed: s.transposed, bias: bias !== null, activation }),
+      constants: { WORKGROUP },
+      buffers,
+      uniforms: p.bytes,
+      workgroups: Math.ceil(p.total / WORKGROUP),
+    });
+    return;
+  }
+  const p = tiledParams(g, s, tile);
+  runtime.dispatch({
+    kernel: `${kernel} (${tileName(tile)})`,
+    source: tiledSource(tile, { vec4, transposed: s.transposed, bias: bias !== null, activation }),
+    buffers,
+    uniforms: p.bytes,
+    workgroups: p.grid,
+  });
+}
+
+/** Tiled-family parameters: M = destination voxels in residue-class order, N = destination channels. */
+function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile) {
+  const R = residues(g, s);
+  const q = [0, 1, 2].map((i) => Math.ceil(s.dst[i]! / R[i]!));
+  const perClass = s.batch * q[0]! * q[1]! * q[2]!;
+  const mTiles = Math.ceil(perClass / t.tm);
+  const nTiles = Math.ceil(s.dst[3] / t.tn);
+  const classes = volume(R);
+  const bytes = uniforms()
+    .u32(perClass, mTiles, nTiles, classes)
+    .vec4u(...s.src)
+    .vec4u(...s.dst)
+    .vec4u(q[0]!, q[1]!, q[2]!, s.batch)
+    .vec4u(...g.kernel, volume(g.kernel))
+    .vec4u(...g.stride)
+    .vec4i(...g.padding)
+    .vec4u(...R)
+    .bytes();
+  const max = 65535;
+  if (nTiles * classes > max) throw new RangeError(`conv3d fast: ${s.dst[3]} channels need too many tiles`);
+  return { bytes, grid: foldTiles(mTiles, nTiles * classes, max) };
+}
+
+/** Grid x walks M tiles (folded into z past the per-dimension limit), y walks channel tiles x classes. */
+function foldTiles(mTiles: number, ny: number, max: number): [number, number, number] {
+  const z = Math.ceil(mTiles / max);
+  return [Math.ceil(mTiles / z), ny, z];
+}
+
+/** How many partial sums to split the backward-weight reduction into, so the device has enough invocations. */
+function autoSplits(runtime: Runtime, g: Conv3dGeometry, invocationsPerSplit: number): number {
+  const slices = g.batch * g.output[0];
+  const target = runtime.adapter.software ? 2048 : 65536;
+  return Math.max(1, Math.min(slices, Math.ceil(target / invocationsPerSplit)));
+}
+
+/** dw = the gradient of conv3d with respect to its weights, with an explicit tile. */
+export function conv3dFastGradWeightWith(runtime: Runtime, tile: ConvTile, g: Conv3dGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer): void {
+  checkSupported(g, 'conv3d fast backward-weight');
+  const taps = volume(g.kernel);
+  const count = g.outChannels * taps * g.inChannels;
+  const slices = g.batch * g.output[0];
+  let splits: number;
+  let dispatch: (part: GPUBuffer, slicesPerSplit: number) => void;
+  if (tile.family === 'blocked') {
+    const vec4 = g.inChannels % 4 === 0 && g.outChannels % 4 === 0;
+    // The block is bc output channels x bv input channels (bv rounded to a multiple of 4). In vec4 mode
+    // a block must not straddle the channel count: it shrinks to 4, which divides it.
+    const bo = vec4 && g.outChannels % tile.bc !== 0 ? 4 : tile.bc;
+    const bvRounded = Math.max(4, Math.floor(tile.bv / 4) * 4);
+    const bi = vec4 && g.inChannels % bvRounded !== 0 ? 4 : bvRounded;
+    const iBlocks = Math.ceil(g.inChannels / bi);
+    const oBlocks = Math.ceil(g.outChannels / bo);
+    splits = tile.splits || autoSplits(runtime, g, iBlocks * oBlocks * taps);
+    dispatch = (part, slicesPerSplit) => {
+      const total = iBlocks * oBlocks * taps * splits;
+      runtime.dispatch({
+        kernel: `conv3d_fast_backward_weight (${tileName(tile)})`,
+        source: wgradBlockedSource({ bo, bi, vec4 }),
+        constants: { WORKGROUP },
+        buffers: [x, dy, part],
+        uniforms: uniforms()
+          .u32(total, iBlocks, oBlocks, slicesPerSplit)
+          .vec4u(...g.input, g.inChannels)
+          .vec4u(...g.output, g.outChannels)
+          .vec4u(...g.kernel, taps)
+          .vec4u(...g.stride, g.batch)
+          .vec4i(...g.padding)
+          .bytes(),
+        workgroups: Math.ceil(total / WORKGROUP),
+      });
+    };
+  } else {
+    const vec4 = g.inChannels % 4 === 0 && g.outChannels % 4 === 0;
+    const mTiles = Math.ceil(g.outChannels / tile.tm);
+    const nTiles = Math.ceil((taps * g.inChannels) / tile.tn);
+    splits = tile.splits || autoSplits(runtime, g, mTiles * nTiles * (tile.tm / tile.rm) * (tile.tn / tile.rn));
+    dispatch = (part, slicesPerSplit) => {
+      runtime.dispatch({
+        kernel: `conv3d_fast_backward_weight (${tileName(tile)})`,
+        source: wgradTiledSource(tile, { vec4 }),
+        buffers: [x, dy, part],
+        uniforms: uniforms()
+          .u32(mTiles, nTiles, slicesPerSplit, splits)
+          .vec4u(...g.input, g.inChannels)
+          .vec4u(...g.output, g.outChannels)
+          .vec4u(...g.kernel, taps)
+          .vec4u(...g.stride, g.batch)
+          .vec4i(...g.padding)
+          .bytes(),
+        workgroups: foldTiles(mTiles * nTiles, splits, 65535),
+      });
+    };
+  }
+  splits = Math.max(1, Math.min(splits, slices));
+  const slicesPerSplit = Math.ceil(slices / splits);
+  splits = Math.ceil(slices / slicesPerSplit);
+  if (splits === 1) {
+    dispatch(dw, slicesPerSplit);
+    return;
+  }
+  const part = runtime.buffer(splits * count * 4, 'conv3d weight-gradient partial sums');
+  dispatch(part, slicesPerSplit);
+  runtime.dispatch({
+    kernel: 'conv3d_fast_split_sum',
+    source: splitSumCode,
+    constants: { WORKGROUP },
+    buffers: [part, dw],
+    uniforms: uniforms().u32(count, splits).bytes(),
+    workgroups: Math.ceil(count / WORKGROUP),
+  });
+  runtime.release(part);
+}

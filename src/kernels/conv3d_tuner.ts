@@ -1,0 +1,234 @@
+// Picks the tile configuration of each fast convolution (conv3d_fast.ts) per adapter and shape class.
+//
+// Dispatch is synchronous and timing is not, so tuning is a separate, awaited step: choose() answers at
+// once from the table (or with the fixed default) and remembers every shape class it had no entry for;
+// `await tuner.tunePending()` (e.g. after a first training step or a first inference window) times a few
+// candidate tiles of each such class on this adapter and keeps the fastest; `await tuner.tune(...)` does
+// it for one class up front. The table is plain JSON (exportTable / importTable), keyed by the adapter's
+// description, so a host may keep it in a file (the engine itself never touches files).
+import type { Runtime } from '../gpu/runtime';
+import { median } from '../gpu/timing';
+import type { Conv3dGeometry } from './conv3d_direct';
+import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith, tileName, type Activation, type ConvDirection, type ConvTile } from './conv3d_fast';
+
+export interface TuningTable {
+  version: 1;
+  /** The adapter the timings were taken on (see adapterKey). */
+  adapter: string;
+  /** Shape class (shapeClass()) -> the fastest tile measured for it. */
+  entries: Record<string, ConvTile>;
+}
+
+export interface TuningResult {
+  shapeClass: string;
+  best: ConvTile;
+  /** Median milliseconds of each candidate timed, fastest first. */
+  timings: { tile: ConvTile; name: string; ms: number }[];
+}
+
+export function adapterKey(runtime: Runtime): string {
+  const a = runtime.adapter;
+  return [a.vendor, a.architecture, a.device, a.description].join(' / ');
+}
+
+const log2Bucket = (n: number) => Math.round(Math.log2(Math.max(1, n)));
+
+/**
+ * Shapes that share a best tile: the direction, kernel, stride and padding, both channel counts, and the
+ * number of output voxels (batch included) to the nearest power of two.
+ */
+export function shapeClass(direction: ConvDirection, g: Conv3dGeometry): string {
+  const voxels = g.batch * g.output[0] * g.output[1] * g.output[2];
+  return `${direction} k${g.kernel.join('x')} s${g.stride.join('x')} p${g.padding.join('x')} c${g.inChannels}>${g.outChannels} v2^${log2Bucket(voxels)}`;
+}
+
+/** Channels written by a direction's GEMM (its N side): output channels, or input channels for backward-data. */
+function dstChannels(direction: ConvDirection, g: Conv3dGeometry): number {
+  return direction === 'backwardData' ? g.inChannels : g.outChannels;
+}
+
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** The tile used when tuning is off or has not run yet for a class. */
+export function defaultTile(software: boolean, direction: ConvDirection, g: Conv3dGeometry): ConvTile {
+  const channels = dstChannels(direction, g);
+  if (software) return { family: 'blocked', bv: 8, bc: Math.min(16, roundUp4(channels)) };
+  if (direction === 'backwardWeight') return { family: 'tiled', tm: 32, tn: 64, tk: 16, rm: 2, rn: 4 };
+  if (channels <= 16) return { family: 'tiled', tm: 128, tn: 16, tk: 16, rm: 8, rn: 1 };
+  if (channels <= 32) return { family: 'tiled', tm: 64, tn: 32, tk: 16, rm: 4, rn: 2 };
+  return { family: 'tiled', tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 };
+}
+
+/** Tiles worth timing for a class: the family that suits the adapter first, one of the other family last. */
+export function candidateTiles(software: boolean, direction: ConvDirection, g: Conv3dGeometry): ConvTile[] {
+  const channels = dstChannels(direction, g);
+  const fitsChannels = (bc: number) => bc <= Math.max(4, roundUp4(channels));
+  const blocked: ConvTile[] =
+    direction === 'backwardWeight'
+      ? [
+          { family: 'blocked', bv: 8, bc: 8 },
+          { family: 'blocked', bv: 16, bc: 8 },
+          { family: 'blocked', bv: 8, bc: 16 },
+          { family: 'blocked', bv: 16, bc: 16 },
+        ]
+      : [
+          { family: 'blocked', bv: 8, bc: 8 },
+          { family: 'blocked', bv: 16, bc: 8 },
+          { family: 'blocked', bv: 8, bc: 16 },
+          { family: 'blocked', bv: 16, bc: 16 },
+        ].filter((t) => fitsChannels(t.bc) || t.bc === 8) as ConvTile[];
+  const tiled: ConvTile[] =
+    direction === 'backwardWeight'
+      ? [
+          { family: 'tiled', tm: 32, tn: 64, tk: 16, rm: 2, rn: 4 },
+          { family: 'tiled', tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 },
+          { family: 'tiled', tm: 16, tn: 128, tk: 16, rm: 1, rn: 8 },
+        ]
+      : [
+          { family: 'tiled', tm: 128, tn: 16, tk: 16, rm: 8, rn: 1 },
+          { family: 'tiled', tm: 64, tn: 32, tk: 16, rm: 4, rn: 2 },
+          { family: 'tiled', tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 },
+          { family: 'tiled', tm: 128, tn: 64, tk: 16, rm: 8, rn: 4 },
+        ].filter((t) => t.tn <= Math.max(16, channels * 2)) as ConvTile[];
+  return software ? [...blocked, tiled[0]!] : [...tiled, blocked[0]!];
+}
+
+export class Conv3dTuner {
+  /** 'off': always the fixed default; 'on': the table's entry, else the default and the class is queued for tuning. */
+  mode: 'on' | 'off' = 'on';
+  /** Timed runs per candidate (after one untimed run that also compiles it); fewer on software adapters. */
+  runs: number;
+  private readonly entries = new Map<string, ConvTile>();
+  private readonly pending = new Map<string, { direction: ConvDirection; geometry: Conv3dGeometry }>();
+
+  constructor(readonly runtime: Runtime) {
+    this.runs = runtime.adapter.software ? 1 : 5;
+  }
+
+  choose(direction: ConvDirection, g: Conv3dGeometry): ConvTile {
+    const fallback = defaultTile(this.runtime.adapter.software, direction, g);
+    if (this.mode === 'off') return fallback;
+    const key = shapeClass(direction, g);
+    const hit = this.entries.get(key);
+    if (hit) return hit;
+    if (!this.pending.has(key)) this.pending.set(key, { direction, geometry: structuredClone(g) });
+    return fallback;
+  }
+
+  /** Shape classes used since the last tunePending() that have no table entry. */
+  pendingClasses(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  async tunePending(): Promise<TuningResult[]> {
+    const results: TuningResult[] = [];
+    for (const [key, { direction, geometry }] of [...this.pending]) {
+      results.push(await this.tune(direction, geometry));
+      this.pending.delete(key);
+    }
+    return results;
+  }
+
+  /** Times the candidate tiles of one class on scratch buffers and records the fastest. */
+  async tune(direction: ConvDirection, g: Conv3dGeometry, candidates = candidateTiles(this.runtime.adapter.software, direction, g)): Promise<TuningResult> {
+    const rt = this.runtime;
+    const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
+    const xBytes = 4 * g.batch * g.input[0] * g.input[1] * g.input[2] * g.inChannels;
+    const yBytes = 4 * g.batch * g.output[0] * g.output[1] * g.output[2] * g.outChannels;
+    const wBytes = 4 * g.outChannels * taps * g.inChannels;
+    const x = rt.buffer(xBytes, 'conv3d tuning x');
+    const y = rt.buffer(yBytes, 'conv3d tuning y');
+    const w = rt.buffer(wBytes, 'conv3d tuning w');
+    const bias = rt.buffer(4 * g.outChannels, 'conv3d tuning bias');
+    const launch = (tile: ConvTile) => {
+      if (direction === 'forward') conv3dFastForwardWith(rt, tile, g, x, w, bias, y);
+      else if (direction === 'backwardData') conv3dFastGradInputWith(rt, tile, g, y, w, x);
+      else conv3dFastGradWeightWith(rt, tile, g, x, y, w);
+    };
+    const timings: TuningResult['timings'] = [];
+    try {
+      // Scratch contents do not matter for timing, but keep them finite (tests poison new buffers).
+      for (const [buffer, bytes] of [[x, xBytes], [y, yBytes], [w, wBytes], [bias, 4 * g.outChannels]] as const) {
+        rt.write(buffer, new Float32Array(bytes / 4));
+      }
+      for (const tile of candidates) {
+        const first = await timeOnce(rt, () => launch(tile)); // compiles the pipeline too
+        const best = timings.length ? Math.min(...timings.map((t) => t.ms)) : Infinity;
+        // A candidate far behind after its first run is not worth more runs.
+        const samples = first.ms > 3 * best ? [first.ms] : [];
+        for (let i = samples.length ? this.runs : 0; i < this.runs; i++) samples.push((await timeOnce(rt, () => launch(tile))).ms);
+        timings.push({ tile, name: tileName(tile), ms: median(samples) });
+      }
+    } finally {
+      for (const b of [x, y, w, bias]) rt.release(b);
+    }
+    timings.sort((a, b) => a.ms - b.ms);
+    const key = shapeClass(direction, g);
+    this.entries.set(key, timings[0]!.tile);
+    this.pending.delete(key);
+    return { shapeClass: key, best: timings[0]!.tile, timings };
+  }
+
+  exportTable(): TuningTable {
+    return { version: 1, adapter: adapterKey(this.runtime), entries: Object.fromEntries(this.entries) };
+  }
+
+  /** Adopts the entries of a table taken on this same adapter; returns how many (0 for another adapter). */
+  importTable(table: TuningTable): number {
+    if (table?.version !== 1 || table.adapter !== adapterKey(this.runtime) || typeof table.entries !== 'object') return 0;
+    let count = 0;
+    for (const [key, tile] of Object.entries(table.entries)) {
+      if (tile && (tile.family === 'blocked' || tile.family === 'tiled')) {
+        this.entries.set(key, tile);
+        this.pending.delete(key);
+        count++;
+      }
+    }
+    return count;
+  }
+}
+
+async function timeOnce(runtime: Runtime, work: () => void): Promise<{ ms: number }> {
+  await runtime.sync();
+  const start = performance.now();
+  work();
+  await runtime.sync();
+  return { ms: performance.now() - start };
+}
+
+const tuners = new WeakMap<Runtime, Conv3dTuner>();
+
+/** The tuner of a runtime (one per device: timings belong to the adapter). */
+export function conv3dTuner(runtime: Runtime): Conv3dTuner {
+  let tuner = tuners.get(runtime);
+  if (!tuner) {
+    tuner = new Conv3dTuner(runtime);
+    tuners.set(runtime, tuner);
+  }
+  return tuner;
+}
+
+// ---- launchers that take the tuner's tile ---------------------------------------------------------
+
+/** y = act(conv3d(x, w) + bias), with the tile the tuner picks for this shape on this adapter. */
+export function conv3dFastForward(
+  runtime: Runtime,
+  g: Conv3dGeometry,
+  x: GPUBuffer,
+  w: GPUBuffer,
+  bias: GPUBuffer | null,
+  y: GPUBuffer,
+  activation: Activation = 'none',
+): void {
+  conv3dFastForwardWith(runtime, conv3dTuner(runtime).choose('forward', g), g, x, w, bias, y, activation);
+}
+
+/** dx from dy and the [Cout, k, Cin] weights (also a transposed convolution's forward pass). */
+export function conv3dFastGradInput(runtime: Runtime, g: Conv3dGeometry, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer): void {
+  conv3dFastGradInputWith(runtime, conv3dTuner(runtime).choose('backwardData', g), g, dy, w, dx);
+}
+
+/** dw from the convolution's input x and dy. */
+export function conv3dFastGradWeight(runtime: Runtime, g: Conv3dGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer): void {
+  conv3dFastGradWeightWith(runtime, conv3dTuner(runtime).choose('backwardWeight', g), g, x, dy, dw);
+}
