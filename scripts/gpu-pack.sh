@@ -13,8 +13,13 @@ rm -rf .gpu/node_modules && mkdir -p .gpu/node_modules/webgpu/dist
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu/node_modules/webgpu/
 [ -s .gpu/dawn.node.xz ] || xz -T2 -c "$addon" > .gpu/dawn.node.xz
 for dep in debug ms; do [ -d "node_modules/$dep" ] && cp -r "node_modules/$dep" .gpu/node_modules/; done
-ls .gpu/libvulkan1_*.deb >/dev/null 2>&1 || (cd .gpu && apt-get download libvulkan1 >/dev/null 2>&1) ||
-  { apt-get update -qq && (cd .gpu && apt-get download libvulkan1); }
+# The Vulkan loader, and the GL vendor-neutral libraries NVIDIA's Vulkan driver links against, which a
+# bare container often lacks.
+debs="libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2"
+for deb in $debs; do
+  ls .gpu/${deb}_*.deb >/dev/null 2>&1 || (cd .gpu && apt-get download "$deb" >/dev/null 2>&1) ||
+    { apt-get update -qq && (cd .gpu && apt-get download "$deb"); }
+done
 cat > .gpu/activate.sh <<'ACT'
 # Source on the GPU machine from the project root: unpacks Node, Dawn and the Vulkan loader, and
 # points the loader at the NVIDIA driver.
@@ -23,10 +28,14 @@ mkdir -p /tmp/gpu-node/bin
 [ -x /tmp/gpu-node/bin/node ] || { xz -dc "$g/node.xz" > /tmp/gpu-node/bin/node; chmod +x /tmp/gpu-node/bin/node; }
 mkdir -p node_modules && cp -rn "$g"/node_modules/* node_modules/
 [ -f node_modules/webgpu/dist/linux-x64.dawn.node ] || xz -dc "$g/dawn.node.xz" > node_modules/webgpu/dist/linux-x64.dawn.node
-ldconfig -p | grep -q libvulkan.so.1 || { for f in "$g"/libvulkan1_*.deb; do dpkg -x "$f" /; done; ldconfig; }
-export PATH=/tmp/gpu-node/bin:$PATH XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
-for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json; do
-  [ -f "$icd" ] && { export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd; break; }
+for f in "$g"/*.deb; do
+  lib=$(basename "$f" | cut -d_ -f1)
+  dpkg -s "$lib" >/dev/null 2>&1 || dpkg -x "$f" /
 done
+ldconfig
+export PATH=/tmp/gpu-node/bin:$PATH XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+icd=$(find /usr/local/nvidia /etc/vulkan /usr/share/vulkan -name 'nvidia_icd*.json' 2>/dev/null | head -n 1)
+[ -n "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+echo "activate: node $(node --version), Vulkan driver ${icd:-(none found: the loader's defaults)}" 
 ACT
 du -sh .gpu

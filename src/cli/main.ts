@@ -1,4 +1,5 @@
 // `screener`: the command-line entry point. Dispatches to one sub-command and sets the exit code.
+import { exitIfHeld } from '../gpu/node';
 import { UsageError } from './args';
 import { commands } from './commands/index';
 
@@ -46,9 +47,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitIfHeld();
   },
   (error) => {
     console.error(error);
-    process.exit(1);
+    process.exitCode = 1;
+    exitIfHeld();
   },
 );

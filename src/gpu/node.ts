@@ -144,3 +144,13 @@ function parseChoice(value: string | undefined): AdapterChoice {
 export function holdsGPU(): boolean {
   return heldGPU !== null;
 }
+
+/**
+ * Called when a command's work is done. The process normally ends by itself once the device is
+ * destroyed and Dawn's GPU object is released (this module drops it), but some Vulkan drivers keep
+ * native threads alive; an unreferenced timer ends the process then and changes nothing otherwise.
+ */
+export function exitIfHeld(graceMs = 3000): void {
+  heldGPU = null;
+  setTimeout(() => process.exit(), graceMs).unref();
+}
