@@ -36,6 +36,6 @@ ldconfig
 export PATH=/tmp/gpu-node/bin:$PATH XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 icd=$(find /usr/local/nvidia /etc/vulkan /usr/share/vulkan -name 'nvidia_icd*.json' 2>/dev/null | head -n 1)
 [ -n "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
-echo "activate: node $(node --version), Vulkan driver ${icd:-(none found: the loader's defaults)}" 
+echo "activate: node $(node --version), Vulkan driver ${icd:-none found, the loader decides}"
 ACT
 du -sh .gpu
