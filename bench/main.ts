@@ -1,6 +1,6 @@
 // `npm run bench -- NAME... [--json]`: runs the named benchmarks (all when none is named) on this
 // machine's WebGPU adapter and prints a table, or with --json one JSON document.
-import { exitIfHeld, nodeRuntime } from '../src/gpu/node';
+import { nodeRuntime, runToExit } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
 import { report, table, type CaseReport } from './harness';
@@ -49,14 +49,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    exitIfHeld();
-  },
-  (error) => {
-    console.error(error);
-    process.exitCode = 1;
-    exitIfHeld();
-  },
-);
+runToExit(() => main(process.argv.slice(2)));

@@ -1,5 +1,5 @@
 // `screener`: the command-line entry point. Dispatches to one sub-command and sets the exit code.
-import { exitIfHeld } from '../gpu/node';
+import { runToExit } from '../gpu/node';
 import { UsageError } from './args';
 import { commands } from './commands/index';
 
@@ -43,15 +43,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// The process ends by itself once the GPU host has let go of Dawn (see src/gpu/node.ts).
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    exitIfHeld();
-  },
-  (error) => {
-    console.error(error);
-    process.exitCode = 1;
-    exitIfHeld();
-  },
-);
+runToExit(() => main(process.argv.slice(2)));

@@ -1,6 +1,7 @@
 // The body mask: the largest 3-D connected component above a HU threshold (the patient, not the
 // table or stray air-gap noise), with its enclosed holes (lungs, bowel gas) filled slice by slice so
 // that "inside the body" includes them. Evaluation counts only voxels inside this mask.
+import { labelComponents } from './components';
 import { DataError } from './errors';
 import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
 import { multiplyAffines, scaleShiftAffine } from './affine';
@@ -14,44 +15,16 @@ export interface Box {
   shape: Shape3;
 }
 
-/** Labels the largest 6-connected component of `foreground`; returns it as a 0/1 mask. */
+/** The largest 6-connected component of `foreground`, as a 0/1 mask. */
 export function largestComponent(foreground: Uint8Array, shape: Shape3): { mask: Uint8Array; size: number } {
-  const [D, H, W] = shape;
-  const n = voxelCount(shape);
-  const label = new Int32Array(n);
-  const queue = new Int32Array(n);
+  const { labels, sizes } = labelComponents(foreground, shape, 6);
   let best = 0;
-  let bestSize = 0;
-  let next = 0;
-  for (let seed = 0; seed < n; seed++) {
-    if (!foreground[seed] || label[seed]) continue;
-    const id = ++next;
-    label[seed] = id;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = seed;
-    while (head < tail) {
-      const i = queue[head++]!;
-      const w = i % W;
-      const h = ((i - w) / W) % H;
-      const d = (i - w - h * W) / (W * H);
-      // Visit the six face neighbours that exist.
-      if (w > 0 && foreground[i - 1] && !label[i - 1]) (label[i - 1] = id), (queue[tail++] = i - 1);
-      if (w < W - 1 && foreground[i + 1] && !label[i + 1]) (label[i + 1] = id), (queue[tail++] = i + 1);
-      if (h > 0 && foreground[i - W] && !label[i - W]) (label[i - W] = id), (queue[tail++] = i - W);
-      if (h < H - 1 && foreground[i + W] && !label[i + W]) (label[i + W] = id), (queue[tail++] = i + W);
-      const s = W * H;
-      if (d > 0 && foreground[i - s] && !label[i - s]) (label[i - s] = id), (queue[tail++] = i - s);
-      if (d < D - 1 && foreground[i + s] && !label[i + s]) (label[i + s] = id), (queue[tail++] = i + s);
-    }
-    if (tail > bestSize) {
-      bestSize = tail;
-      best = id;
-    }
-  }
-  const mask = new Uint8Array(n);
-  if (best) for (let i = 0; i < n; i++) mask[i] = label[i] === best ? 1 : 0;
-  return { mask, size: bestSize };
+  sizes.forEach((size, k) => {
+    if (size > (sizes[best - 1] ?? 0)) best = k + 1;
+  });
+  const mask = new Uint8Array(labels.length);
+  if (best) for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === best ? 1 : 0;
+  return { mask, size: best ? sizes[best - 1]! : 0 };
 }
 
 /** Fills, in each axial slice, the background not reachable from the slice border (4-connected). */

@@ -11,7 +11,7 @@
 //              at least DETECTION_OVERLAP of its voxels are at or above the threshold.
 // A case without lesion voxels (or without any other body voxels) has no curve: its metrics are null.
 import type { Shape3 } from '../data/volume';
-import { labelComponents } from './components';
+import { labelComponents } from '../data/components';
 
 export const FPR_LIMIT = 0.3;
 export const DETECTION_OVERLAP = 0.1;

@@ -150,7 +150,22 @@ export function holdsGPU(): boolean {
  * destroyed and Dawn's GPU object is released (this module drops it), but some Vulkan drivers keep
  * native threads alive; an unreferenced timer ends the process then and changes nothing otherwise.
  */
-export function exitIfHeld(graceMs = 3000): void {
+function exitIfHeld(graceMs = 3000): void {
   heldGPU = null;
   setTimeout(() => process.exit(), graceMs).unref();
+}
+
+/** Runs a command's main function to its exit code, and makes sure the process then ends. */
+export function runToExit(main: () => Promise<number>): void {
+  main()
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error) => {
+        console.error(error);
+        process.exitCode = 1;
+      },
+    )
+    .finally(() => exitIfHeld());
 }

@@ -1,6 +1,6 @@
 // Connected components of a 3-D mask, by breadth-first flood fill. Lesions are counted with full
 // 26-connectivity (as scikit-image's default for 3-D labels); the body crop uses face neighbours.
-import type { Shape3 } from '../data/volume';
+import type { Shape3 } from './volume';
 
 export type Connectivity = 6 | 26;
 
