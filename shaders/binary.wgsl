@@ -21,10 +21,6 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 #endif
 
-fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -34,13 +30,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var ia = 0u;
   var ib = 0u;
   var ic = 0u;
-  for (var d = i32(params.rank) - 1; d >= 0; d--) {
-    let extent = at(params.shape, u32(d));
-    let coord = rest % extent;
-    rest = rest / extent;
-    ia += coord * at(params.a_strides, u32(d));
-    ib += coord * at(params.b_strides, u32(d));
-    ic += coord * at(params.c_strides, u32(d));
+  // Whole vec4s of the uniform arrays are read into registers and indexed there: a helper taking the
+  // array by value copies it on every call, which a software adapter does not optimise away.
+  for (var q = 1i; q >= 0; q--) {
+    let extents = params.shape[q];
+    let sa = params.a_strides[q];
+    let sb = params.b_strides[q];
+    let sc = params.c_strides[q];
+    for (var k = 3i; k >= 0; k--) {
+      if (u32(q * 4 + k) >= params.rank) { continue; }
+      let extent = extents[k];
+      let coord = rest % extent;
+      rest = rest / extent;
+      ia += coord * sa[k];
+      ib += coord * sb[k];
+      ic += coord * sc[k];
+    }
   }
   let va = a[ia];
   let vb = b[ib];

@@ -16,10 +16,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -28,12 +24,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var rest = i;
   var src_at = params.src_offset;
   var dst_at = params.dst_offset;
-  for (var d = i32(params.rank) - 1; d >= 0; d--) {
-    let extent = at(params.shape, u32(d));
-    let coord = rest % extent;
-    rest = rest / extent;
-    src_at += coord * at(params.src_strides, u32(d));
-    dst_at += coord * at(params.dst_strides, u32(d));
+  // Whole vec4s of the uniform arrays are read into registers and indexed there: a helper taking the
+  // array by value copies it on every call, which a software adapter does not optimise away.
+  for (var q = 1i; q >= 0; q--) {
+    let extents = params.shape[q];
+    let src_strides = params.src_strides[q];
+    let dst_strides = params.dst_strides[q];
+    for (var k = 3i; k >= 0; k--) {
+      if (u32(q * 4 + k) >= params.rank) { continue; }
+      let extent = extents[k];
+      let coord = rest % extent;
+      rest = rest / extent;
+      src_at += coord * src_strides[k];
+      dst_at += coord * dst_strides[k];
+    }
   }
   dst[dst_at] = src[src_at];
 }
