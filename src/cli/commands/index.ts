@@ -4,5 +4,6 @@ import { doctor } from './doctor';
 import { info } from './info';
 import { phantom } from './phantom';
 import { scanData } from './scan-data';
+import { train } from './train';
 
-export const commands: Command[] = [doctor, info, phantom, scanData];
+export const commands: Command[] = [doctor, info, phantom, scanData, train];

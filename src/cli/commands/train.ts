@@ -1,0 +1,134 @@
+// `screener train`: trains the descriptor, the condition network and the density model on folders of
+// CT scans (no labels needed), writing the model, a checkpoint, loss curves (CSV and PNG) beside it.
+import { intOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args';
+import type { Command } from '../command';
+import { nodeRuntime } from '../../gpu/node';
+import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
+import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
+import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
+import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
+import { runTraining, trainPaths } from '../../train/run.node';
+
+const spec = {
+  data: { type: 'list' },
+  out: { type: 'string' },
+  preset: { type: 'string' },
+  stage: { type: 'string' },
+  steps: { type: 'string' },
+  resume: { type: 'boolean' },
+  seed: { type: 'string' },
+  condition: { type: 'string' },
+  density: { type: 'string' },
+  kinds: { type: 'string' },
+  from: { type: 'string' },
+  cache: { type: 'string' },
+} as const;
+
+export const train: Command = {
+  name: 'train',
+  summary: 'train Screener (descriptor, condition, density) on folders of CT scans',
+  usage: [
+    'usage: screener train --data DIR [--data DIR2 ...] --out MODEL.safetensors [options]',
+    '',
+    '  --data DIR        a data folder (one folder per case with ct.nii.gz); repeat for more',
+    '  --out FILE        the model; beside it FILE.checkpoint.safetensors, FILE.losses.csv, FILE.losses.png',
+    `  --preset NAME     ${PRESETS.join(', ')} (default small)`,
+    `  --stage NAME      train only this stage: ${STAGES.join(', ')} (default all, in order; a later`,
+    '                    stage starts from the model already at --out, or from --from)',
+    '  --steps N         steps per stage (default: the preset\'s)',
+    '  --resume          continue from FILE.checkpoint.safetensors exactly where it stopped',
+    '  --seed S          seed of the weights and of every sampled crop (default 0)',
+    '  --condition KIND  masked (default), sincos or none: what the density is conditioned on',
+    '  --density KIND    flow (default for small and base) or gaussian',
+    `  --kinds LIST      keep only cases whose lesions (case.json) are of these kinds: "training"`,
+    `                    (${TRAINING_LESION_KINDS.join(', ')}), "all" or a comma-separated list`,
+    '  --from MODEL      start from this model\'s trained networks (e.g. to train another density)',
+    `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, spec);
+    const out = stringOption(args, 'out');
+    if (!out) throw new UsageError('--out is required');
+    const data = (args.options.data as string[] | undefined) ?? [];
+    if (data.length === 0) throw new UsageError('--data is required');
+    const presetName = stringOption(args, 'preset') ?? 'small';
+    if (!isPresetName(presetName)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
+    const stage = stringOption(args, 'stage');
+    if (stage !== undefined && !(STAGES as readonly string[]).includes(stage)) throw new UsageError(`--stage must be one of ${STAGES.join(', ')}`);
+    const steps = args.options.steps === undefined ? undefined : intOption(args, 'steps', 0);
+    if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
+    const seed = intOption(args, 'seed', 0);
+    if (seed < 0) throw new UsageError('--seed must be a non-negative integer');
+    const config = withDensity(presetConfig(presetName), densityOverrides(args));
+    const kinds = parseKinds(stringOption(args, 'kinds'));
+
+    const log = (line: string) => console.error(`screener train: ${line}`);
+    const started = performance.now();
+    const { scans, skipped } = loadTrainingScans(data, {
+      kinds,
+      cacheDir: stringOption(args, 'cache'),
+      preprocess: { targetSpacing: config.targetSpacing },
+      onCase: (entry, i, total, cached) => {
+        if (process.stderr.isTTY) process.stderr.write(`\rpreprocessing ${i + 1}/${total} ${cached ? '(cached)' : entry.id}\x1b[K`);
+      },
+    });
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    log(`${scans.length} scans ready in ${formatDuration((performance.now() - started) / 1000)}${skipped.length ? `; left out ${skipped.length} with lesions of other kinds` : ''}`);
+
+    const runtime = await nodeRuntime();
+    const a = runtime.adapter;
+    log(`adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}${a.software ? ' (software)' : ''}`);
+    const meter = new RateMeter();
+    let lastPrinted = 0;
+    let currentStage = '';
+    try {
+      const result = await runTraining({
+        runtime,
+        scans,
+        out,
+        config,
+        seed,
+        stage: stage as Stage | undefined,
+        steps,
+        resume: args.options.resume === true,
+        from: stringOption(args, 'from'),
+        log,
+        onStep: (record, position) => {
+          if (record.stage !== currentStage) {
+            currentStage = record.stage;
+            meter.reset();
+          }
+          const line = progressLine({ ...position, loss: record.loss, stepsPerSecond: meter.tick() });
+          const now = performance.now();
+          if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${position.step === position.steps ? '\n' : ''}`);
+          else if (now - lastPrinted > 30_000 || position.step === position.steps || position.step === 1) {
+            process.stderr.write(`${line}\n`);
+            lastPrinted = now;
+          }
+        },
+      });
+      const paths = trainPaths(out);
+      log(`wrote ${paths.model}, ${paths.checkpoint}, ${paths.csv}, ${paths.png}`);
+      console.log(summaryLine(result));
+      return 0;
+    } finally {
+      runtime.dispose();
+    }
+  },
+};
+
+function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind } {
+  const condition = stringOption(args, 'condition');
+  const density = stringOption(args, 'density');
+  if (condition !== undefined && !['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
+  if (density !== undefined && !['flow', 'gaussian'].includes(density)) throw new UsageError('--density must be flow or gaussian');
+  return { ...(condition ? { condition: condition as ConditionKind } : {}), ...(density ? { kind: density as DensityKind } : {}) };
+}
+
+function parseKinds(text: string | undefined): string[] | undefined {
+  if (text === undefined || text === 'all') return undefined;
+  if (text === 'training') return [...TRAINING_LESION_KINDS];
+  const kinds = text.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) if (!(LESION_KINDS as readonly string[]).includes(k)) throw new UsageError(`unknown lesion kind "${k}"; known: ${LESION_KINDS.join(', ')}`);
+  return kinds;
+}

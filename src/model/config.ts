@@ -1,0 +1,219 @@
+// Screener's configuration: the two dense networks, the SSL heads, the density model and the training
+// schedule, as one JSON-serialisable object that travels inside every .safetensors file, plus the
+// three presets (tiny for tests, small for this machine's software adapter, base for GPUs).
+export type Triple = [number, number, number];
+
+export type ActivationKind = 'leakyRelu' | 'silu';
+export type SslLoss = 'vicreg' | 'infonce';
+export type ConditionKind = 'none' | 'sincos' | 'masked';
+export type DensityKind = 'gaussian' | 'flow';
+export type Stage = 'descriptor' | 'condition' | 'density';
+export const STAGES: readonly Stage[] = ['descriptor', 'condition', 'density'];
+export type PresetName = 'tiny' | 'small' | 'base';
+export const PRESETS: readonly PresetName[] = ['tiny', 'small', 'base'];
+
+/** A 3-D UNet whose decoder levels are projected to `embedding` channels and merged top-down. */
+export interface UNetConfig {
+  /** Channels per resolution level, finest first; level i has stride 2^i. */
+  channels: number[];
+  /** GroupNorm groups (capped at each level's channel count, which it must divide). */
+  groups: number;
+  activation: ActivationKind;
+  /** d: channels of the output map. */
+  embedding: number;
+  /** 1 for the descriptor (the image); 2 for the condition network (masked image, mask). */
+  inputChannels: number;
+}
+
+export interface SslConfig {
+  loss: SslLoss;
+  /** Projector MLP widths after the d input, e.g. [256, 256]; the paper's base uses 8192. */
+  projector: number[];
+  /** Voxel pairs sampled in the overlap of each crop pair. */
+  positions: number;
+  /** InfoNCE temperature (paper: 0.1). */
+  temperature: number;
+  /** VICReg weights (paper: 25, 25, 1). */
+  vicregWeights: [number, number, number];
+  /** Crop spacing range in mm, [min per axis, max per axis]. */
+  spacingRange: [Triple, Triple];
+}
+
+export interface MaskingConfig {
+  /** Probability that a crop is masked at all (paper: 0.9). */
+  probability: number;
+  /** Fraction of the block grid zeroed (paper: 0.6). */
+  ratio: number;
+  /** Block side as a fraction of the crop side (paper: about a quarter). */
+  blockFraction: number;
+}
+
+export interface DensityConfig {
+  kind: DensityKind;
+  condition: ConditionKind;
+  /** Average-pooling kernel and stride over (D, H, W) (paper: 3x3x2 at 96x96x64 crops). */
+  poolStride: Triple;
+  /** Gaussian noise added to the pooled maps in training (paper: 0.1). */
+  noiseStd: number;
+  /** Hidden channels of the Gaussian's 3x3x3 condition convs. */
+  gaussianHidden: number;
+  flowBlocks: number;
+  flowHidden: number;
+  /** Frequencies per axis of the sin-cos positional condition (6 * frequencies channels). */
+  sincosFrequencies: number;
+}
+
+export interface OptimConfig {
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
+  /** Gradient-norm clipping threshold. */
+  clipNorm: number;
+}
+
+export interface TrainConfig {
+  /** Crop (and prediction window) size (D, H, W); divisible by 2^(levels - 1) and by the pool stride. */
+  cropSize: Triple;
+  /** Default number of steps per stage. */
+  steps: Record<Stage, number>;
+  /** Crop pairs (SSL) or crops (density) per step. */
+  batch: number;
+  ssl: OptimConfig;
+  density: OptimConfig;
+  checkpointEvery: number;
+}
+
+export interface ScreenerConfig {
+  format: 'screener';
+  version: 1;
+  preset: PresetName | 'custom';
+  /** The preprocessing spacing the model was trained at (DEFAULT_PREPROCESS: 2.5 mm). */
+  targetSpacing: Triple;
+  descriptor: UNetConfig;
+  condition: UNetConfig;
+  ssl: SslConfig;
+  masking: MaskingConfig;
+  density: DensityConfig;
+  train: TrainConfig;
+}
+
+function unet(channels: number[], embedding: number, groups: number, inputChannels: number): UNetConfig {
+  return { channels, groups, activation: 'leakyRelu', embedding, inputChannels };
+}
+
+const PAPER_MASKING: MaskingConfig = { probability: 0.9, ratio: 0.6, blockFraction: 0.25 };
+
+/**
+ * tiny: a training step in seconds on a software adapter, for tests.
+ * small: the default; an hour on this machine's software adapter trains it. 32^3 crops at 2.5 mm
+ *   cover 8 cm, enough to see an organ and its neighbourhood; the pool stride 2x2x2 gives a 16^3 grid
+ *   of density positions per crop (the paper's 3x3x2 would leave 10x10x16 fractional extents, and
+ *   pooling a 32^3 map by 3 would throw away a sixth of it).
+ * base: the paper's scale (d = 32, 96x96x64 crops, projector 8192, pool 3x3x2), for GPUs.
+ */
+export function presetConfig(name: PresetName): ScreenerConfig {
+  const common = {
+    format: 'screener' as const,
+    version: 1 as const,
+    preset: name,
+    targetSpacing: [2.5, 2.5, 2.5] as Triple,
+    masking: { ...PAPER_MASKING },
+  };
+  const spacingRange: [Triple, Triple] = [
+    [2.0, 2.0, 2.0],
+    [3.5, 3.5, 3.5],
+  ];
+  const optim = (lr: number, warmupSteps: number): OptimConfig => ({ lr, weightDecay: 1e-4, warmupSteps, clipNorm: 1 });
+  switch (name) {
+    case 'tiny':
+      return {
+        ...common,
+        descriptor: unet([4, 8], 8, 2, 1),
+        condition: unet([4, 8], 8, 2, 2),
+        ssl: { loss: 'vicreg', projector: [32, 32], positions: 32, temperature: 0.1, vicregWeights: [25, 25, 1], spacingRange },
+        density: { kind: 'gaussian', condition: 'masked', poolStride: [2, 2, 2], noiseStd: 0.1, gaussianHidden: 8, flowBlocks: 2, flowHidden: 16, sincosFrequencies: 2 },
+        train: { cropSize: [16, 16, 16], steps: { descriptor: 20, condition: 20, density: 20 }, batch: 1, ssl: optim(3e-3, 2), density: optim(3e-3, 2), checkpointEvery: 10 },
+      };
+    case 'small':
+      return {
+        ...common,
+        descriptor: unet([8, 16, 32], 16, 4, 1),
+        condition: unet([8, 16, 32], 16, 4, 2),
+        ssl: { loss: 'vicreg', projector: [256, 256], positions: 256, temperature: 0.1, vicregWeights: [25, 25, 1], spacingRange },
+        density: { kind: 'flow', condition: 'masked', poolStride: [2, 2, 2], noiseStd: 0.1, gaussianHidden: 32, flowBlocks: 4, flowHidden: 64, sincosFrequencies: 4 },
+        train: { cropSize: [32, 32, 32], steps: { descriptor: 600, condition: 600, density: 600 }, batch: 1, ssl: optim(2e-3, 30), density: optim(1e-3, 30), checkpointEvery: 50 },
+      };
+    case 'base':
+      return {
+        ...common,
+        descriptor: unet([32, 64, 128, 256], 32, 8, 1),
+        condition: unet([32, 64, 128, 256], 32, 8, 2),
+        ssl: { loss: 'vicreg', projector: [8192, 8192], positions: 1024, temperature: 0.1, vicregWeights: [25, 25, 1], spacingRange: [[1.0, 1.0, 1.5], [2.5, 2.5, 3.5]] },
+        density: { kind: 'flow', condition: 'masked', poolStride: [3, 3, 2], noiseStd: 0.1, gaussianHidden: 128, flowBlocks: 8, flowHidden: 256, sincosFrequencies: 8 },
+        train: { cropSize: [96, 96, 64], steps: { descriptor: 100_000, condition: 100_000, density: 50_000 }, batch: 4, ssl: optim(3e-4, 1000), density: optim(3e-4, 1000), checkpointEvery: 1000 },
+      };
+    default:
+      throw new RangeError(`unknown preset "${name as string}"; known: ${PRESETS.join(', ')}`);
+  }
+}
+
+export function isPresetName(name: string): name is PresetName {
+  return (PRESETS as readonly string[]).includes(name);
+}
+
+/** The GroupNorm groups actually used at a level of `channels` channels. */
+export function groupsFor(config: UNetConfig, channels: number): number {
+  return Math.min(config.groups, channels);
+}
+
+/** Checks the invariants the networks rely on; throws naming the field that breaks one. */
+export function validateConfig(config: ScreenerConfig, source = 'config'): ScreenerConfig {
+  const fail = (what: string): never => {
+    throw new Error(`${source}: ${what}`);
+  };
+  if (config.format !== 'screener') fail(`format must be "screener", got ${JSON.stringify(config.format)}`);
+  if (config.version !== 1) fail(`unsupported version ${JSON.stringify(config.version)} (this build reads version 1)`);
+  const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  for (const key of ['descriptor', 'condition'] as const) {
+    const n = config[key];
+    if (!n || !Array.isArray(n.channels) || n.channels.length < 1 || !n.channels.every(positive)) fail(`${key}.channels must be positive integers`);
+    for (const c of n.channels) if (c % groupsFor(n, c) !== 0) fail(`${key}: ${c} channels do not split into ${groupsFor(n, c)} groups`);
+    if (!positive(n.embedding)) fail(`${key}.embedding must be a positive integer`);
+    if (n.activation !== 'leakyRelu' && n.activation !== 'silu') fail(`${key}.activation must be leakyRelu or silu`);
+  }
+  if (config.descriptor.inputChannels !== 1) fail('descriptor.inputChannels must be 1');
+  if (config.condition.inputChannels !== 2) fail('condition.inputChannels must be 2 (image and mask)');
+  const crop = config.train.cropSize;
+  if (!Array.isArray(crop) || crop.length !== 3 || !crop.every(positive)) fail('train.cropSize must be three positive integers');
+  const levels = Math.max(config.descriptor.channels.length, config.condition.channels.length);
+  const factor = 2 ** (levels - 1);
+  if (!crop.every((s) => s % factor === 0)) fail(`train.cropSize [${crop.join(', ')}] must be divisible by ${factor} (2^(levels - 1))`);
+  const pool = config.density.poolStride;
+  if (!Array.isArray(pool) || pool.length !== 3 || !pool.every(positive)) fail('density.poolStride must be three positive integers');
+  if (!crop.every((s, a) => s % pool[a]! === 0)) fail(`train.cropSize [${crop.join(', ')}] must be divisible by density.poolStride [${pool.join(', ')}]`);
+  if (!['none', 'sincos', 'masked'].includes(config.density.condition)) fail('density.condition must be none, sincos or masked');
+  if (!['gaussian', 'flow'].includes(config.density.kind)) fail('density.kind must be gaussian or flow');
+  if (config.density.kind === 'flow' && config.descriptor.embedding < 2) fail('a flow density needs an embedding of at least 2 channels');
+  if (!['vicreg', 'infonce'].includes(config.ssl.loss)) fail('ssl.loss must be vicreg or infonce');
+  if (!(config.ssl.positions >= 2)) fail('ssl.positions must be at least 2');
+  return config;
+}
+
+/** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */
+export function withDensity(config: ScreenerConfig, density: Partial<DensityConfig>): ScreenerConfig {
+  const copy = structuredClone(config);
+  copy.density = { ...copy.density, ...density };
+  return copy;
+}
+
+/** Channels of the density model's condition input. */
+export function conditionChannels(config: ScreenerConfig): number {
+  switch (config.density.condition) {
+    case 'none':
+      return 0;
+    case 'sincos':
+      return 6 * config.density.sincosFrequencies;
+    case 'masked':
+      return config.condition.embedding;
+  }
+}

@@ -1,0 +1,93 @@
+// Density models of a descriptor map given a condition map, both average-pooled, per voxel:
+//  - a diagonal Gaussian whose mean and log-variance come from 3x3x3 convolutions of the condition
+//    (or, unconditioned, are learned constants);
+//  - a conditional Glow (src/graph/flows), a flow per voxel whose ActNorms and couplings see the
+//    condition (or an unconditional one).
+// Both give the negative log-likelihood per voxel, the anomaly score.
+import type { Runtime } from '../gpu/runtime';
+import { ConditionalGlow, Conv3d, deriveSeed, gaussianNLL, leakyRelu, Module, reshape, slice, type Tensor, zeros } from '../graph/index';
+import { conditionChannels, type ScreenerConfig } from './config';
+
+export interface DensityModel extends Module {
+  /** x [N, D, H, W, d], condition [N, D, H, W, c] (null when unconditioned) -> NLL [N, D, H, W] in nats. */
+  nll(x: Tensor, condition: Tensor | null): Tensor;
+  /**
+   * Flows initialise their ActNorms from the first batch they see; a fresh model about to be trained
+   * asks for that, while a loaded or untrained-but-scored one must not change on its first input.
+   */
+  setDataInitialisation(on: boolean): void;
+}
+
+export class GaussianDensity extends Module implements DensityModel {
+  /** Condition -> hidden -> (mean, log-variance), both 3x3x3 with zero padding; null when unconditioned. */
+  readonly hidden: Conv3d | null;
+  readonly out: Conv3d | null;
+  /** [d] each, used when unconditioned. */
+  readonly mean: Tensor | null;
+  readonly logVariance: Tensor | null;
+
+  constructor(
+    runtime: Runtime,
+    readonly channels: number,
+    readonly conditionChannels: number,
+    hiddenChannels: number,
+    seed: number,
+  ) {
+    super();
+    if (conditionChannels > 0) {
+      this.hidden = this.registerModule('hidden', new Conv3d(runtime, conditionChannels, hiddenChannels, 3, { padding: 1, seed: deriveSeed(seed, 0) }));
+      this.out = this.registerModule('out', new Conv3d(runtime, hiddenChannels, 2 * channels, 3, { padding: 1, seed: deriveSeed(seed, 1) }));
+      this.mean = this.logVariance = null;
+    } else {
+      this.hidden = this.out = null;
+      this.mean = this.registerParameter('mean', zeros(runtime, [channels]));
+      this.logVariance = this.registerParameter('logVariance', zeros(runtime, [channels]));
+    }
+  }
+
+  nll(x: Tensor, condition: Tensor | null): Tensor {
+    if (!this.hidden || !this.out) return gaussianNLL(x, this.mean!, this.logVariance!, 'sum');
+    if (!condition) throw new Error('GaussianDensity: this model is conditioned and needs a condition map');
+    const h = this.out.forward(leakyRelu(this.hidden.forward(condition), 0.01));
+    const lead = h.shape.slice(0, -1);
+    const c = this.channels;
+    // The first c output channels are the mean, the last c the log-variance.
+    const flat = reshape(h, [-1, 2 * c]);
+    const mean = reshape(sliceColumns(flat, 0, c), [...lead, c]);
+    const logVariance = reshape(sliceColumns(flat, c, 2 * c), [...lead, c]);
+    return gaussianNLL(x, mean, logVariance, 'sum');
+  }
+
+  setDataInitialisation(): void {
+    // Nothing is initialised from data.
+  }
+}
+
+function sliceColumns(x: Tensor, from: number, to: number): Tensor {
+  return slice(x, [0, from], [x.shape[0]!, to]);
+}
+
+export class FlowDensity extends Module implements DensityModel {
+  readonly flow: ConditionalGlow;
+
+  constructor(runtime: Runtime, channels: number, conditionChannels: number, blocks: number, hidden: number, seed: number) {
+    super();
+    this.flow = this.registerModule('flow', new ConditionalGlow(runtime, channels, { conditionChannels, blocks, hidden, seed }));
+    this.setDataInitialisation(false);
+  }
+
+  nll(x: Tensor, condition: Tensor | null): Tensor {
+    return this.flow.nll(x, condition ?? undefined);
+  }
+
+  setDataInitialisation(on: boolean): void {
+    for (const block of this.flow.blocks.items) block.actnorm.initialized = !on;
+  }
+}
+
+export function createDensity(runtime: Runtime, config: ScreenerConfig, seed: number): DensityModel {
+  const d = config.descriptor.embedding;
+  const c = conditionChannels(config);
+  const o = config.density;
+  return o.kind === 'gaussian' ? new GaussianDensity(runtime, d, c, o.gaussianHidden, seed) : new FlowDensity(runtime, d, c, o.flowBlocks, o.flowHidden, seed);
+}

@@ -1,0 +1,207 @@
+// Screener's three training loops behind one driver: AdamW with linear warm-up and cosine decay,
+// gradient-norm clipping, one submission per step (the loss is the only readback), checkpoints every
+// K steps and resume, and a stop with the step number at the first non-finite loss.
+//
+// Everything a step draws (the scan, the crops, the masks, the density noise) derives from
+// (seed, stage, step), so a resumed run repeats exactly the steps an uninterrupted one would take.
+// The driver imports no Node built-ins: the caller decides where checkpoints go.
+import type { Runtime } from '../gpu/runtime';
+import { AdamW, backward, clipGradNorm, deriveSeed, MLP, type Tensor, tidy, warmupCosine } from '../graph/index';
+import { Rng } from '../data/rng';
+import { STAGES, type OptimConfig, type Stage } from '../model/config';
+import type { Screener } from '../model/screener';
+import { sampleDensityBatch, sampleSslBatch } from './batches';
+import type { TrainingScan } from './scans';
+import { densityLoss, sslLoss } from './stage_losses';
+
+export interface LossRecord {
+  stage: Stage;
+  /** 1-based step within the stage. */
+  step: number;
+  loss: number;
+  lr: number;
+  /** Wall-clock seconds the step took (not part of what must reproduce). */
+  seconds: number;
+}
+
+/** Where a run stands: `step` steps of `steps` done in `stage`. */
+export interface TrainingPosition {
+  stage: Stage;
+  step: number;
+  steps: number;
+}
+
+export interface TrainerHooks {
+  /** Called after each step (and after its checkpoint, when one was due). */
+  onStep?(record: LossRecord, position: TrainingPosition): void;
+  /** Receives a checkpoint every checkpointEvery steps and at the end of the stage. */
+  saveCheckpoint?(position: TrainingPosition): Promise<void>;
+  /** Checked after every step; an aborted signal stops the stage with TrainingInterrupted. */
+  signal?: AbortSignal;
+}
+
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+  constructor(
+    readonly stage: Stage,
+    readonly step: number,
+    readonly loss: number,
+    readonly lastCheckpoint: TrainingPosition | null,
+  ) {
+    super(
+      `${stage} stage: the loss at step ${step} is ${loss}; training stopped. ` +
+        (lastCheckpoint ? `The last good checkpoint (${lastCheckpoint.stage} step ${lastCheckpoint.step}) is intact.` : 'No checkpoint had been written yet.'),
+    );
+  }
+}
+
+export class TrainingInterrupted extends Error {
+  override name = 'TrainingInterrupted';
+  constructor(readonly position: TrainingPosition) {
+    super(`training interrupted after ${position.stage} step ${position.step}`);
+  }
+}
+
+export type SslStage = Exclude<Stage, 'density'>;
+
+/** Saved optimiser state waiting for its stage to start (after a restore). */
+export interface PendingOptimizerState {
+  stage: Stage;
+  step: number;
+  params: Map<string, { step: number; m: Float32Array; v: Float32Array }>;
+}
+
+export class ScreenerTrainer {
+  /** The SSL heads, trained with their networks and kept in checkpoints (not in the model file). */
+  readonly projectors = new Map<SslStage, MLP>();
+  history: LossRecord[] = [];
+  position: TrainingPosition | null = null;
+  lastCheckpoint: TrainingPosition | null = null;
+  /** Set by restore(): moments to load when the stage in `position` resumes. */
+  pendingOptimizer: PendingOptimizerState | null = null;
+  /**
+   * When set, step s draws the data of step s % repeatData: 1 trains on one batch over and over (to
+   * check that a stage can fit anything at all). Null (the default) draws fresh data every step.
+   */
+  repeatData: number | null = null;
+  private optimizer: AdamW | null = null;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly model: Screener,
+    readonly scans: readonly TrainingScan[],
+    readonly seed: number,
+  ) {
+    const d = model.config.descriptor.embedding;
+    const widths = model.config.ssl.projector;
+    this.projectors.set('descriptor', new MLP(runtime, [d, ...widths], 'relu', { seed: deriveSeed(seed, 11) }));
+    if (model.conditionNet) {
+      this.projectors.set('condition', new MLP(runtime, [model.config.condition.embedding, ...widths], 'relu', { seed: deriveSeed(seed, 12) }));
+    }
+  }
+
+  /** Stages this model trains, in order: the condition network only exists for the 'masked' condition. */
+  get stages(): Stage[] {
+    return STAGES.filter((s) => s !== 'condition' || this.model.conditionNet !== null);
+  }
+
+  /** The parameters a stage trains, by the names its optimiser state is saved under. */
+  stageParameters(stage: Stage): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    const add = (prefix: string, params: Map<string, Tensor>) => {
+      for (const [name, t] of params) out.set(`${prefix}.${name}`, t);
+    };
+    if (stage === 'density') add('density', this.model.density.namedParameters());
+    else {
+      const network = stage === 'descriptor' ? this.model.descriptor : this.model.conditionNet;
+      if (!network) throw new Error('this model has no condition network (its density condition is not "masked")');
+      add(stage, network.namedParameters());
+      add(`projector.${stage}`, this.projectors.get(stage)!.namedParameters());
+    }
+    return out;
+  }
+
+  /** The optimiser of the stage in progress (its state goes into checkpoints). */
+  get currentOptimizer(): AdamW | null {
+    return this.optimizer;
+  }
+
+  /**
+   * Trains `stage` for `steps` steps in all (continuing from `position` when it is this stage's),
+   * returning the stage's last loss.
+   */
+  async trainStage(stage: Stage, steps: number, hooks: TrainerHooks = {}): Promise<number> {
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`${stage} stage: steps must be a positive integer, got ${steps}`);
+    const config = this.model.config;
+    const optim: OptimConfig = stage === 'density' ? config.train.density : config.train.ssl;
+    const resuming = this.position?.stage === stage && this.position.step > 0;
+    const start = resuming ? this.position!.step : 0;
+    if (start > steps) throw new RangeError(`${stage} stage: the checkpoint is at step ${start}, beyond the ${steps} steps asked for`);
+    this.position = { stage, step: start, steps };
+
+    const params = this.stageParameters(stage);
+    this.optimizer?.dispose();
+    this.optimizer = new AdamW(params, { lr: optim.lr, weightDecay: optim.weightDecay });
+    if (resuming && this.pendingOptimizer?.stage === stage) this.optimizer.loadState({ step: this.pendingOptimizer.step, params: this.pendingOptimizer.params });
+    this.pendingOptimizer = null;
+    const schedule = warmupCosine({ peakLr: optim.lr, warmupSteps: Math.min(optim.warmupSteps, steps - 1), totalSteps: steps, minLr: optim.lr * 0.01 });
+    if (stage === 'density' && !resuming && !this.model.trainedStages.has('density')) this.model.density.setDataInitialisation(true);
+
+    const stageIndex = STAGES.indexOf(stage);
+    const dataSeed = deriveSeed(this.seed, 1000 + stageIndex);
+    const noiseSeed = deriveSeed(this.seed, 2000 + stageIndex);
+    let last = NaN;
+    for (let step = start; step < steps; step++) {
+      const started = performance.now();
+      const lr = schedule(step);
+      this.optimizer.lr = lr;
+      const dataStep = this.repeatData ? step % this.repeatData : step;
+      const rng = new Rng(deriveSeed(dataSeed, dataStep) % 2 ** 32);
+      const loss = tidy(() => {
+        const value = this.stepLoss(stage, rng, deriveSeed(noiseSeed, dataStep));
+        backward(value);
+        clipGradNorm(params, optim.clipNorm);
+        this.optimizer!.step();
+        return value;
+      });
+      const value = await loss.item();
+      loss.dispose();
+      this.optimizer.zeroGrad();
+      if (!Number.isFinite(value)) throw new NonFiniteLossError(stage, step + 1, value, this.lastCheckpoint);
+      last = value;
+      const record: LossRecord = { stage, step: step + 1, loss: value, lr, seconds: (performance.now() - started) / 1000 };
+      this.history.push(record);
+      this.position = { stage, step: step + 1, steps };
+      const due = (step + 1) % config.train.checkpointEvery === 0 || step + 1 === steps;
+      if (step + 1 === steps) this.model.trainedStages.add(stage);
+      if (due && hooks.saveCheckpoint) {
+        await hooks.saveCheckpoint(this.position);
+        this.lastCheckpoint = { ...this.position };
+      }
+      hooks.onStep?.(record, this.position);
+      if (hooks.signal?.aborted && step + 1 < steps) throw new TrainingInterrupted(this.position);
+    }
+    return last;
+  }
+
+  private stepLoss(stage: Stage, rng: Rng, noiseSeed: number): Tensor {
+    const config = this.model.config;
+    if (stage === 'density') return densityLoss(this.runtime, this.model, sampleDensityBatch(this.scans, config, rng), noiseSeed);
+    const network = stage === 'descriptor' ? this.model.descriptor : this.model.conditionNet!;
+    const batch = sampleSslBatch(this.scans, config, rng, stage === 'condition');
+    return sslLoss(this.runtime, config, network, this.projectors.get(stage)!, batch);
+  }
+
+  /** The last loss of each stage in the history. */
+  finalLosses(): Partial<Record<Stage, number>> {
+    const out: Partial<Record<Stage, number>> = {};
+    for (const r of this.history) out[r.stage] = r.loss;
+    return out;
+  }
+
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = null;
+    for (const p of this.projectors.values()) p.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+// Checkpoints and resume in Node: a run interrupted after a checkpoint and resumed repeats exactly
+// the losses of an uninterrupted run; a non-finite loss stops training with its step number and leaves
+// the last checkpoint intact; --kinds keeps cases with held-out lesion kinds out of training.
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generatePhantom } from '../../src/data/phantom/phantom';
+import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
+import { writePhantomCase } from '../../src/data/phantom/write.node';
+import { presetConfig, withDensity } from '../../src/model/config';
+import { Screener } from '../../src/model/screener';
+import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from '../../src/train/checkpoint';
+import { runTraining, trainPaths } from '../../src/train/run.node';
+import { loadTrainingScans } from '../../src/train/scans.node';
+import { trainingScanFromCt } from '../../src/train/scans';
+import { NonFiniteLossError, ScreenerTrainer, TrainingInterrupted, type LossRecord } from '../../src/train/trainer';
+import { testRuntime } from '../helpers/runtime';
+
+const dir = mkdtempSync(join(tmpdir(), 'screener-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const scans = () => [21, 22].map((seed) => trainingScanFromCt(generatePhantom({ seed, size: 40, kindPool: TRAINING_LESION_KINDS }).ct, `phantom ${seed}`, { targetSpacing: [5, 5, 5] }));
+
+/** Tiny, with a Gaussian density on no condition (two stages: descriptor, density), a checkpoint every 2 steps. */
+function config() {
+  const c = withDensity(presetConfig('tiny'), { kind: 'gaussian', condition: 'none' });
+  c.train.checkpointEvery = 2;
+  return c;
+}
+
+const losses = (history: LossRecord[]) => history.map((r) => `${r.stage} ${r.step} ${r.loss}`);
+
+describe('training runs', () => {
+  it('resumes an interrupted run to exactly the losses of an uninterrupted one', async () => {
+    const runtime = await testRuntime();
+    const data = scans();
+    const base = { runtime, scans: data, config: config(), seed: 3, steps: 4 };
+    const full = await runTraining({ ...base, out: join(dir, 'full.safetensors') });
+    expect(full.history.map((r) => `${r.stage} ${r.step}`)).toEqual([1, 2, 3, 4, 1, 2, 3, 4].map((s, i) => `${i < 4 ? 'descriptor' : 'density'} ${s}`));
+
+    const out = join(dir, 'cut.safetensors');
+    const stop = new AbortController();
+    const interrupted = runTraining({ ...base, out, signal: stop.signal, onStep: (r) => r.stage === 'descriptor' && r.step === 3 && stop.abort() });
+    await expect(interrupted).rejects.toBeInstanceOf(TrainingInterrupted);
+    // The checkpoint of step 2 is what survives (as after a crash at step 3).
+    const paths = trainPaths(out);
+    expect(readCheckpointSummary(readFileSync(paths.checkpoint), paths.checkpoint).position).toEqual({ stage: 'descriptor', step: 2, steps: 4 });
+    expect(existsSync(paths.model)).toBe(false);
+
+    const resumed = await runTraining({ ...base, out, resume: true });
+    expect(losses(resumed.history)).toEqual(losses(full.history));
+    expect(resumed.steps).toEqual({ descriptor: 2, density: 4 });
+    const a = Screener.fromSafetensors(runtime, readFileSync(join(dir, 'full.safetensors')), 'full');
+    const b = Screener.fromSafetensors(runtime, readFileSync(out), 'cut');
+    for (const [name, t] of a.namedTensors()) expect(Array.from(await b.namedTensors().get(name)!.read()), name).toEqual(Array.from(await t.read()));
+    expect([...b.trainedStages]).toEqual(['descriptor', 'density']);
+    const csv = readFileSync(paths.csv, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('stage,step,loss,lr,seconds');
+    expect(csv).toHaveLength(9);
+    expect(readFileSync(paths.png).subarray(1, 4).toString()).toBe('PNG');
+    a.dispose();
+    b.dispose();
+  });
+
+  it('stops at a non-finite loss with the step number, keeping the last good checkpoint', async () => {
+    const runtime = await testRuntime();
+    const model = Screener.create(runtime, config(), 4);
+    const trainer = new ScreenerTrainer(runtime, model, scans(), 4);
+    const saved: Uint8Array[] = [];
+    const run = trainer.trainStage('descriptor', 4, {
+      saveCheckpoint: async () => void saved.push(await encodeCheckpoint(trainer)),
+      // After step 2 (and its checkpoint) a weight of the projector's last layer turns to NaN.
+      onStep: (r) => {
+        if (r.step !== 2) return;
+        const w = trainer.projectors.get('descriptor')!.namedParameters().get('2.weight')!;
+        runtime.write(w.buffer, new Float32Array(w.size).fill(NaN));
+      },
+    });
+    await expect(run).rejects.toThrow(NonFiniteLossError);
+    await expect(run).rejects.toThrow(/descriptor stage: the loss at step 3 is NaN; training stopped\. The last good checkpoint \(descriptor step 2\) is intact/);
+    expect(saved).toHaveLength(1);
+    const restored = restoreCheckpoint(runtime, saved[0]!, 'last.safetensors', scans());
+    expect(restored.position).toEqual({ stage: 'descriptor', step: 2, steps: 4 });
+    for (const t of restored.projectors.get('descriptor')!.parameters()) expect((await t.read()).every(Number.isFinite)).toBe(true);
+    restored.dispose();
+    restored.model.dispose();
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('keeps cases with lesions outside --kinds out of the training scans', () => {
+    const data = join(dir, 'data');
+    const heldOut = HELD_OUT_LESION_KINDS[0]!;
+    writePhantomCase(join(data, 'case_a'), generatePhantom({ seed: 31, size: 32, lesions: [TRAINING_LESION_KINDS[0]!] }));
+    writePhantomCase(join(data, 'case_b'), generatePhantom({ seed: 32, size: 32, lesions: [heldOut] }));
+    const { scans: kept, skipped } = loadTrainingScans([data], { kinds: TRAINING_LESION_KINDS, cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } });
+    expect(kept.map((s) => s.id)).toEqual([`${data}:case_a`]);
+    expect(skipped).toEqual([{ id: `${data}:case_b`, kinds: [heldOut] }]);
+    expect(loadTrainingScans([data], { cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } }).scans).toHaveLength(2);
+  });
+});
