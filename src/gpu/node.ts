@@ -114,9 +114,11 @@ export async function nodeAdapter(choice?: AdapterChoice): Promise<GPUAdapter> {
 /** A runtime on Dawn: the GPU if one is usable, else the software adapter. */
 export async function nodeRuntime(choice?: AdapterChoice): Promise<Runtime> {
   const runtime = await openRuntime(await nodeAdapter(choice));
-  // Dawn keeps the process alive while the GPU object is referenced; let go once the device is gone.
+  // Dawn keeps the process alive while the GPU object is referenced; let go once the device is gone,
+  // unless a later runtime has taken another GPU object since (releasing that one would crash Dawn).
+  const gpu = heldGPU;
   runtime.onDeviceLost(() => {
-    heldGPU = null;
+    if (heldGPU === gpu) heldGPU = null;
   });
   return runtime;
 }
