@@ -1,5 +1,6 @@
 // Every benchmark `npm run bench -- NAME` can run.
 import type { Benchmark } from '../harness';
 import { ceilings } from './ceilings';
+import { predict } from './predict';
 
-export const benchmarks: Benchmark[] = [ceilings];
+export const benchmarks: Benchmark[] = [ceilings, predict];

@@ -53,21 +53,37 @@ export async function predictPreprocessed(
   const origins = placeWindows(image.shape, window, options.overlap ?? DEFAULT_OVERLAP);
   const weights = gaussianWindowWeights(window);
   const blender = new WindowBlender(image.shape);
-  for (const [k, origin] of origins.entries()) {
-    const values = extractWindow(image.data, image.shape, origin, window);
-    const upsampled = tidy(() =>
-      noGrad(() => {
-        const x = fromArray(runtime, values, [1, ...window, 1]);
-        const nll = model.scoreWindow(x, { origin: [...origin], scanShape: [...image.shape] });
-        return resizeTrilinear(nll, window);
-      }),
-    );
-    try {
-      blender.add(origin, window, await upsampled.read(), weights);
-    } finally {
-      upsampled.dispose();
+  // Two windows in flight at most: while the CPU blends window k - 1, the GPU computes window k.
+  // read() submits everything queued so far plus the copy of k - 1, window k is then queued and
+  // submitted, and only then do we wait for k - 1's values.
+  let previous: { values: Tensor; origin: Shape3 } | null = null;
+  try {
+    for (let k = 0; k <= origins.length; k++) {
+      const reading = previous?.values.read();
+      reading?.catch(() => undefined); // awaited below; this only keeps a failure while window k throws from going unhandled
+      let current: { values: Tensor; origin: Shape3 } | null = null;
+      if (k < origins.length) {
+        const origin = origins[k]!;
+        const input = extractWindow(image.data, image.shape, origin, window);
+        const values = tidy(() =>
+          noGrad(() => {
+            const x = fromArray(runtime, input, [1, ...window, 1]);
+            const nll = model.scoreWindow(x, { origin: [...origin], scanShape: [...image.shape] });
+            return resizeTrilinear(nll, window);
+          }),
+        );
+        current = { values, origin };
+        runtime.flush();
+      }
+      if (previous) {
+        blender.add(previous.origin, window, await reading!, weights);
+        previous.values.dispose();
+        options.onProgress?.(k, origins.length);
+      }
+      previous = current;
     }
-    options.onProgress?.(k + 1, origins.length);
+  } finally {
+    previous?.values.dispose();
   }
   return { map: blender.result(), windows: origins.length, seconds: (performance.now() - started) / 1000 };
 }
