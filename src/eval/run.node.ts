@@ -51,6 +51,8 @@ export interface RunOptions {
   progress?: ProgressSink | null;
   /** Folder of the preprocessed-scan cache (repeated evaluations skip preprocessing); none by default. */
   cacheDir?: string;
+  /** Evaluate only the first N cases with a lesion mask (sorted by id). */
+  limit?: number;
 }
 
 export interface RunResult {
@@ -65,10 +67,10 @@ interface LoadedEvalCase extends EvalCase {
   entry: CaseEntry;
 }
 
-function lesionCases(root: string): CaseEntry[] {
+function lesionCases(root: string, limit = Infinity): CaseEntry[] {
   const entries = listCases(root).filter((e) => e.lesionPath);
   if (entries.length === 0) throw new DataError(root, 'no case folder with a lesion mask (lesion.nii.gz) to evaluate on');
-  return entries;
+  return entries.slice(0, limit);
 }
 
 function readKinds(entry: CaseEntry, ct: { shape: [number, number, number]; spacing: [number, number, number]; affine: Float64Array }): Uint8Array | undefined {
@@ -94,9 +96,10 @@ async function scoreFolder(
   label: string,
   progress: ProgressSink | null,
   cacheDir: string | undefined,
+  limit: number | undefined,
   onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void,
 ): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][] }> {
-  const entries = lesionCases(root);
+  const entries = lesionCases(root, limit);
   const cases: LoadedEvalCase[] = [];
   const scores: Float32Array[][] = scorers.map(() => []);
   const seconds: number[][] = scorers.map(() => []);
@@ -155,12 +158,12 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
         write(join(dir, `${scorer.name}.png`), (p) => writeFileAtomic(p, picture.toPng()));
       }
     : undefined;
-  const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, onMap);
+  const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, options.limit, onMap);
 
   // Thresholds: from separate data when given, else from the other fold of the same data.
   const policies: ThresholdPolicy[] = scorers.map(() => ({ kind: 'split' }));
   if (options.thresholdData) {
-    const held = await scoreFolder(options.thresholdData, scorers, 'threshold cases', progress, options.cacheDir);
+    const held = await scoreFolder(options.thresholdData, scorers, 'threshold cases', progress, options.cacheDir, undefined);
     for (const s of scorers.keys()) {
       policies[s] = { kind: 'given', threshold: thresholdFromCases(held.cases, held.scores[s]!), source: `${held.cases.length} cases of ${options.thresholdData}` };
     }

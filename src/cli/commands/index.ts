@@ -5,5 +5,8 @@ import { info } from './info';
 import { phantom } from './phantom';
 import { scanData } from './scan-data';
 import { train } from './train';
+import { predict } from './predict';
+import { evaluate } from './eval';
+import { demo } from './demo';
 
-export const commands: Command[] = [doctor, info, phantom, scanData, train];
+export const commands: Command[] = [doctor, info, phantom, scanData, train, predict, evaluate, demo];

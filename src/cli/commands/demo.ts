@@ -1,0 +1,172 @@
+// `screener demo`: Screener end to end with no data and no downloads. Generates CT phantoms whose
+// lesions include the kind held out of training, scores them with the weights shipped in
+// models/demo.safetensors (or a short training run with --train) and with the intensity baseline,
+// prints the paper's metrics per lesion-kind group, and writes maps and overlays to a folder.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { intOption, parseArgs, stringOption, UsageError } from '../args';
+import type { Command } from '../command';
+import { writeFileAtomic } from '../../data/files.node';
+import { phantomCaseSeed, phantomCaseName } from '../../data/phantom/cases';
+import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
+import { generatePhantom } from '../../data/phantom/phantom';
+import { writePhantomCase } from '../../data/phantom/write.node';
+import { nodeRuntime } from '../../gpu/node';
+import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
+import { jsonReport, markdownTable } from '../../eval/report';
+import { runEvaluation } from '../../eval/run.node';
+import { intensityScorer, windowModelScorer } from '../../eval/scorers';
+import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
+
+export const DEMO_MODEL = 'models/demo.safetensors';
+
+const spec = {
+  out: { type: 'string' },
+  model: { type: 'string' },
+  train: { type: 'boolean' },
+  steps: { type: 'string' },
+  n: { type: 'string' },
+  healthy: { type: 'string' },
+  size: { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+export const demo: Command = {
+  name: 'demo',
+  summary: 'generate phantoms (with a lesion kind never trained on), find their lesions, print the metrics',
+  usage: [
+    'usage: screener demo [--out DIR] [--model M | --train [--steps N]] [--n N] [--healthy N] [--size V] [--seed S]',
+    '',
+    '  --out DIR     where phantoms, anomaly maps, overlays and report.json go (default ./demo-out)',
+    `  --model M     weights to use (default ${DEMO_MODEL}, shipped with the repository)`,
+    '  --train       train a small model on generated phantoms first (a short run, minutes)',
+    '  --steps N     training steps per stage with --train (default 60)',
+    '  --n N         test phantoms; each holds the held-out lesion kind and trained kinds (default 3)',
+    '  --healthy N   healthy phantoms the intensity baseline is fitted on (default 4)',
+    '  --size V      phantom voxels per side (default 80)',
+    '  --seed S      phantom seed (default 2024)',
+    '',
+    'Needs no data and no network. Screener and the intensity-outlier baseline are evaluated over the',
+    'voxels inside the body, per group of lesion kinds: the kinds a model trains beside, and the kind held out.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, spec);
+    const out = resolve(stringOption(args, 'out') ?? 'demo-out');
+    const n = intOption(args, 'n', 3);
+    const healthyCount = intOption(args, 'healthy', 4);
+    const size = intOption(args, 'size', 80);
+    const seed = intOption(args, 'seed', 2024);
+    const train = args.options.train === true;
+    const steps = intOption(args, 'steps', 60);
+    if (n < 2) throw new UsageError('--n must be at least 2 (the Dice threshold of each half is chosen on the other)');
+    if (healthyCount < 1) throw new UsageError('--healthy must be at least 1');
+    if (size < 32 || size > 256) throw new UsageError('--size must be between 32 and 256');
+    if (steps < 1) throw new UsageError('--steps must be at least 1');
+    const explicitModel = stringOption(args, 'model');
+    if (train && explicitModel) throw new UsageError('--train makes its own model; leave out --model');
+
+    const started = performance.now();
+    const modelPath = train ? join(out, 'demo-trained.safetensors') : (explicitModel ?? findShippedModel());
+    if (!train && !existsSync(modelPath)) {
+      throw new Error(
+        `${modelPath} is missing: the demo needs trained weights.\n` +
+          `  Train them (phantoms, about an hour on a software adapter):\n` +
+          `    screener phantom --out demo-train --n 24 --kinds training\n` +
+          `    screener train --data demo-train --out ${DEMO_MODEL} --preset small\n` +
+          `  or run a short training inside the demo: screener demo --train`,
+      );
+    }
+
+    mkdirSync(out, { recursive: true });
+    const dataDir = join(out, 'phantoms');
+    const healthyDir = join(out, 'healthy');
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(healthyDir, { recursive: true, force: true });
+    const heldOut = HELD_OUT_LESION_KINDS;
+    log(`Generating ${n} test phantoms (held-out kind ${heldOut.join(', ')} in each, beside trained kinds) and ${healthyCount} healthy ones in ${out}`);
+    for (let i = 0; i < n; i++) {
+      const lesions: LesionKind[] = [...heldOut, TRAINING_LESION_KINDS[(seed + i) % TRAINING_LESION_KINDS.length]!];
+      const phantom = generatePhantom({ seed: phantomCaseSeed(seed, i), lesions, size });
+      writePhantomCase(join(dataDir, phantomCaseName(i)), phantom, { seed: phantomCaseSeed(seed, i) });
+    }
+    for (let i = 0; i < healthyCount; i++) {
+      const caseSeed = phantomCaseSeed(seed + 1, i);
+      writePhantomCase(join(healthyDir, phantomCaseName(i)), generatePhantom({ seed: caseSeed, healthy: true, size }), { seed: caseSeed });
+    }
+
+    if (train) await trainDemoModel(out, modelPath, { size, seed, steps });
+
+    const runtime = await nodeRuntime();
+    const model = loadScreener(runtime, modelPath);
+    try {
+      log(`Model ${modelPath}: ${describeScreener(model)}`);
+      const preprocess = modelPreprocessing(model);
+      const atlas = fitIntensityAtlas([healthyDir], preprocess, { progress: process.stderr });
+      const result = await runEvaluation({
+        data: dataDir,
+        scorers: [
+          windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, preprocess }),
+          intensityScorer(atlas, { fitSource: `${healthyCount} healthy phantoms`, preprocess }),
+        ],
+        mapsDir: join(out, 'maps'),
+        montageDir: join(out, 'montages'),
+        montageCount: 1,
+        progress: process.stderr,
+      });
+      const report = join(out, 'report.json');
+      writeFileAtomic(report, new TextEncoder().encode(JSON.stringify(jsonReport(dataDir, result.thresholdSelection, result.methods), null, 2) + '\n'));
+      console.log('');
+      console.log(markdownTable(result.methods));
+      console.log('');
+      console.log(`Held-out kind (never in training): ${heldOut.join(', ')}; trained kinds: ${TRAINING_LESION_KINDS.join(', ')}.`);
+      console.log(`Voxels inside the body only. ${result.thresholdSelection}.`);
+      console.log('');
+      console.log(`Anomaly maps (NIfTI, on each phantom's grid) and overlays (PNG): ${join(out, 'maps')}/CASE/{screener,intensity}.{nii.gz,png}`);
+      console.log(`Best and worst cases: ${join(out, 'montages')}/`);
+      console.log(`Phantoms: ${dataDir}/   metrics per case: ${report}`);
+      console.log(`Done in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+      return 0;
+    } finally {
+      model.dispose();
+      runtime.dispose();
+    }
+  },
+};
+
+function log(line: string): void {
+  console.error(line);
+}
+
+/** models/demo.safetensors in the working folder, else beside the installed package. */
+function findShippedModel(): string {
+  if (existsSync(DEMO_MODEL)) return DEMO_MODEL;
+  try {
+    const packaged = fileURLToPath(new URL(`../${DEMO_MODEL}`, import.meta.url));
+    if (existsSync(packaged)) return packaged;
+  } catch {
+    // Not running from a file URL (bundled elsewhere): the working folder is all there is.
+  }
+  return DEMO_MODEL;
+}
+
+/** A short `screener train` on phantoms of the trained kinds only (the held-out kind never appears). */
+async function trainDemoModel(out: string, modelPath: string, o: { size: number; seed: number; steps: number }): Promise<void> {
+  const trainDir = join(out, 'train-phantoms');
+  rmSync(trainDir, { recursive: true, force: true });
+  const count = 8;
+  log(`Training a small model on ${count} phantoms of the trained kinds, ${o.steps} steps per stage`);
+  for (let i = 0; i < count; i++) {
+    const caseSeed = phantomCaseSeed(o.seed + 2, i);
+    const lesions = [TRAINING_LESION_KINDS[i % TRAINING_LESION_KINDS.length]!];
+    writePhantomCase(join(trainDir, phantomCaseName(i)), generatePhantom({ seed: caseSeed, lesions, size: o.size }), { seed: caseSeed });
+  }
+  // Looked up at run time: the command registry imports this file too.
+  const { commands } = await import('./index');
+  const trainCommand = commands.find((c) => c.name === 'train');
+  if (!trainCommand) throw new Error('this build has no `screener train` command');
+  const argv = ['--data', trainDir, '--out', modelPath, '--preset', 'small', '--steps', String(o.steps), '--seed', String(o.seed)];
+  log(`screener train ${argv.join(' ')}`);
+  const code = await trainCommand.run(argv);
+  if (code !== 0) throw new Error(`screener train exited with ${code}`);
+}

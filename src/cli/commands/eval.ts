@@ -1,0 +1,137 @@
+// `screener eval`: the paper's metrics for Screener, the intensity baseline and the ablation grid,
+// side by side over the cases of a data folder that have lesion masks.
+import { parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import type { Command } from '../command';
+import { writeFileAtomic } from '../../data/files.node';
+import { nodeRuntime } from '../../gpu/node';
+import type { Runtime } from '../../gpu/runtime';
+import { loadAblationModels } from '../../eval/ablation.node';
+import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
+import { jsonReport, markdownTable, spreadTable } from '../../eval/report';
+import { runEvaluation } from '../../eval/run.node';
+import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
+import type { PreprocessOptions } from '../../data/preprocess';
+import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
+import type { Screener } from '../../model/screener';
+
+const spec = {
+  data: { type: 'string' },
+  model: { type: 'string' },
+  baseline: { type: 'string' },
+  'fit-data': { type: 'list' },
+  ablation: { type: 'boolean' },
+  models: { type: 'string' },
+  'threshold-data': { type: 'string' },
+  json: { type: 'string' },
+  montages: { type: 'string' },
+  maps: { type: 'string' },
+  cache: { type: 'string' },
+  limit: { type: 'string' },
+} as const;
+
+export const evaluate: Command = {
+  name: 'eval',
+  summary: 'voxel AUROC, AUROC30, AUPRO30, Dice and lesion recall of Screener, baselines and the ablation grid',
+  usage: [
+    'usage: screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--ablation --models DIR]',
+    '                     [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N]',
+    '',
+    '  --data DIR            cases to score: every case folder with ct.nii.gz and lesion.nii.gz',
+    '                        (lesion_kinds.nii.gz, as phantoms have, adds rows per kind group)',
+    '  --model M             a Screener model (.safetensors)',
+    '  --baseline intensity  the intensity-outlier baseline (no learning), fitted on --fit-data',
+    '  --fit-data DIR        scans the baseline learns healthy intensities from (repeatable; labels unused)',
+    '  --ablation            the condition x density grid: every model in --models DIR',
+    '  --threshold-data DIR2 cases used only to choose the Dice threshold (default: the other half of --data)',
+    '  --json FILE           per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall',
+    '  --montages DIR        overlays of each method\'s best and worst cases (default ./eval-montages)',
+    '  --maps DIR            also every case\'s anomaly maps (NIfTI) and overlays',
+    '  --cache DIR           cache of preprocessed scans (default .cache/preprocessed)',
+    '  --limit N             only the first N cases (sorted by id)',
+    '',
+    'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
+    'Methods are printed side by side in one markdown table; the methods given are all scored.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, spec);
+    const data = stringOption(args, 'data');
+    if (!data) throw new UsageError('--data is required');
+    const baseline = stringOption(args, 'baseline');
+    if (baseline !== undefined && baseline !== 'intensity') throw new UsageError(`--baseline must be "intensity", got "${baseline}"`);
+    const fitData = (args.options['fit-data'] as string[] | undefined) ?? [];
+    if (baseline && fitData.length === 0) throw new UsageError('--baseline intensity needs --fit-data DIR (healthy or training scans)');
+    if (!baseline && fitData.length) throw new UsageError('--fit-data is only used with --baseline intensity');
+    const ablation = args.options.ablation === true;
+    const modelsDir = stringOption(args, 'models');
+    if (ablation !== (modelsDir !== undefined)) throw new UsageError('--ablation and --models DIR go together');
+    const modelPath = stringOption(args, 'model');
+    if (!modelPath && !baseline && !ablation) throw new UsageError('name at least one method: --model M, --baseline intensity or --ablation --models DIR');
+    const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
+    if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
+
+    return withModels(args, async (runtime, models) => {
+      const scorers: AnomalyScorer[] = [];
+      const primary = models[0];
+      for (const { name, model } of models) {
+        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model) }));
+      }
+      if (baseline) {
+        // The baseline sees scans preprocessed as the (first) model's, so both are judged on the same footing.
+        const preprocess: Partial<PreprocessOptions> = primary ? modelPreprocessing(primary.model) : {};
+        const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr });
+        scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
+      }
+      const montageDir = stringOption(args, 'montages') ?? 'eval-montages';
+      const result = await runEvaluation({
+        data,
+        scorers,
+        thresholdData: stringOption(args, 'threshold-data'),
+        montageDir,
+        mapsDir: stringOption(args, 'maps'),
+        cacheDir: cacheDir(args),
+        limit,
+        progress: process.stderr,
+      });
+      console.log(`# screener eval: ${data} (${result.cases} cases with lesions)\n`);
+      for (const s of scorers) console.log(`- **${s.name}**: ${s.description}`);
+      console.log(`\n${markdownTable(result.methods)}\n\nPer-case spread:\n\n${spreadTable(result.methods)}\n`);
+      console.log(`${result.thresholdSelection}.`);
+      console.log('Every metric counts only voxels inside the body mask of preprocessing, on the original grid.');
+      if (models.missing.length) console.log(`Ablation cells without a model in ${modelsDir}: ${models.missing.join(', ')}.`);
+      console.log(`\nOverlays of the best and worst cases: ${montageDir}/`);
+      const json = stringOption(args, 'json');
+      if (json) {
+        writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(jsonReport(data, result.thresholdSelection, result.methods), null, 2) + '\n'));
+        console.log(`Report: ${json}`);
+      }
+      return 0;
+    });
+  },
+};
+
+function cacheDir(args: ParsedArgs): string {
+  return stringOption(args, 'cache') ?? '.cache/preprocessed';
+}
+
+type LoadedModels = { name: string; model: Screener }[] & { missing: string[] };
+
+/** Opens the GPU and loads the models only when a model is to be scored; frees both afterwards. */
+async function withModels(args: ParsedArgs, body: (runtime: Runtime | null, models: LoadedModels) => Promise<number>): Promise<number> {
+  const modelPath = stringOption(args, 'model');
+  const modelsDir = stringOption(args, 'models');
+  if (!modelPath && !modelsDir) return body(null, Object.assign([], { missing: [] }));
+  const runtime = await nodeRuntime();
+  const models: LoadedModels = Object.assign([], { missing: [] as string[] });
+  try {
+    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath) });
+    if (modelsDir) {
+      const grid = loadAblationModels(runtime, modelsDir);
+      models.push(...grid.models.map((m) => ({ name: m.name, model: m.model })));
+      models.missing = grid.missing;
+    }
+    return await body(runtime, models);
+  } finally {
+    for (const m of models) m.model.dispose();
+    runtime.dispose();
+  }
+}

@@ -1,0 +1,146 @@
+// `screener predict`, `eval` and `demo` run in-process: a tiny random model end to end on small
+// phantoms (maps on the input's grid and affine, the report's keys), and the bad-input errors.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { demo } from '../../src/cli/commands/demo';
+import { evaluate } from '../../src/cli/commands/eval';
+import { predict } from '../../src/cli/commands/predict';
+import { readNifti, writeNifti } from '../../src/data/files.node';
+import { phantomCaseSeed } from '../../src/data/phantom/cases';
+import { generatePhantom } from '../../src/data/phantom/phantom';
+import { writePhantomCase } from '../../src/data/phantom/write.node';
+import { nodeRuntime } from '../../src/gpu/node';
+import { presetConfig } from '../../src/model/config';
+import { Screener } from '../../src/model/screener';
+
+const root = mkdtempSync(join(tmpdir(), 'screener-eval-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const modelPath = join(root, 'tiny.safetensors');
+const data = join(root, 'phantoms');
+const healthy = join(root, 'healthy');
+
+beforeAll(async () => {
+  // A tiny random model at a coarse spacing: a 32-voxel phantom preprocesses to about 17x15x17
+  // voxels, a handful of 16^3 windows, so the whole pipeline runs in seconds on a software adapter.
+  const config = { ...presetConfig('tiny'), targetSpacing: [20, 20, 20] as [number, number, number] };
+  // Its own runtime, disposed before the commands open theirs (as separate `screener` runs would).
+  const runtime = await nodeRuntime();
+  const model = Screener.create(runtime, config, 3);
+  writeFileSync(modelPath, await model.toSafetensors());
+  model.dispose();
+  runtime.dispose();
+  for (let i = 0; i < 2; i++) {
+    const seed = phantomCaseSeed(11, i);
+    writePhantomCase(join(data, `case_${i}`), generatePhantom({ seed, lesions: ['splenic_infarct', 'liver_hyperdense'], size: 32 }));
+    writePhantomCase(join(healthy, `case_${i}`), generatePhantom({ seed: seed + 1, healthy: true, size: 32 }));
+  }
+});
+
+/** Runs a command in-process, capturing what it prints on stdout. */
+async function run(command: { run(argv: string[]): Promise<number> }, argv: string[]) {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void lines.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await command.run(argv);
+    return { code, out: lines.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+describe('screener predict', () => {
+  it('writes a finite map on the input grid and affine, the body minimum outside the body, and a PNG', async () => {
+    const input = join(data, 'case_0', 'ct.nii.gz');
+    const out = join(root, 'out', 'anomaly.nii.gz');
+    const png = join(root, 'out', 'overlay.png');
+    const { code, out: printed } = await run(predict, ['--model', modelPath, '--in', input, '--out', out, '--png', png]);
+    expect(code).toBe(0);
+    expect(printed).toMatch(/anomaly\.nii\.gz: \d+x\d+x\d+ map, scores .* [\d.]+ s, \d+ windows, [\d,]+ voxels\/s/);
+    const ct = readNifti(input);
+    const map = readNifti(out);
+    expect(map.shape).toEqual(ct.shape);
+    expect(Array.from(map.affine)).toEqual(Array.from(ct.affine));
+    expect(map.data.every(Number.isFinite)).toBe(true);
+    // Air around the body holds the lowest score; the body holds more than one value.
+    const corner = map.data[0]!;
+    expect(Math.min(...map.data)).toBe(corner);
+    expect(new Set(map.data).size).toBeGreaterThan(10);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('names the missing file: input, then model', async () => {
+    await expect(run(predict, ['--model', modelPath, '--in', join(root, 'nope.nii.gz'), '--out', join(root, 'x.nii.gz')])).rejects.toThrow(/nope\.nii\.gz: no such file/);
+    const input = join(data, 'case_0', 'ct.nii.gz');
+    await expect(run(predict, ['--model', join(root, 'none.safetensors'), '--in', input, '--out', join(root, 'x.nii.gz')])).rejects.toThrow(
+      /none\.safetensors: no such model file .*screener train/,
+    );
+    expect(existsSync(join(root, 'x.nii.gz'))).toBe(false);
+  });
+
+  it('refuses a file that is not a model, and bad options', async () => {
+    const input = join(data, 'case_0', 'ct.nii.gz');
+    await expect(run(predict, ['--model', input, '--in', input, '--out', join(root, 'x.nii.gz')])).rejects.toThrow(/ct\.nii\.gz/);
+    await expect(run(predict, ['--model', modelPath, '--in', input, '--out', join(root, 'x.png')])).rejects.toThrow(/--out must end in \.nii/);
+    await expect(run(predict, ['--model', modelPath, '--in', input])).rejects.toThrow(/--out is required/);
+    await expect(run(predict, ['--model', modelPath, '--in', input, '--out', join(root, 'x.nii'), '--overlap', '1'])).rejects.toThrow(/--overlap/);
+  });
+});
+
+describe('screener eval', () => {
+  it('scores Screener and the intensity baseline side by side, per kind group, into JSON and montages', async () => {
+    const json = join(root, 'report.json');
+    const montages = join(root, 'montages');
+    const { code, out } = await run(evaluate, [
+      '--data', data, '--model', modelPath, '--baseline', 'intensity', '--fit-data', healthy,
+      '--json', json, '--montages', montages, '--cache', join(root, 'cache'),
+    ]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\| screener +\| all lesions +\| +2 \|/);
+    expect(out).toMatch(/\| intensity +\| held-out kinds +\| +2 \|/);
+    expect(out).toMatch(/other half of the cases/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    for (const method of ['screener', 'intensity']) {
+      const m = report.methods[method];
+      for (const key of ['auroc', 'auroc30', 'aupro30', 'diceBest', 'diceFixed', 'lesionRecall']) {
+        expect(typeof m.mean[key], `${method} ${key}`).toBe('number');
+        expect(typeof m.cases[0][key]).toBe('number');
+      }
+      expect(Object.keys(m.groups)).toEqual(['trained kinds', 'held-out kinds']);
+    }
+    expect(existsSync(join(montages, `screener-best1-case_${report.methods.screener.cases[0].auroc >= report.methods.screener.cases[1].auroc ? 0 : 1}-auroc${Math.max(report.methods.screener.cases[0].auroc, report.methods.screener.cases[1].auroc).toFixed(3)}.png`))).toBe(true);
+  });
+
+  it('names a lesion mask that is not on its CT grid', async () => {
+    const bad = join(root, 'bad-grid');
+    const phantom = generatePhantom({ seed: 5, lesions: ['liver_hypodense'], size: 32 });
+    writePhantomCase(join(bad, 'case_0'), phantom);
+    const [D, H, W] = phantom.lesion.shape;
+    writeNifti(join(bad, 'case_0', 'lesion.nii.gz'), { ...phantom.lesion, shape: [D, H, W - 1], data: new Uint8Array(D * H * (W - 1)).fill(1) });
+    await expect(run(evaluate, ['--data', bad, '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/lesion\.nii\.gz: mask grid .* differs from its CT/);
+  });
+
+  it('explains what is missing', async () => {
+    await expect(run(evaluate, ['--data', data])).rejects.toThrow(/name at least one method/);
+    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity'])).rejects.toThrow(/needs --fit-data/);
+    await expect(run(evaluate, ['--data', join(root, 'nowhere'), '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/nowhere: no such folder/);
+    await expect(run(evaluate, ['--data', healthy, '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/no case folder with a lesion mask/);
+    await expect(run(evaluate, ['--data', data, '--ablation'])).rejects.toThrow(/--ablation and --models DIR go together/);
+  });
+});
+
+describe('screener demo', () => {
+  it('fails before any work, naming the missing weights and the train command', async () => {
+    const out = join(root, 'demo-out');
+    await expect(run(demo, ['--out', out, '--model', join(root, 'models', 'demo.safetensors')])).rejects.toThrow(
+      /models[\\/]demo\.safetensors is missing[\s\S]*screener train --data demo-train --out models\/demo\.safetensors[\s\S]*screener demo --train/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+});
