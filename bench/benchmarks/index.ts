@@ -2,5 +2,6 @@
 import type { Benchmark } from '../harness';
 import { ceilings } from './ceilings';
 import { predict } from './predict';
+import { train } from './train';
 
-export const benchmarks: Benchmark[] = [ceilings, predict];
+export const benchmarks: Benchmark[] = [ceilings, predict, train];

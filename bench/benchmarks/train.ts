@@ -1,0 +1,86 @@
+// One training step of each Screener stage (descriptor, condition, density) on phantom scans: crops/s,
+// voxel pairs/s and GFLOP/s of the step's convolutions as a fraction of the adapter's FMA ceiling.
+// Default: the `small` preset; --tiny or --base for the others; --quick times 2 steps instead of 5.
+import type { Benchmark, BenchCase } from '../harness';
+import { generatePhantom } from '../../src/data/phantom/phantom';
+import { TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
+import { conditionChannels, presetConfig, type ScreenerConfig, type Stage } from '../../src/model/config';
+import { Screener } from '../../src/model/screener';
+import { DenseUNet } from '../../src/model/unet';
+import { trainingScanFromCt } from '../../src/train/scans';
+import { ScreenerTrainer } from '../../src/train/trainer';
+
+/**
+ * FLOPs of a step's convolutions (and of the flow's per-voxel channel mixing, which is a 1x1x1
+ * convolution written as a matmul). Training a network costs its forward pass three times over (the
+ * forward, the input gradient, the weight gradient); the frozen networks of the density stage run
+ * forward only.
+ */
+export function stepFlops(config: ScreenerConfig, stage: Stage): number {
+  const crops = 2 * config.train.batch;
+  const crop = config.train.cropSize;
+  if (stage !== 'density') return 3 * crops * DenseUNet.convFlops(stage === 'descriptor' ? config.descriptor : config.condition, crop);
+  let frozen = DenseUNet.convFlops(config.descriptor, crop);
+  if (config.density.condition === 'masked') frozen += DenseUNet.convFlops(config.condition, crop);
+  const pooled = crop.reduce((p, s, a) => p * (s / config.density.poolStride[a]!), 1);
+  const d = config.descriptor.embedding;
+  const c = conditionChannels(config);
+  const o = config.density;
+  let density = 0;
+  if (o.kind === 'gaussian') density = c ? 2 * pooled * 27 * (c * o.gaussianHidden + o.gaussianHidden * 2 * d) : 0;
+  else {
+    const half = Math.floor(d / 2);
+    const coupling = (half + c) * o.flowHidden + o.flowHidden * o.flowHidden + o.flowHidden * 2 * (d - half);
+    density = 2 * pooled * o.flowBlocks * (d * d + coupling + (c ? c * 2 * d : 0));
+  }
+  return crops * (frozen + 3 * density);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export const train: Benchmark = {
+  name: 'train',
+  description: 'one training step per stage (crops/s, voxel pairs/s, convolution GFLOP/s vs the FMA ceiling)',
+  async run({ runtime, flags }) {
+    const preset = flags.has('--tiny') ? 'tiny' : flags.has('--base') ? 'base' : 'small';
+    const timed = flags.has('--quick') ? 2 : 5;
+    const config = presetConfig(preset);
+    const scans = [1, 2].map((seed) => trainingScanFromCt(generatePhantom({ seed, size: 64, kindPool: TRAINING_LESION_KINDS }).ct, `phantom ${seed}`));
+    const model = Screener.create(runtime, config, 0);
+    const trainer = new ScreenerTrainer(runtime, model, scans, 0);
+    const cases: BenchCase[] = [];
+    try {
+      for (const stage of trainer.stages) {
+        // The first step compiles every pipeline of the stage; it is not timed.
+        const total = 1 + timed;
+        trainer.position = null;
+        const times: number[] = [];
+        await trainer.trainStage(stage, total, { onStep: (r) => r.step > 1 && times.push(r.seconds * 1000) });
+        const ms = median(times);
+        const crops = 2 * config.train.batch;
+        const pairs = stage === 'density' ? 0 : config.train.batch * config.ssl.positions;
+        const pooled = config.train.cropSize.reduce((p, s, a) => p * (s / config.density.poolStride[a]!), 1);
+        const cropsPerSecond = (crops * 1000) / ms;
+        const voxelPairsPerSecond = (pairs * 1000) / ms;
+        console.error(
+          `bench: train: ${preset} ${stage}: ${(ms / 1000).toFixed(2)} s per step, ${cropsPerSecond.toFixed(3)} crops/s` +
+            (stage === 'density' ? `, ${Math.round((crops * pooled * 1000) / ms)} pooled voxels/s` : `, ${voxelPairsPerSecond.toFixed(1)} voxel pairs/s`),
+        );
+        cases.push({
+          name: `${stage} step`,
+          shape: `${preset}: ${crops} crops of ${config.train.cropSize.join('x')}${pairs ? `, ${pairs} pairs` : `, ${config.density.kind} on ${config.density.condition}`}`,
+          medianMs: ms,
+          flops: stepFlops(config, stage),
+          extra: { preset, stage, cropsPerSecond, voxelPairsPerSecond, steps: times.length },
+        });
+      }
+      return cases;
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  },
+};
