@@ -105,10 +105,13 @@ const PAPER_MASKING: MaskingConfig = { probability: 0.9, ratio: 0.6, blockFracti
 
 /**
  * tiny: a training step in seconds on a software adapter, for tests.
- * small: the default; an hour on this machine's software adapter trains it. 32^3 crops at 2.5 mm
- *   cover 8 cm, enough to see an organ and its neighbourhood; the pool stride 2x2x2 gives a 16^3 grid
- *   of density positions per crop (the paper's 3x3x2 would leave 10x10x16 fractional extents, and
- *   pooling a 32^3 map by 3 would throw away a sixth of it).
+ * small: the default; about an hour on a 2-core machine's software adapter trains it (measured: an
+ *   SSL step of two 32^3 crops takes about 6 s there, a density step about 8 s). 32^3 crops at
+ *   2.5 mm cover 8 cm, enough to see an organ and its neighbourhood; the pool stride 2x2x2 gives a
+ *   16^3 grid of density positions per crop (the paper's 3x3x2 does not divide 32, leaving partial
+ *   windows that average pooling drops, and its 3x coarser in-plane grid would blur small lesions
+ *   into their neighbourhood). Projector and flow widths are small because their matmuls, not the
+ *   convolutions, dominate a density step on a CPU.
  * base: the paper's scale (d = 32, 96x96x64 crops, projector 8192, pool 3x3x2), for GPUs.
  */
 export function presetConfig(name: PresetName): ScreenerConfig {
@@ -139,9 +142,9 @@ export function presetConfig(name: PresetName): ScreenerConfig {
         ...common,
         descriptor: unet([8, 16, 32], 16, 4, 1),
         condition: unet([8, 16, 32], 16, 4, 2),
-        ssl: { loss: 'vicreg', projector: [256, 256], positions: 256, temperature: 0.1, vicregWeights: [25, 25, 1], spacingRange },
-        density: { kind: 'flow', condition: 'masked', poolStride: [2, 2, 2], noiseStd: 0.1, gaussianHidden: 32, flowBlocks: 4, flowHidden: 64, sincosFrequencies: 4 },
-        train: { cropSize: [32, 32, 32], steps: { descriptor: 600, condition: 600, density: 600 }, batch: 1, ssl: optim(2e-3, 30), density: optim(1e-3, 30), checkpointEvery: 50 },
+        ssl: { loss: 'vicreg', projector: [128, 128], positions: 256, temperature: 0.1, vicregWeights: [25, 25, 1], spacingRange },
+        density: { kind: 'flow', condition: 'masked', poolStride: [2, 2, 2], noiseStd: 0.1, gaussianHidden: 32, flowBlocks: 4, flowHidden: 32, sincosFrequencies: 4 },
+        train: { cropSize: [32, 32, 32], steps: { descriptor: 250, condition: 150, density: 200 }, batch: 1, ssl: optim(2e-3, 20), density: optim(1e-3, 20), checkpointEvery: 25 },
       };
     case 'base':
       return {
