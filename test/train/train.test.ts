@@ -32,12 +32,12 @@ describe('Screener training', () => {
     trainer.repeatData = 1;
     expect(trainer.stages).toEqual(['descriptor', 'condition', 'density']);
     for (const stage of trainer.stages) {
-      const last = await trainer.trainStage(stage, 4);
+      const last = await trainer.trainStage(stage, 3);
       const losses = trainer.history.filter((r) => r.stage === stage).map((r) => r.loss);
-      expect(losses).toHaveLength(4);
+      expect(losses).toHaveLength(3);
       expect(losses.every(Number.isFinite)).toBe(true);
-      expect(last).toBe(losses[3]);
-      expect(losses[3]!, `${stage} losses ${losses.join(', ')}`).toBeLessThan(losses[0]!);
+      expect(last).toBe(losses[2]);
+      expect(losses[2]!, `${stage} losses ${losses.join(', ')}`).toBeLessThan(losses[0]!);
       expect(model.trainedStages.has(stage)).toBe(true);
     }
     trainer.dispose();
@@ -50,10 +50,10 @@ describe('Screener training', () => {
     const trainer = new ScreenerTrainer(rt, model, scans, 2);
     trainer.repeatData = 1;
     expect(trainer.stages).toEqual(['descriptor', 'density']);
-    await trainer.trainStage('density', 4);
+    await trainer.trainStage('density', 3);
     const losses = trainer.history.map((r) => r.loss);
     expect(losses.every(Number.isFinite)).toBe(true);
-    expect(losses[3]!, `density losses ${losses.join(', ')}`).toBeLessThan(losses[0]!);
+    expect(losses[2]!, `density losses ${losses.join(', ')}`).toBeLessThan(losses[0]!);
     trainer.dispose();
     model.dispose();
   });
