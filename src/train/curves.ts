@@ -11,6 +11,42 @@ export function lossesCsv(history: readonly LossRecord[]): string {
 
 const COLOURS: Record<Stage, Rgb> = { descriptor: [214, 39, 40], condition: [31, 119, 180], density: [44, 160, 44] };
 
+// A 3x5 pixel font for the numbers on the plot: each glyph is five rows of three bits.
+const GLYPHS: Record<string, number[]> = {
+  '0': [7, 5, 5, 5, 7],
+  '1': [2, 6, 2, 2, 7],
+  '2': [7, 1, 7, 4, 7],
+  '3': [7, 1, 7, 1, 7],
+  '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7],
+  '6': [7, 4, 7, 5, 7],
+  '7': [7, 1, 1, 1, 1],
+  '8': [7, 5, 7, 5, 7],
+  '9': [7, 5, 7, 1, 7],
+  '.': [0, 0, 0, 0, 2],
+  '-': [0, 0, 7, 0, 0],
+  'e': [0, 7, 7, 4, 7],
+  '+': [0, 2, 7, 2, 0],
+};
+
+/** Draws text of the glyphs above at (x, y), top-left, `scale` screen pixels per font pixel. */
+function drawText(image: RgbImage, text: string, x: number, y: number, colour: Rgb, scale = 2): void {
+  for (const [k, ch] of [...text].entries()) {
+    const rows = GLYPHS[ch];
+    if (!rows) continue;
+    rows.forEach((bits, r) => {
+      for (let c = 0; c < 3; c++) {
+        if (!(bits & (4 >> c))) continue;
+        for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) image.setPixel(x + (k * 4 + c) * scale + dx, y + r * scale + dy, colour);
+      }
+    });
+  }
+}
+
+function label(v: number): string {
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toPrecision(4);
+}
+
 function drawLine(image: RgbImage, x0: number, y0: number, x1: number, y1: number, colour: Rgb): void {
   const steps = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
   for (let i = 0; i <= steps; i++) {
@@ -18,10 +54,13 @@ function drawLine(image: RgbImage, x0: number, y0: number, x1: number, y1: numbe
   }
 }
 
-/** A panel per stage present in the history, side by side; each panel's y range is its own. */
+/**
+ * A panel per stage present in the history, side by side; each panel's y range is its own, with the
+ * highest and lowest loss written at its top and bottom left and the last step at the bottom right.
+ */
 export function plotLosses(history: readonly LossRecord[], panelWidth = 320, height = 220): Uint8Array {
   const stages = (['descriptor', 'condition', 'density'] as Stage[]).filter((s) => history.some((r) => r.stage === s));
-  const margin = 12;
+  const margin = 16;
   const image = new RgbImage(Math.max(1, stages.length) * panelWidth, height, [255, 255, 255]);
   stages.forEach((stage, p) => {
     const records = history.filter((r) => r.stage === stage);
@@ -49,6 +88,10 @@ export function plotLosses(history: readonly LossRecord[], panelWidth = 320, hei
     series(losses, COLOURS[stage].map((c) => Math.round(c + (255 - c) * 0.6)) as Rgb);
     const window = Math.max(1, Math.round(records.length / 30));
     series(losses.map((_, i) => mean(losses.slice(Math.max(0, i - window + 1), i + 1))), COLOURS[stage]);
+    drawText(image, label(Math.max(...losses)), left + 3, top + 3, COLOURS[stage]);
+    drawText(image, label(Math.min(...losses)), left + 3, bottom - 13, COLOURS[stage]);
+    const steps = String(lastStep);
+    drawText(image, steps, right - 8 * steps.length - 2, bottom - 13, [120, 120, 120]);
   });
   return image.toPng();
 }
