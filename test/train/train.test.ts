@@ -44,16 +44,20 @@ describe('Screener training', () => {
     model.dispose();
   });
 
-  it('trains a Gaussian density on the sin-cos condition (no condition network)', async () => {
+  it('trains the descriptor with DenseInfoNCE and a Gaussian density on the sin-cos condition (no condition network)', async () => {
     const rt = await testRuntime();
-    const model = Screener.create(rt, tinyConfig({ kind: 'gaussian', condition: 'sincos' }), 2);
+    const config = tinyConfig({ kind: 'gaussian', condition: 'sincos' });
+    config.ssl.loss = 'infonce';
+    const model = Screener.create(rt, config, 2);
     const trainer = new ScreenerTrainer(rt, model, scans, 2);
     trainer.repeatData = 1;
     expect(trainer.stages).toEqual(['descriptor', 'density']);
-    await trainer.trainStage('density', 3);
-    const losses = trainer.history.map((r) => r.loss);
-    expect(losses.every(Number.isFinite)).toBe(true);
-    expect(losses[2]!, `density losses ${losses.join(', ')}`).toBeLessThan(losses[0]!);
+    for (const stage of trainer.stages) {
+      await trainer.trainStage(stage, 3);
+      const losses = trainer.history.filter((r) => r.stage === stage).map((r) => r.loss);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[2]!, `${stage} losses ${losses.join(', ')}`).toBeLessThan(losses[0]!);
+    }
     trainer.dispose();
     model.dispose();
   });
