@@ -1,6 +1,8 @@
 // A three-view picture of an anomaly map over its CT: grey CT, the highest scores in the body as a
 // red-to-yellow overlay, the lesion mask (when known) outlined in green. Views as renderMontage's:
-// axial, coronal and sagittal slices through the lesion's centre, else through the highest score.
+// axial, coronal and sagittal slices through the centre of the largest lesion, else through the
+// highest score.
+import { labelComponents } from '../data/components';
 import { extractSlice } from '../data/montage';
 import { RgbImage, type Slice } from '../data/png';
 import type { Shape3, Volume, VoxelArray } from '../data/volume';
@@ -25,18 +27,20 @@ export function quantile(scores: ArrayLike<number>, body: ArrayLike<number> | un
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * (sorted.length - 1))))]!;
 }
 
-function centreOf(mask: ArrayLike<number>, shape: Shape3): [number, number, number] | undefined {
+/** The centre of the largest 26-connected lesion (the centroid of several lesions may miss them all). */
+function centreOf(mask: Uint8Array, shape: Shape3): [number, number, number] | undefined {
+  const { labels, sizes } = labelComponents(mask, shape, 26);
+  if (sizes.length === 0) return undefined;
+  const largest = sizes.indexOf(Math.max(...sizes)) + 1;
   const [, H, W] = shape;
-  let n = 0;
   const sum = [0, 0, 0];
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    n++;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] !== largest) continue;
     sum[2] += i % W;
     sum[1] += Math.floor(i / W) % H;
     sum[0] += Math.floor(i / (W * H));
   }
-  return n ? (sum.map((s) => Math.round(s / n)) as [number, number, number]) : undefined;
+  return sum.map((s) => Math.round(s / sizes[largest - 1]!)) as [number, number, number];
 }
 
 function argmax(scores: ArrayLike<number>, body: ArrayLike<number> | undefined, shape: Shape3): [number, number, number] {

@@ -129,8 +129,8 @@ describe('intensity baseline', () => {
     const m = evaluateCase(z, test.lesion, test.body, test.shape);
     expect(m.auroc).toBeGreaterThan(0.99);
     expect(m.diceBest).toBeGreaterThan(0.6);
-    // Healthy tissue stays within a few standard deviations.
-    expect(quantile(z, Uint8Array.from(test.lesion, (v) => 1 - v), 0.5)).toBeLessThan(3);
+    // Typical healthy tissue is far more probable (lower -log p) than typical blob tissue.
+    expect(quantile(z, Uint8Array.from(test.lesion, (v) => 1 - v), 0.5)).toBeLessThan(quantile(z, test.lesion, 0.5) - 2);
   });
 
   it('refuses to fit on nothing', () => {
