@@ -4,12 +4,14 @@
 //
 // One invocation computes a register block of BV output voxels (consecutive along w) x BC output
 // channels and walks K = taps x source channels itself. Sources are read as vec4 along channels when
-// the source channel count is a multiple of 4 (VEC4), one channel at a time otherwise.
+// the source channel count is a multiple of 4 (VEC4), one channel at a time otherwise; each source value
+// is then multiplied into vec4s of four destination channels, so a weight vec4 is used BV times while
+// it is live and few values are live at once (software compilers spill what does not fit in registers).
 //
 // The same text serves two directions:
 //   forward (default): dst = y, src = x, dst[o] += src[o*s - p + k] . w[co, k, ci]
-//   TRANSPOSED (backward-data, i.e. transposed conv): dst = dx, src = dy, and the weights are passed
-//     re-laid out as [Cin, taps, Cout]; dst[i] += src[(i + p - k) / s] . wt[ci, k, co] where divisible.
+//   TRANSPOSED (backward-data, i.e. transposed conv): dst = dx, src = dy,
+//     dst[i] += src[(i + p - k) / s] . w[co, k, ci] where the division is exact.
 //     Destination positions are grouped by residue class modulo the stride (pos = r + s*q per axis), so every
 //     voxel of a block, and every lane of a SIMD group, takes the same taps.
 //
@@ -35,11 +37,12 @@ struct Params {
 
 #if VEC4
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> wt: array<vec4<f32>>;
 #else
 @group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read> wt: array<f32>;
 #endif
+// Weights re-laid out as [tap, source channel, destination channel padded to dst_blocks * BC]
+// (conv3d_igemm_weight_layout.wgsl): four neighbouring destination channels are one vec4.
+@group(0) @binding(1) var<storage, read> wr: array<vec4<f32>>;
 #if BIAS
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;

@@ -7,8 +7,8 @@
 // invocation an RM x RN register block of it, rows ty + (TM/RM)*i, columns tx + (TN/RN)*j, so that
 // neighbouring invocations read neighbouring words of the slabs.
 //
-// Directions as in conv3d_igemm_blocked.wgsl: forward, or TRANSPOSED (backward-data: src = dy, weights
-// re-laid out as [Cin, taps, Cout]). In TRANSPOSED mode the destination voxels are grouped by residue
+// Directions as in conv3d_igemm_blocked.wgsl: forward, or TRANSPOSED (backward-data: src = dy,
+// dst = dx). In TRANSPOSED mode the destination voxels are grouped by residue
 // cls modulo the stride (grid y carries the cls), and k runs only over the taps that reach that cls,
 // so no work is spent on taps that cannot contribute.
 // Tile sizes are `const`s written by the launcher (conv3d_tiled_codegen.ts) at the //@CONSTS line.
@@ -29,6 +29,7 @@ struct Params {
   stride: vec4<u32>,
   pad: vec4<i32>,
   residues: vec4<u32>, // R per axis: 1 forward, the stride in TRANSPOSED mode
+  dst_pad: u32,        // row length of wr (destination channels, padded)
 }
 
 #if VEC4
@@ -36,7 +37,8 @@ struct Params {
 #else
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 #endif
-@group(0) @binding(1) var<storage, read> wt: array<f32>;
+// Weights re-laid out as [tap, source channel, destination channel] (conv3d_igemm_weight_layout.wgsl).
+@group(0) @binding(1) var<storage, read> wr: array<f32>;
 #if BIAS
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
@@ -175,23 +177,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
       }
     }
-    // B slab: [TK][TN] of the weights [dst channel, tap, source channel].
+    // B slab: [TK][TN] of the weights, contiguous along the destination channel.
     for (var i = 0u; i < B_LOADS; i++) {
       let e = lid + THREADS * i;
-      let kk = e % TK;
-      let nn = e / TK;
+      let nn = e % TN;
+      let kk = e / TN;
       let k = k0 + kk;
       let col = n0 + nn;
       var v = 0.0;
-      if (nn < TN && k < K && col < dd.w) {
+      if (kk < TK && k < K && col < dd.w) {
         let c = k % C;
         let t = k / C;
         let kw = tw.x + (t % tw.y) * step.z;
         let kh = th.x + ((t / tw.y) % th.y) * step.y;
         let kd = td.x + (t / (tw.y * th.y)) * step.x;
-        v = wt[(col * kn.w + (kd * kn.y + kh) * kn.z + kw) * C + c];
+        v = wr[(((kd * kn.y + kh) * kn.z + kw) * C + c) * params.dst_pad + col];
       }
-      if (nn < TN) { b_tile[kk * TN + nn] = v; }
+      if (kk < TK) { b_tile[kk * TN + nn] = v; }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

@@ -10,7 +10,7 @@
 // Which tile a shape gets is the tuner's choice (conv3d_tuner.ts); every launcher also takes an explicit
 // tile, which is how the tuner times candidates and how tests cover each family.
 import splitSumSource from '../../shaders/conv3d_igemm_split_sum.wgsl';
-import transposeSource from '../../shaders/conv3d_igemm_weight_transpose.wgsl';
+import layoutSource from '../../shaders/conv3d_igemm_weight_layout.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
@@ -45,7 +45,7 @@ export function tileName(t: ConvTile): string {
 
 const WORKGROUP = 64;
 const splitSumCode = kernelSource(splitSumSource);
-const transposeCode = kernelSource(transposeSource);
+const layoutCodes = { forward: kernelSource(layoutSource), transposed: kernelSource(layoutSource, { TRANSPOSED: true }) };
 const volume = (t: readonly number[]) => t[0]! * t[1]! * t[2]!;
 
 /** The extents, channels and tap geometry of one blocked/tiled gather in either direction. */
@@ -102,25 +102,32 @@ export function conv3dFastForwardWith(
   gather(runtime, tile, g, shape, x, w, bias, y, activation, 'conv3d_fast_forward');
 }
 
-/**
- * dx = the gradient of conv3d with respect to its input, with an explicit tile. `w` is the convolution's
- * [Cout, k, Cin] weight; it is re-laid out as [Cin, k, Cout] into a temporary buffer first.
- */
+/** dx = the gradient of conv3d with respect to its input (given dy and the [Cout, k, Cin] weights), with an explicit tile. */
 export function conv3dFastGradInputWith(runtime: Runtime, tile: ConvTile, g: Conv3dGeometry, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer): void {
   checkSupported(g, 'conv3d fast backward-data');
-  const taps = volume(g.kernel);
-  const count = g.outChannels * taps * g.inChannels;
-  const wt = runtime.buffer(count * 4, 'conv3d transposed weights');
-  runtime.dispatch({
-    kernel: 'conv3d_weight_transpose',
-    source: transposeCode,
-    buffers: [w, wt],
-    uniforms: uniforms().u32(count, g.outChannels, taps, g.inChannels).bytes(),
-    workgroups: Math.ceil(count / WORKGROUP),
-  });
   const shape: GatherShape = { src: [...g.output, g.outChannels], dst: [...g.input, g.inChannels], batch: g.batch, transposed: true };
-  gather(runtime, tile, g, shape, dy, wt, null, dx, 'none', 'conv3d_fast_backward_data');
-  runtime.release(wt);
+  gather(runtime, tile, g, shape, dy, w, null, dx, 'none', 'conv3d_fast_backward_data');
+}
+
+/**
+ * The weights as wr[tap, source channel, destination channel], destination channels zero-padded to a
+ * multiple of `block`, in a pooled buffer the caller releases.
+ */
+function relayoutWeights(runtime: Runtime, g: Conv3dGeometry, w: GPUBuffer, transposed: boolean, block: number): { wr: GPUBuffer; dstPad: number } {
+  const taps = volume(g.kernel);
+  const [srcC, dstC] = transposed ? [g.outChannels, g.inChannels] : [g.inChannels, g.outChannels];
+  const dstPad = Math.ceil(dstC / block) * block;
+  const total = taps * srcC * dstPad;
+  const wr = runtime.buffer(total * 4, 'conv3d re-laid weights');
+  runtime.dispatch({
+    kernel: 'conv3d_weight_layout',
+    source: transposed ? layoutCodes.transposed : layoutCodes.forward,
+    constants: { WORKGROUP },
+    buffers: [w, wr],
+    uniforms: uniforms().u32(total, g.outChannels, taps, g.inChannels, dstPad).bytes(),
+    workgroups: Math.ceil(total / WORKGROUP),
+  });
+  return { wr, dstPad };
 }
 
 function gather(
@@ -136,7 +143,8 @@ function gather(
   kernel: string,
 ): void {
   const vec4 = s.src[3] % 4 === 0;
-  const buffers = bias ? [src, w, bias, dst] : [src, w, dst];
+  const { wr, dstPad } = relayoutWeights(runtime, g, w, s.transposed, tile.family === 'blocked' ? tile.bc : 4);
+  const buffers = bias ? [src, wr, bias, dst] : [src, wr, dst];
   if (tile.family === 'blocked') {
     const p = gatherParams(g, s, tile.bv, tile.bc);
     runtime.dispatch({
@@ -147,20 +155,21 @@ function gather(
       uniforms: p.bytes,
       workgroups: Math.ceil(p.total / WORKGROUP),
     });
-    return;
+  } else {
+    const p = tiledParams(g, s, tile, dstPad);
+    runtime.dispatch({
+      kernel: `${kernel} (${tileName(tile)})`,
+      source: tiledSource(tile, { vec4, transposed: s.transposed, bias: bias !== null, activation }),
+      buffers,
+      uniforms: p.bytes,
+      workgroups: p.grid,
+    });
   }
-  const p = tiledParams(g, s, tile);
-  runtime.dispatch({
-    kernel: `${kernel} (${tileName(tile)})`,
-    source: tiledSource(tile, { vec4, transposed: s.transposed, bias: bias !== null, activation }),
-    buffers,
-    uniforms: p.bytes,
-    workgroups: p.grid,
-  });
+  runtime.release(wr);
 }
 
 /** Tiled-family parameters: M = destination voxels in residue-class order, N = destination channels. */
-function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile) {
+function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile, dstPad: number) {
   const R = residues(g, s);
   const q = [0, 1, 2].map((i) => Math.ceil(s.dst[i]! / R[i]!));
   const perClass = s.batch * q[0]! * q[1]! * q[2]!;
@@ -176,6 +185,7 @@ function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile) {
     .vec4u(...g.stride)
     .vec4i(...g.padding)
     .vec4u(...R)
+    .u32(dstPad)
     .bytes();
   const max = 65535;
   if (nTiles * classes > max) throw new RangeError(`conv3d fast: ${s.dst[3]} channels need too many tiles`);

@@ -52,14 +52,14 @@ export function blockedSource(c: BlockedConfig): string {
   const groups = c.bc / 4;
   const V = range(c.bv);
   const G = range(groups);
-  const J = range(c.bc);
   const zero = c.vec4 ? 'vec4<f32>(0.0)' : '0.0';
+  const cvec = c.vec4 ? c.srcChannels / 4 : c.srcChannels;
 
   const declare = [
-    `  let cvec = ${c.vec4 ? c.srcChannels / 4 : c.srcChannels}u;`,
+    `  let cvec = ${cvec}u;`,
+    // Vec4s per weight row (one source channel): the destination channels padded to whole blocks.
+    '  let dpad4 = params.dst_blocks * (BC / 4u);',
     ...V.flatMap((v) => G.map((g) => `  var a${v}_${g} = vec4<f32>(0.0);`)),
-    // Weight rows of channels past the end are clamped onto the last one; their results are not stored.
-    ...J.map((j) => `  let cl${j} = min(c0 + ${j}u, dd.w - 1u);`),
   ].join('\n');
 
   const tap = [
@@ -68,29 +68,24 @@ export function blockedSource(c: BlockedConfig): string {
       `        let ok${v} = sw${v} >= 0 && sw${v} < i32(sd.z);`,
       `        let xb${v} = (row + u32(clamp(sw${v}, 0, i32(sd.z) - 1))) * cvec;`,
     ]),
-    ...J.map((j) => `        let wb${j} = (cl${j} * k.w + tap) * cvec;`),
+    `        let wrow = tap * ${c.srcChannels}u * dpad4 + cb * (BC / 4u);`,
   ].join('\n');
 
-  const cvec = c.vec4 ? c.srcChannels / 4 : c.srcChannels;
+  // One step reads source channel group `cc` (a vec4 of 4 channels, or 1 channel) of every voxel, then
+  // for each of its channels the weight vec4s of the block's destination channels.
   const unroll = unrollFactor(cvec);
   const body: string[] = [];
   for (let u = 0; u < unroll; u++) {
-    const at = (base: string) => (unroll === cvec ? `${base} + ${u}u` : `${base} + c + ${u}u`);
-    body.push(...V.map((v) => `          let x${v}_${u} = select(${zero}, src[${at(`xb${v}`)}], ok${v});`));
-    body.push(...J.map((j) => `          let w${j}_${u} = wt[${at(`wb${j}`)}];`));
-    if (c.vec4) {
-      for (const e of lanes)
-        for (const v of V)
-          for (const g of G) {
-            const ws = range(4).map((i) => `w${4 * g + i}_${u}.${e}`).join(', ');
-            body.push(`          a${v}_${g} = fma(vec4<f32>(x${v}_${u}.${e}), vec4<f32>(${ws}), a${v}_${g});`);
-          }
-    } else {
-      for (const v of V)
-        for (const g of G) {
-          const ws = range(4).map((i) => `w${4 * g + i}_${u}`).join(', ');
-          body.push(`          a${v}_${g} = fma(vec4<f32>(x${v}_${u}), vec4<f32>(${ws}), a${v}_${g});`);
-        }
+    const cc = unroll === cvec ? `${u}u` : `(c + ${u}u)`;
+    body.push(...V.map((v) => `          let x${v}_${u} = select(${zero}, src[xb${v} + ${cc}], ok${v});`));
+    const channels = c.vec4 ? range(4) : [0];
+    for (const e of channels) {
+      const channel = c.vec4 ? `(4u * ${cc} + ${e}u)` : cc;
+      for (const g of G) {
+        const w = `w${u}_${e}_${g}`;
+        body.push(`          let ${w} = wr[wrow + ${channel} * dpad4 + ${g}u];`);
+        for (const v of V) body.push(`          a${v}_${g} = fma(vec4<f32>(x${v}_${u}${c.vec4 ? `.${lanes[e]}` : ''}), ${w}, a${v}_${g});`);
+      }
     }
   }
   const inner = unroll === cvec ? ['        {', ...body, '        }'].join('\n') : [`        for (var c = 0u; c < ${cvec}u; c += ${unroll}u) {`, ...body, '        }'].join('\n');

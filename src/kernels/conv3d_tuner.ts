@@ -59,7 +59,7 @@ export function defaultTile(software: boolean, direction: ConvDirection, g: Conv
   return { family: 'tiled', tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 };
 }
 
-/** Tiles worth timing for a class: the family that suits the adapter first, one of the other family last. */
+/** Tiles worth timing for a class: the family that suits the adapter first, one of the other family last (see below). */
 export function candidateTiles(software: boolean, direction: ConvDirection, g: Conv3dGeometry): ConvTile[] {
   const channels = dstChannels(direction, g);
   const fitsChannels = (bc: number) => bc <= Math.max(4, roundUp4(channels));
@@ -90,7 +90,18 @@ export function candidateTiles(software: boolean, direction: ConvDirection, g: C
           { family: 'tiled', tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 },
           { family: 'tiled', tm: 128, tn: 64, tk: 16, rm: 8, rn: 4 },
         ].filter((t) => t.tn <= Math.max(16, channels * 2)) as ConvTile[];
-  return software ? [...blocked, tiled[0]!] : [...tiled, blocked[0]!];
+  if (!software) return [...tiled, blocked[0]!];
+  // On a software adapter a shared-memory tile runs some ten times slower than a register block: timing
+  // one on a large convolution would cost seconds for nothing, so it competes on small ones only.
+  return convFlops(g) <= SOFTWARE_TILED_TRIAL_FLOPS ? [...blocked, tiled[0]!] : blocked;
+}
+
+/** Above this many FLOPs, software adapters time register-blocked candidates only. */
+export const SOFTWARE_TILED_TRIAL_FLOPS = 2e8;
+
+/** Multiply-adds x 2 of one direction (all three directions are the same GEMM). */
+export function convFlops(g: Conv3dGeometry): number {
+  return 2 * g.batch * g.output[0] * g.output[1] * g.output[2] * g.outChannels * g.inChannels * g.kernel[0] * g.kernel[1] * g.kernel[2];
 }
 
 export class Conv3dTuner {
@@ -140,10 +151,10 @@ export class Conv3dTuner {
     const y = rt.buffer(yBytes, 'conv3d tuning y');
     const w = rt.buffer(wBytes, 'conv3d tuning w');
     const bias = rt.buffer(4 * g.outChannels, 'conv3d tuning bias');
-    const launch = (tile: ConvTile) => {
-      if (direction === 'forward') conv3dFastForwardWith(rt, tile, g, x, w, bias, y);
-      else if (direction === 'backwardData') conv3dFastGradInputWith(rt, tile, g, y, w, x);
-      else conv3dFastGradWeightWith(rt, tile, g, x, y, w);
+    const launch = (tile: ConvTile, at: Conv3dGeometry) => {
+      if (direction === 'forward') conv3dFastForwardWith(rt, tile, at, x, w, bias, y);
+      else if (direction === 'backwardData') conv3dFastGradInputWith(rt, tile, at, y, w, x);
+      else conv3dFastGradWeightWith(rt, tile, at, x, y, w);
     };
     const timings: TuningResult['timings'] = [];
     try {
@@ -151,12 +162,16 @@ export class Conv3dTuner {
       for (const [buffer, bytes] of [[x, xBytes], [y, yBytes], [w, wBytes], [bias, 4 * g.outChannels]] as const) {
         rt.write(buffer, new Float32Array(bytes / 4));
       }
+      const tiny = tinyGeometry(g);
       for (const tile of candidates) {
-        const first = await timeOnce(rt, () => launch(tile)); // compiles the pipeline too
+        // Compile first, on a few voxels with the same channels (hence the same pipelines): a software
+        // adapter's compile of a large register block takes seconds, which must not count as its speed.
+        launch(tile, tiny);
+        await rt.sync();
         const best = timings.length ? Math.min(...timings.map((t) => t.ms)) : Infinity;
-        // A candidate far behind after its first run is not worth more runs.
-        const samples = first.ms > 3 * best ? [first.ms] : [];
-        for (let i = samples.length ? this.runs : 0; i < this.runs; i++) samples.push((await timeOnce(rt, () => launch(tile))).ms);
+        const samples = [(await timeOnce(rt, () => launch(tile, g))).ms];
+        // A candidate far behind after one timed run is not worth more runs.
+        while (samples.length < this.runs && samples[0]! <= 3 * best) samples.push((await timeOnce(rt, () => launch(tile, g))).ms);
         timings.push({ tile, name: tileName(tile), ms: median(samples) });
       }
     } finally {
@@ -186,6 +201,13 @@ export class Conv3dTuner {
     }
     return count;
   }
+}
+
+/** The same convolution on at most kernel + 1 input voxels per axis: it uses the same pipelines. */
+function tinyGeometry(g: Conv3dGeometry): Conv3dGeometry {
+  const input = g.input.map((e, i) => Math.min(e, g.kernel[i]! + 1)) as Conv3dGeometry['input'];
+  const output = input.map((e, i) => Math.floor((e + 2 * g.padding[i]! - g.kernel[i]!) / g.stride[i]!) + 1) as Conv3dGeometry['output'];
+  return { ...g, input, output };
 }
 
 async function timeOnce(runtime: Runtime, work: () => void): Promise<{ ms: number }> {

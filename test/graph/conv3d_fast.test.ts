@@ -6,7 +6,7 @@ import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import type { Conv3dGeometry, Triple } from '../../src/kernels/conv3d_direct';
 import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith, tileName, type ConvTile } from '../../src/kernels/conv3d_fast';
-import { adapterKey, candidateTiles, conv3dTuner, defaultTile, shapeClass } from '../../src/kernels/conv3d_tuner';
+import { adapterKey, candidateTiles, conv3dTuner, convFlops, defaultTile, shapeClass, SOFTWARE_TILED_TRIAL_FLOPS } from '../../src/kernels/conv3d_tuner';
 import { conv3dForward as directForward, conv3dGradInput as directGradInput, conv3dGradWeight as directGradWeight } from '../../src/kernels/conv3d_direct';
 import { gradcheck } from '../helpers/gradcheck';
 import { expectClose, randomArray } from '../helpers/reference';
@@ -199,6 +199,10 @@ describe('conv3d tuner', () => {
   });
 
   it('offers both tile families as candidates in every direction, on either kind of adapter', () => {
+    // (On a software adapter, only while the convolution is small: see SOFTWARE_TILED_TRIAL_FLOPS.)
+    expect(convFlops(c)).toBeLessThan(SOFTWARE_TILED_TRIAL_FLOPS);
+    const large = geometry(1, [32, 32, 32], 32, 32, 3, 1, 1);
+    expect(candidateTiles(true, 'forward', large).every((t) => t.family === 'blocked')).toBe(true);
     for (const software of [true, false])
       for (const direction of ['forward', 'backwardData', 'backwardWeight'] as const) {
         const families = candidateTiles(software, direction, c).map((t) => t.family);
