@@ -1,0 +1,194 @@
+// The fast 3-D convolutions (src/kernels/conv3d_fast.ts) at the shapes of Screener's UNet, in all three
+// directions, against TensorFlow.js's WebGPU backend on the same adapter in the same process.
+//
+// Flags: --no-peer (skip TensorFlow.js), --no-tune (the fixed default tiles), --tune-cache=FILE (the
+// tuning table, read before and written after; default .cache/conv3d-tuning.json; --tune-cache=none to
+// keep it in memory only).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { nodeGPU } from '../../src/gpu/node';
+import type { Runtime } from '../../src/gpu/runtime';
+import { median, timeGpu } from '../../src/gpu/timing';
+import type { Conv3dGeometry, Triple } from '../../src/kernels/conv3d_direct';
+import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith, tileName, type ConvDirection } from '../../src/kernels/conv3d_fast';
+import { conv3dTuner, convFlops, type TuningTable } from '../../src/kernels/conv3d_tuner';
+import type { BenchCase, Benchmark } from '../harness';
+
+interface Shape {
+  name: string;
+  size: number;
+  cin: number;
+  cout: number;
+  stride: number;
+}
+
+const SHAPES: Shape[] = [
+  { name: '32^3 16->16', size: 32, cin: 16, cout: 16, stride: 1 },
+  { name: '32^3 32->32', size: 32, cin: 32, cout: 32, stride: 1 },
+  { name: '16^3 64->64', size: 16, cin: 64, cout: 64, stride: 1 },
+  { name: '32^3 16->32 stride 2', size: 32, cin: 16, cout: 32, stride: 2 },
+];
+const DIRECTIONS: ConvDirection[] = ['forward', 'backwardData', 'backwardWeight'];
+
+function geometry(s: Shape): Conv3dGeometry {
+  const out = Math.floor((s.size + 2 - 3) / s.stride) + 1;
+  const t = (v: number): Triple => [v, v, v];
+  return { batch: 1, input: t(s.size), inChannels: s.cin, output: t(out), outChannels: s.cout, kernel: t(3), stride: t(s.stride), padding: t(1) };
+}
+
+
+function randomFill(runtime: Runtime, buffer: GPUBuffer, count: number, seed: number): void {
+  let state = seed >>> 0;
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = state / 2 ** 32 - 0.5;
+  }
+  runtime.write(buffer, data);
+}
+
+function flagValue(flags: Set<string>, name: string): string | undefined {
+  for (const f of flags) if (f.startsWith(`${name}=`)) return f.slice(name.length + 1);
+  return undefined;
+}
+
+function readTable(path: string): TuningTable | null {
+  try {
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as TuningTable) : null;
+  } catch {
+    return null; // a damaged cache is re-measured, not fatal
+  }
+}
+
+function writeTable(path: string, table: TuningTable): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(table, null, 2)}\n`);
+  renameSync(temporary, path);
+}
+
+// ---- the peer: TensorFlow.js's WebGPU backend -----------------------------------------------------
+
+type Tf = typeof import('@tensorflow/tfjs-core');
+
+interface Peer {
+  tf: Tf;
+  time(direction: ConvDirection, g: Conv3dGeometry, runs: number): Promise<number>;
+}
+
+async function startPeer(): Promise<Peer> {
+  // TF.js finds WebGPU at navigator.gpu, as in a page; in Node that is Dawn's GPU object.
+  const gpu = await nodeGPU();
+  (globalThis as { navigator?: unknown }).navigator = { gpu };
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js: the webgpu backend did not initialise');
+  await tf.ready();
+  const backend = tf.backend() as unknown as { device: GPUDevice; ensureCommandEncoderReady(): void; endComputePassEncoder(): void; submitQueue(): void };
+  const finish = async () => {
+    // Submit whatever TF.js has encoded (it batches like our runtime), then wait for the queue.
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    await backend.device.queue.onSubmittedWorkDone();
+  };
+  return {
+    tf,
+    async time(direction, g, runs) {
+      const x = tf.randomUniform([g.batch, ...g.input, g.inChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
+      // TF.js weights are [kD, kH, kW, Cin, Cout]; 'same' padding gives our output extents (k = 3, p = 1).
+      const w = tf.randomUniform([...g.kernel, g.inChannels, g.outChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
+      const dy = tf.randomUniform([g.batch, ...g.output, g.outChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
+      const strides = g.stride;
+      // The kernels tf.grads of conv3d dispatches, called directly so that only that direction is timed.
+      const run = () =>
+        direction === 'forward'
+          ? tf.conv3d(x, w, strides, 'same')
+          : direction === 'backwardData'
+            ? (tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides, pad: 'same', inputShape: x.shape }) as import('@tensorflow/tfjs-core').Tensor)
+            : (tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides, pad: 'same', filterShape: w.shape }) as import('@tensorflow/tfjs-core').Tensor);
+      const times: number[] = [];
+      try {
+        for (let i = 0; i <= runs; i++) {
+          await finish();
+          const start = performance.now();
+          const out = run();
+          await finish();
+          if (i > 0) times.push(performance.now() - start); // the first run compiles
+          out.dispose();
+        }
+      } finally {
+        tf.dispose([x, w, dy]);
+      }
+      return median(times);
+    },
+  };
+}
+
+// ---- the benchmark --------------------------------------------------------------------------------
+
+export const conv3d: Benchmark = {
+  name: 'conv3d',
+  description: 'implicit-GEMM conv3d forward, backward-data and backward-weight (k = 3, N = 1) vs TensorFlow.js WebGPU',
+  async run({ runtime, flags }) {
+    const software = runtime.adapter.software;
+    const runs = software ? 3 : 20;
+    const peerRuns = software ? 1 : 10;
+    const tuner = conv3dTuner(runtime);
+    tuner.mode = flags.has('--no-tune') ? 'off' : 'on';
+    const cachePath = flagValue(flags, '--tune-cache') ?? '.cache/conv3d-tuning.json';
+    const useCache = tuner.mode === 'on' && cachePath !== 'none';
+    if (useCache) {
+      const table = readTable(cachePath);
+      const adopted = table ? tuner.importTable(table) : 0;
+      if (adopted) console.error(`conv3d: ${adopted} tuned shape classes from ${cachePath}`);
+    }
+    const peer = flags.has('--no-peer') ? null : await startPeer();
+
+    const cases: BenchCase[] = [];
+    for (const shape of SHAPES) {
+      const g = geometry(shape);
+      const xCount = g.batch * g.input[0] * g.input[1] * g.input[2] * g.inChannels;
+      const yCount = g.batch * g.output[0] * g.output[1] * g.output[2] * g.outChannels;
+      const wCount = g.outChannels * 27 * g.inChannels;
+      const x = runtime.buffer(xCount * 4, 'bench x');
+      const dx = runtime.buffer(xCount * 4, 'bench dx');
+      const y = runtime.buffer(yCount * 4, 'bench y');
+      const w = runtime.buffer(wCount * 4, 'bench w');
+      const dw = runtime.buffer(wCount * 4, 'bench dw');
+      const bias = runtime.buffer(g.outChannels * 4, 'bench bias');
+      randomFill(runtime, x, xCount, 1);
+      randomFill(runtime, y, yCount, 2);
+      randomFill(runtime, w, wCount, 3);
+      randomFill(runtime, bias, g.outChannels, 4);
+      try {
+        for (const direction of DIRECTIONS) {
+          tuner.choose(direction, g); // queues the class for tuning unless the table has it
+          const tuned = tuner.mode === 'on' ? await tuner.tunePending() : [];
+          for (const t of tuned) console.error(`conv3d: tuned ${t.shapeClass}: ${t.timings.map((c) => `${c.name} ${c.ms.toFixed(1)} ms`).join(', ')}`);
+          const tile = tuner.choose(direction, g);
+          const launch =
+            direction === 'forward'
+              ? () => conv3dFastForwardWith(runtime, tile, g, x, w, bias, y)
+              : direction === 'backwardData'
+                ? () => conv3dFastGradInputWith(runtime, tile, g, y, w, dx)
+                : () => conv3dFastGradWeightWith(runtime, tile, g, x, y, dw);
+          const timing = await timeGpu(runtime, launch, { warmup: 1, runs });
+          const peerMedianMs = peer ? await peer.time(direction, g, peerRuns) : null;
+          cases.push({
+            name: `${shape.name} ${direction}`,
+            shape: `[1, ${g.input.join(', ')}, ${g.inChannels}] -> [1, ${g.output.join(', ')}, ${g.outChannels}], k 3, s ${shape.stride}, p 1`,
+            medianMs: timing.medianMs,
+            flops: convFlops(g), // every direction is the same GEMM: 2 N Dout Hout Wout Cout Cin k^3
+            peerMedianMs,
+            extra: { direction, tile: tileName(tile) },
+          });
+        }
+      } finally {
+        for (const b of [x, dx, y, w, dw, bias]) runtime.release(b);
+      }
+    }
+    if (useCache) writeTable(cachePath, tuner.exportTable());
+    return cases;
+  },
+};
