@@ -76,17 +76,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let k = params.kernel;
   let R = params.residues;
 
-  // Unravel: w block fastest, then h, d, batch, the residue class, and the channel block slowest, so
-  // neighbouring lanes share channels and residues (hence taps) and read neighbouring voxels.
+  // Unravel: channel block fastest, then the w block, h, d, batch and the residue class, so that
+  // neighbouring lanes (one SIMD group on a software adapter) read the same source voxels and
+  // neighbouring weight vec4s, and share residues (hence taps). Measured on SwiftShader: up to 1.7x
+  // faster than the w block fastest, where every lane gathers from other voxels.
   var rest = index;
+  let cb = rest % params.dst_blocks; rest = rest / params.dst_blocks;
   let qb = rest % params.q_blocks; rest = rest / params.q_blocks;
   let qh = rest % qd.y; rest = rest / qd.y;
   let qdd = rest % qd.x; rest = rest / qd.x;
   let n = rest % qd.w; rest = rest / qd.w;
   let rw = rest % R.z; rest = rest / R.z;
   let rh = rest % R.y; rest = rest / R.y;
-  let rd = rest % R.x; rest = rest / R.x;
-  let cb = rest;
+  let rd = rest;
   let od = rd + R.x * qdd;
   let oh = rh + R.y * qh;
   if (od >= dd.x || oh >= dd.y) { return; }
