@@ -22,6 +22,7 @@ const spec = {
   kinds: { type: 'string' },
   from: { type: 'string' },
   cache: { type: 'string' },
+  spacing: { type: 'string' },
 } as const;
 
 export const train: Command = {
@@ -43,6 +44,7 @@ export const train: Command = {
     `  --kinds LIST      keep only cases whose lesions (case.json) are of these kinds: "training"`,
     `                    (${TRAINING_LESION_KINDS.join(', ')}), "all" or a comma-separated list`,
     '  --from MODEL      start from this model\'s trained networks (e.g. to train another density)',
+    '  --spacing MM      voxel size in mm the scans are resampled to (default: the preset\'s)',
     `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
   ].join('\n'),
   async run(argv) {
@@ -59,7 +61,11 @@ export const train: Command = {
     if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
     const seed = intOption(args, 'seed', 0);
     if (seed < 0) throw new UsageError('--seed must be a non-negative integer');
-    const config = withDensity(presetConfig(presetName), densityOverrides(args));
+    const preset = presetConfig(presetName);
+    const spacingText = stringOption(args, 'spacing');
+    const spacing = spacingText === undefined ? undefined : Number(spacingText);
+    if (spacing !== undefined && !(spacing > 0 && spacing <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0 to 20), got "${spacingText}"`);
+    const config = withDensity(spacing === undefined ? preset : { ...preset, targetSpacing: [spacing, spacing, spacing] }, densityOverrides(args));
     const kinds = parseKinds(stringOption(args, 'kinds'));
 
     const log = (line: string) => console.error(`screener train: ${line}`);
