@@ -3,6 +3,7 @@
 // over the windows k that cover voxel v. Sums are kept in float64 so that the blend of a constant map
 // is that constant to the last bit of float32, whatever the number of windows.
 import { voxelCount, type Shape3 } from '../data/volume';
+import { forEachWindowRow } from './window-placement';
 
 export class WindowBlender {
   private readonly sums: Float64Array;
@@ -20,25 +21,13 @@ export class WindowBlender {
     if (values.length !== n || weights.length !== n) {
       throw new RangeError(`WindowBlender.add: ${values.length} values and ${weights.length} weights for a ${window.join('x')} window`);
     }
-    const [D, H, W] = this.shape;
-    const [wd, wh, ww] = window;
-    const w0 = Math.max(0, -origin[2]);
-    const w1 = Math.min(ww, W - origin[2]);
-    for (let d = 0; d < wd; d++) {
-      const sd = origin[0] + d;
-      if (sd < 0 || sd >= D) continue;
-      for (let h = 0; h < wh; h++) {
-        const sh = origin[1] + h;
-        if (sh < 0 || sh >= H) continue;
-        const dst = (sd * H + sh) * W + origin[2];
-        const src = (d * wh + h) * ww;
-        for (let w = w0; w < w1; w++) {
-          const weight = weights[src + w]!;
-          this.sums[dst + w]! += weight * values[src + w]!;
-          this.weightSums[dst + w]! += weight;
-        }
+    forEachWindowRow(this.shape, origin, window, (dst, src, from, to) => {
+      for (let w = from; w < to; w++) {
+        const weight = weights[src + w]!;
+        this.sums[dst + w]! += weight * values[src + w]!;
+        this.weightSums[dst + w]! += weight;
       }
-    }
+    });
     this.windows++;
   }
 

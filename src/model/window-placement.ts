@@ -60,23 +60,36 @@ export function gaussianWindowWeights(window: Shape3, sigmaFraction = GAUSSIAN_S
   return out;
 }
 
-/** Copies the window at `origin` out of a scan; voxels outside the scan read PAD_VALUE. */
-export function extractWindow(data: ArrayLike<number>, shape: Shape3, origin: Shape3, window: Shape3): Float32Array {
+/**
+ * Visits the rows of a window that lie inside the scan: for each, the flat index of its first voxel in
+ * the scan and in the window, and the range [from, to) of its W offsets that fall inside the scan.
+ */
+export function forEachWindowRow(
+  shape: Shape3,
+  origin: Shape3,
+  window: Shape3,
+  row: (scanIndex: number, windowIndex: number, from: number, to: number) => void,
+): void {
   const [D, H, W] = shape;
   const [wd, wh, ww] = window;
-  const out = new Float32Array(wd * wh * ww).fill(PAD_VALUE);
-  const w0 = Math.max(0, -origin[2]);
-  const w1 = Math.min(ww, W - origin[2]);
+  const from = Math.max(0, -origin[2]);
+  const to = Math.min(ww, W - origin[2]);
   for (let d = 0; d < wd; d++) {
     const sd = origin[0] + d;
     if (sd < 0 || sd >= D) continue;
     for (let h = 0; h < wh; h++) {
       const sh = origin[1] + h;
       if (sh < 0 || sh >= H) continue;
-      const src = (sd * H + sh) * W + origin[2];
-      const dst = (d * wh + h) * ww;
-      for (let w = w0; w < w1; w++) out[dst + w] = data[src + w]!;
+      row((sd * H + sh) * W + origin[2], (d * wh + h) * ww, from, to);
     }
   }
+}
+
+/** Copies the window at `origin` out of a scan; voxels outside the scan read PAD_VALUE. */
+export function extractWindow(data: ArrayLike<number>, shape: Shape3, origin: Shape3, window: Shape3): Float32Array {
+  const out = new Float32Array(window[0] * window[1] * window[2]).fill(PAD_VALUE);
+  forEachWindowRow(shape, origin, window, (src, dst, from, to) => {
+    for (let w = from; w < to; w++) out[dst + w] = data[src + w]!;
+  });
   return out;
 }
