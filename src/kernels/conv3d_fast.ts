@@ -13,7 +13,7 @@ import splitSumSource from '../../shaders/conv3d_igemm_split_sum.wgsl';
 import layoutSource from '../../shaders/conv3d_igemm_weight_layout.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
-import { uniforms } from '../gpu/uniforms';
+import { uniforms, type Uniforms } from '../gpu/uniforms';
 import type { Conv3dGeometry } from './conv3d_direct';
 import { blockedSource, wgradBlockedSource, type Activation } from './conv3d_fast_codegen';
 import { tiledSource, wgradTiledSource, type TiledConfig } from './conv3d_tiled_codegen';
@@ -64,17 +64,20 @@ function gatherParams(g: Conv3dGeometry, s: GatherShape, bv: number, bc: number)
   const classes = volume(R);
   const total = dstBlocks * classes * s.batch * q[0]! * q[1]! * qBlocks;
   if (total > 0xffffffff) throw new RangeError(`conv3d fast: ${total} invocations exceed what one dispatch indexes`);
-  const bytes = uniforms()
-    .u32(total, qBlocks, dstBlocks, classes)
+  const bytes = packGeometry(uniforms().u32(total, qBlocks, dstBlocks, classes), g, s, q, R).bytes();
+  return { total, bytes };
+}
+
+/** The geometry block both kernel families read after their four leading counts. */
+function packGeometry(u: Uniforms, g: Conv3dGeometry, s: GatherShape, q: number[], R: [number, number, number]): Uniforms {
+  return u
     .vec4u(...s.src)
     .vec4u(...s.dst)
     .vec4u(q[0]!, q[1]!, q[2]!, s.batch)
     .vec4u(...g.kernel, volume(g.kernel))
     .vec4u(...g.stride)
     .vec4i(...g.padding)
-    .vec4u(...R)
-    .bytes();
-  return { total, bytes };
+    .vec4u(...R);
 }
 
 /** Residue classes per axis: destination positions r + R*q share their taps (R = stride when transposed). */
@@ -176,17 +179,7 @@ function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile, dstPad: nu
   const mTiles = Math.ceil(perClass / t.tm);
   const nTiles = Math.ceil(s.dst[3] / t.tn);
   const classes = volume(R);
-  const bytes = uniforms()
-    .u32(perClass, mTiles, nTiles, classes)
-    .vec4u(...s.src)
-    .vec4u(...s.dst)
-    .vec4u(q[0]!, q[1]!, q[2]!, s.batch)
-    .vec4u(...g.kernel, volume(g.kernel))
-    .vec4u(...g.stride)
-    .vec4i(...g.padding)
-    .vec4u(...R)
-    .u32(dstPad)
-    .bytes();
+  const bytes = packGeometry(uniforms().u32(perClass, mTiles, nTiles, classes), g, s, q, R).u32(dstPad).bytes();
   const max = 65535;
   if (nTiles * classes > max) throw new RangeError(`conv3d fast: ${s.dst[3]} channels need too many tiles`);
   return { bytes, grid: foldTiles(mTiles, nTiles * classes, max) };
