@@ -1,7 +1,9 @@
 // One training step of each Screener stage (descriptor, condition, density) on phantom scans: crops/s,
 // voxel pairs/s and GFLOP/s of the step's convolutions as a fraction of the adapter's FMA ceiling.
-// Default: the `small` preset; --tiny or --base for the others; --quick times 2 steps instead of 5.
+// Default: the `small` preset; --tiny or --base for the others; --quick times 2 steps instead of 5;
+// --profile adds one step per stage with per-kernel timestamps and prints where its GPU time went.
 import type { Benchmark, BenchCase } from '../harness';
+import type { Runtime } from '../../src/gpu/runtime';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
 import { conditionChannels, presetConfig, type ScreenerConfig, type Stage } from '../../src/model/config';
@@ -36,6 +38,23 @@ export function stepFlops(config: ScreenerConfig, stage: Stage): number {
   return crops * (frozen + 3 * density);
 }
 
+/** Runs `step` with per-kernel timestamps and prints the kernels that took most of its GPU time. */
+async function printProfile(runtime: Runtime, step: () => Promise<unknown>, label: string): Promise<void> {
+  runtime.profiling = true;
+  try {
+    await step();
+    const times = [...(await runtime.profile()).entries()].sort((a, b) => b[1].totalMs - a[1].totalMs);
+    const total = times.reduce((sum, [, t]) => sum + t.totalMs, 0);
+    const dispatches = times.reduce((sum, [, t]) => sum + t.count, 0);
+    console.error(`bench: train: ${label}: ${dispatches} dispatches, ${total.toFixed(0)} ms of kernel time; the largest:`);
+    for (const [name, t] of times.slice(0, 12)) {
+      console.error(`  ${name.padEnd(40)} ${String(t.count).padStart(5)} x  ${t.totalMs.toFixed(1).padStart(8)} ms  ${((100 * t.totalMs) / total).toFixed(1).padStart(5)} %`);
+    }
+  } finally {
+    runtime.profiling = false;
+  }
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -60,6 +79,7 @@ export const train: Benchmark = {
         const times: number[] = [];
         await trainer.trainStage(stage, total, { onStep: (r) => r.step > 1 && times.push(r.seconds * 1000) });
         const ms = median(times);
+        if (flags.has('--profile')) await printProfile(runtime, () => ((trainer.position = null), trainer.trainStage(stage, 1)), `${preset} ${stage}`);
         const crops = 2 * config.train.batch;
         const pairs = stage === 'density' ? 0 : config.train.batch * config.ssl.positions;
         const pooled = config.train.cropSize.reduce((p, s, a) => p * (s / config.density.poolStride[a]!), 1);

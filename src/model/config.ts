@@ -209,6 +209,21 @@ export function withDensity(config: ScreenerConfig, density: Partial<DensityConf
   return copy;
 }
 
+/**
+ * A deep copy trained and run at `mm` voxels. The SSL crops' spacing range scales with it, so that the
+ * crops bracket the spacing the density model and prediction see, as the preset's range brackets its
+ * own target (a 4 mm model whose descriptor only ever saw 2-3.5 mm crops would meet a scale at
+ * inference that it never trained on).
+ */
+export function withTargetSpacing(config: ScreenerConfig, mm: number): ScreenerConfig {
+  const copy = structuredClone(config);
+  const [lo, hi] = copy.ssl.spacingRange;
+  const scaled = (range: Triple): Triple => range.map((s, a) => (s * mm) / config.targetSpacing[a]!) as Triple;
+  copy.ssl.spacingRange = [scaled(lo), scaled(hi)];
+  copy.targetSpacing = [mm, mm, mm];
+  return copy;
+}
+
 /** Channels of the density model's condition input. */
 export function conditionChannels(config: ScreenerConfig): number {
   switch (config.density.condition) {

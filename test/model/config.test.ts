@@ -1,6 +1,6 @@
 // The presets satisfy the networks' invariants, and a config that breaks one is refused by name.
 import { describe, expect, it } from 'vitest';
-import { conditionChannels, presetConfig, PRESETS, validateConfig, withDensity } from '../../src/model/config';
+import { conditionChannels, presetConfig, PRESETS, validateConfig, withDensity, withTargetSpacing } from '../../src/model/config';
 import { DenseUNet } from '../../src/model/unet';
 
 describe('Screener config', () => {
@@ -26,6 +26,15 @@ describe('Screener config', () => {
     expect(conditionChannels(withDensity(tiny, { condition: 'masked' }))).toBe(tiny.condition.embedding);
     // withDensity copies: the preset object itself is untouched.
     expect(tiny.density.condition).toBe('masked');
+  });
+
+  it('scales the SSL crop spacing range with the target spacing', () => {
+    const small = presetConfig('small');
+    const coarse = withTargetSpacing(small, 4);
+    expect(coarse.targetSpacing).toEqual([4, 4, 4]);
+    expect(coarse.ssl.spacingRange[0]).toEqual([3.2, 3.2, 3.2]);
+    expect(coarse.ssl.spacingRange[1].map((s) => Number(s.toFixed(6)))).toEqual([5.6, 5.6, 5.6]);
+    expect(small.ssl.spacingRange[0]).toEqual([2, 2, 2]);
   });
 
   it('refuses crops that the UNet or the pooling cannot divide, and unknown kinds', () => {

@@ -4,7 +4,7 @@ import { intOption, parseArgs, stringOption, UsageError, type ParsedArgs } from 
 import type { Command } from '../command';
 import { nodeRuntime } from '../../gpu/node';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
-import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
+import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
@@ -65,7 +65,7 @@ export const train: Command = {
     const spacingText = stringOption(args, 'spacing');
     const spacing = spacingText === undefined ? undefined : Number(spacingText);
     if (spacing !== undefined && !(spacing > 0 && spacing <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0 to 20), got "${spacingText}"`);
-    const config = withDensity(spacing === undefined ? preset : { ...preset, targetSpacing: [spacing, spacing, spacing] }, densityOverrides(args));
+    const config = withDensity(spacing === undefined ? preset : withTargetSpacing(preset, spacing), densityOverrides(args));
     const kinds = parseKinds(stringOption(args, 'kinds'));
 
     const log = (line: string) => console.error(`screener train: ${line}`);
