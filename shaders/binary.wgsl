@@ -1,10 +1,11 @@
 // out = a (op) b with NumPy broadcasting, one invocation per output element. Shapes of rank up to 8
-// travel in uniforms: the output's shape and, for each operand, strides with 0 on broadcast axes.
+// travel in uniforms: the output's shape and, for each operand, strides with 0 on broadcast axes; the
+// rank itself is the pipeline constant RANK.
 // WHERE is the ternary select(b, a, cond != 0) with cond as a third operand.
 override WORKGROUP: u32 = 64;
+override RANK: u32 = 1u;
 struct Params {
   n: u32,
-  rank: u32,
   shape: array<vec4<u32>, 2>,
   a_strides: array<vec4<u32>, 2>,
   b_strides: array<vec4<u32>, 2>,
@@ -26,27 +27,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
   if (i >= params.n) { return; }
+  // The launcher has merged every axis it could (src/kernels/axes.ts), and RANK is a pipeline constant:
+  // the loop unrolls into RANK - 1 divisions with constant uniform indices. The outermost axis's
+  // coordinate is what remains of the index.
   var rest = i;
   var ia = 0u;
   var ib = 0u;
   var ic = 0u;
-  // Whole vec4s of the uniform arrays are read into registers and indexed there: a helper taking the
-  // array by value copies it on every call, which a software adapter does not optimise away.
-  for (var q = 1i; q >= 0; q--) {
-    let extents = params.shape[q];
-    let sa = params.a_strides[q];
-    let sb = params.b_strides[q];
-    let sc = params.c_strides[q];
-    for (var k = 3i; k >= 0; k--) {
-      if (u32(q * 4 + k) >= params.rank) { continue; }
-      let extent = extents[k];
-      let coord = rest % extent;
-      rest = rest / extent;
-      ia += coord * sa[k];
-      ib += coord * sb[k];
-      ic += coord * sc[k];
-    }
+  for (var d = RANK - 1u; d > 0u; d--) {
+    let extent = params.shape[d / 4u][d % 4u];
+    let coord = rest % extent;
+    rest = rest / extent;
+    ia += coord * params.a_strides[d / 4u][d % 4u];
+    ib += coord * params.b_strides[d / 4u][d % 4u];
+    ic += coord * params.c_strides[d / 4u][d % 4u];
   }
+  ia += rest * params.a_strides[0].x;
+  ib += rest * params.b_strides[0].x;
+  ic += rest * params.c_strides[0].x;
   let va = a[ia];
   let vb = b[ib];
 #if ADD

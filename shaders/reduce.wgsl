@@ -1,60 +1,79 @@
-// Reduction over any set of axes, keeping them as size 1. One invocation per output element walks the
-// reduced elements: the output coordinate gives a base offset, the reduced coordinate an offset on top.
+// Reduction over any set of axes, keeping them as size 1. The launcher merges neighbouring axes of the
+// same kind (src/kernels/axes.ts), so RANK (a pipeline constant: the loops unroll) is small. Invocation
+// `index` reduces the chunk `index % n_chunks` of output element `index / n_chunks`: a large reduction
+// into few outputs is split over many invocations, and the launcher reduces the partials in a second
+// pass (sums and maxima of partials, logsumexp of partial logsumexps, are the whole's).
 override WORKGROUP: u32 = 64;
+override RANK: u32 = 1u;
 struct Params {
   n_out: u32,
   n_reduce: u32,
-  rank: u32,
+  n_chunks: u32,
+  chunk: u32,
   scale: f32,
-  out_shape: array<vec4<u32>, 2>,
-  reduce_shape: array<vec4<u32>, 2>,
-  strides: array<vec4<u32>, 2>,
+  // When the reduced elements are one strided run (a single reduced axis), their spacing; else 0.
+  reduce_stride: u32,
+  out_shape: array<vec4<u32>, 2>,     // kept axes' extents, 1 on reduced axes
+  reduce_shape: array<vec4<u32>, 2>,  // reduced axes' extents, 1 on kept axes
+  strides: array<vec4<u32>, 2>,       // the input's strides
 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
-fn offset_of(index: u32, shape: array<vec4<u32>, 2>) -> u32 {
+// Offset in x of the `index`-th element of the kept (out_shape) or reduced (reduce_shape) axes. The
+// uniform arrays are read in place: passing one by value would copy it on every call.
+fn kept_offset(index: u32) -> u32 {
   var rest = index;
-  var offset = 0u;
-  for (var d = i32(params.rank) - 1; d >= 0; d--) {
-    let extent = at(shape, u32(d));
-    offset += (rest % extent) * at(params.strides, u32(d));
+  var at = 0u;
+  for (var d = RANK; d > 0u; d--) {
+    let extent = params.out_shape[(d - 1u) / 4u][(d - 1u) % 4u];
+    at += (rest % extent) * params.strides[(d - 1u) / 4u][(d - 1u) % 4u];
     rest = rest / extent;
   }
-  return offset;
+  return at;
+}
+
+fn reduced_offset(index: u32) -> u32 {
+  if (params.reduce_stride != 0u) { return index * params.reduce_stride; }
+  var rest = index;
+  var at = 0u;
+  for (var d = RANK; d > 0u; d--) {
+    let extent = params.reduce_shape[(d - 1u) / 4u][(d - 1u) % 4u];
+    at += (rest % extent) * params.strides[(d - 1u) / 4u][(d - 1u) % 4u];
+    rest = rest / extent;
+  }
+  return at;
 }
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let o = flat_workgroup(wid, nwg) * WORKGROUP + lid;
-  if (o >= params.n_out) { return; }
-  let base = offset_of(o, params.out_shape);
+  let index = flat_workgroup(wid, nwg) * WORKGROUP + lid;
+  if (index >= params.n_out * params.n_chunks) { return; }
+  let base = kept_offset(index / params.n_chunks);
+  let first = (index % params.n_chunks) * params.chunk;
+  let end = min(first + params.chunk, params.n_reduce);
 #if MAX
   var best = -3.4028234e38;
-  for (var r = 0u; r < params.n_reduce; r++) { best = max(best, x[base + offset_of(r, params.reduce_shape)]); }
-  out[o] = best;
+  for (var r = first; r < end; r++) { best = max(best, x[base + reduced_offset(r)]); }
+  out[index] = best;
 #elif LOGSUMEXP
   var best = -3.4028234e38;
-  for (var r = 0u; r < params.n_reduce; r++) { best = max(best, x[base + offset_of(r, params.reduce_shape)]); }
+  for (var r = first; r < end; r++) { best = max(best, x[base + reduced_offset(r)]); }
   var total = 0.0;
-  for (var r = 0u; r < params.n_reduce; r++) { total += exp(x[base + offset_of(r, params.reduce_shape)] - best); }
-  out[o] = best + log(total);
+  for (var r = first; r < end; r++) { total += exp(x[base + reduced_offset(r)] - best); }
+  out[index] = best + log(total);
 #else
   // Kahan-compensated sum: reductions over many terms stay accurate in f32.
   var total = 0.0;
   var carry = 0.0;
-  for (var r = 0u; r < params.n_reduce; r++) {
-    let term = x[base + offset_of(r, params.reduce_shape)] - carry;
+  for (var r = first; r < end; r++) {
+    let term = x[base + reduced_offset(r)] - carry;
     let next = total + term;
     carry = (next - total) - term;
     total = next;
   }
-  out[o] = total * params.scale;
+  out[index] = total * params.scale;
 #endif
 }

@@ -47,7 +47,7 @@ async function printProfile(runtime: Runtime, step: () => Promise<unknown>, labe
     const total = times.reduce((sum, [, t]) => sum + t.totalMs, 0);
     const dispatches = times.reduce((sum, [, t]) => sum + t.count, 0);
     console.error(`bench: train: ${label}: ${dispatches} dispatches, ${total.toFixed(0)} ms of kernel time; the largest:`);
-    for (const [name, t] of times.slice(0, 12)) {
+    for (const [name, t] of times.slice(0, Number(process.env.PROFILE_TOP ?? 12))) {
       console.error(`  ${name.padEnd(40)} ${String(t.count).padStart(5)} x  ${t.totalMs.toFixed(1).padStart(8)} ms  ${((100 * t.totalMs) / total).toFixed(1).padStart(5)} %`);
     }
   } finally {

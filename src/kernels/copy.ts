@@ -5,6 +5,7 @@ import source from '../../shaders/strided_copy.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
+import { collapseAxes } from './axes';
 import { MAX_RANK, packShape8 } from './elementwise';
 import { ELEMENTWISE_WORKGROUP } from './fill';
 
@@ -24,13 +25,15 @@ export function stridedCopy(runtime: Runtime, shape: readonly number[], src: Str
   }
   const n = shape.reduce((p, d) => p * d, 1);
   if (n === 0) return;
-  const u = uniforms().u32(n, shape.length, src.offset, dst.offset);
-  packShape8(u, shape);
-  packShape8(u, src.strides);
-  packShape8(u, dst.strides);
+  const merged = collapseAxes(shape, [src.strides, dst.strides]);
+  const u = uniforms().u32(n, src.offset, dst.offset);
+  packShape8(u, merged.shape);
+  packShape8(u, merged.strides[0]!);
+  packShape8(u, merged.strides[1]!);
   runtime.dispatch({
     kernel: 'strided_copy',
     source: code,
+    constants: { RANK: merged.shape.length },
     buffers: [src.buffer, dst.buffer],
     uniforms: u.bytes(),
     workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),

@@ -6,6 +6,7 @@ import unaryGradSource from '../../shaders/unary_grad.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms, type Uniforms } from '../gpu/uniforms';
+import { collapseAxes } from './axes';
 import { ELEMENTWISE_WORKGROUP } from './fill';
 
 export type UnaryOp =
@@ -64,14 +65,16 @@ export function binary(
   if (shape.length > MAX_RANK) throw new RangeError(`elementwise ops support rank up to ${MAX_RANK}, got ${shape.length}`);
   if ((op === 'where') !== Boolean(c)) throw new Error('binary: "where" takes a condition operand, the others do not');
   const n = shape.reduce((p, d) => p * d, 1);
-  const u = uniforms().u32(n, shape.length);
-  vec8(u, shape);
-  vec8(u, a.strides);
-  vec8(u, b.strides);
-  vec8(u, c?.strides ?? []);
+  const operands = c ? [a, b, c] : [a, b];
+  const merged = collapseAxes(shape, operands.map((o) => o.strides));
+  const u = uniforms().u32(n);
+  vec8(u, merged.shape);
+  for (const strides of merged.strides) vec8(u, strides);
+  if (!c) vec8(u, []);
   runtime.dispatch({
     kernel: `binary_${op}`,
     source: compile(binarySource, 'binary', op),
+    constants: { RANK: merged.shape.length },
     buffers: c ? [a.buffer, b.buffer, c.buffer, out] : [a.buffer, b.buffer, out],
     uniforms: u.bytes(),
     workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),

@@ -1,6 +1,7 @@
 // Batched matmul against a float64 reference: odd sizes around the 32-wide tiles, transposes, batch
 // broadcasting, and finite-difference gradients.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { forceMatmulVariant } from '../../src/kernels/matmul';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { gradcheck } from '../helpers/gradcheck';
@@ -55,7 +56,7 @@ function matmulRef(a: Float64Array, b: Float64Array, c: Case): { data: Float64Ar
   return { data, shape: [...batch, m, n] };
 }
 
-async function check(c: Case, seed: number): Promise<void> {
+async function check(c: Case, seed: number, absolute = 1e-5): Promise<void> {
   const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
   const a = randomArray(size(c.a), seed);
   const b = randomArray(size(c.b), seed + 1);
@@ -66,39 +67,60 @@ async function check(c: Case, seed: number): Promise<void> {
     return t.read();
   });
   // Sums of up to 65 products of values in [-1, 1]: an absolute floor for results near zero.
-  expectClose(out, expected.data, 1e-4, 1e-5, `matmul ${JSON.stringify(c)}`);
+  expectClose(out, expected.data, 1e-4, absolute, `matmul ${JSON.stringify(c)}`);
+}
+
+// Both kernels (tiled with workgroup memory for GPUs, blocked without barriers for software adapters)
+// against the same references, whichever adapter runs the tests.
+for (const variant of ['tiled', 'blocked'] as const) {
+  describe(`matmul (${variant} kernel)`, () => {
+    const sizes = [1, 7, 33, 65];
+    beforeEach(() => forceMatmulVariant(variant));
+    afterEach(() => forceMatmulVariant(null));
+
+    it('matches float64 for every M, K, N in {1, 7, 33, 65}', async () => {
+      let seed = 1;
+      for (const m of sizes) for (const k of sizes) for (const n of sizes) await check({ a: [m, k], b: [k, n] }, (seed += 2));
+    });
+
+    it('matches float64 with either operand transposed, or both', async () => {
+      let seed = 200;
+      for (const [m, k, n] of [[7, 33, 65], [65, 7, 33], [33, 65, 1], [1, 17, 7]] as const) {
+        await check({ a: [k, m], b: [k, n], transposeA: true }, (seed += 2));
+        await check({ a: [m, k], b: [n, k], transposeB: true }, (seed += 2));
+        await check({ a: [k, m], b: [n, k], transposeA: true, transposeB: true }, (seed += 2));
+      }
+    });
+
+    it('broadcasts batch axes, including a 2-D operand over a batch', async () => {
+      const cases: Case[] = [
+        { a: [3, 7, 5], b: [3, 5, 9] },
+        { a: [3, 7, 5], b: [5, 9] },
+        { a: [7, 5], b: [2, 3, 5, 9] },
+        { a: [2, 1, 7, 5], b: [3, 5, 9] },
+        { a: [2, 1, 5, 7], b: [1, 3, 9, 5], transposeA: true, transposeB: true },
+        { a: [5, 66, 3], b: [5, 3, 70] },
+      ];
+      let seed = 300;
+      for (const c of cases) await check(c, (seed += 2));
+    });
+
+    it('matches float64 when a long K is split over workgroups (weight-gradient shapes)', async () => {
+      // Few output tiles over K = 1000 or 700: partial products per K run, then their sum. Sums of up to
+      // 1000 products of values in [-1, 1] reach about 20, hence the looser absolute floor.
+      let seed = 500;
+      for (const c of [
+        { a: [1000, 5], b: [1000, 9], transposeA: true },
+        { a: [33, 1000], b: [1000, 40] },
+        { a: [2, 3, 700], b: [2, 700, 4] },
+      ] as Case[]) {
+        await check(c, (seed += 2), 1e-4);
+      }
+    });
+  });
 }
 
 describe('matmul', () => {
-  const sizes = [1, 7, 33, 65];
-
-  it('matches float64 for every M, K, N in {1, 7, 33, 65}', async () => {
-    let seed = 1;
-    for (const m of sizes) for (const k of sizes) for (const n of sizes) await check({ a: [m, k], b: [k, n] }, (seed += 2));
-  });
-
-  it('matches float64 with either operand transposed, or both', async () => {
-    let seed = 200;
-    for (const [m, k, n] of [[7, 33, 65], [65, 7, 33], [33, 65, 1], [1, 17, 7]] as const) {
-      await check({ a: [k, m], b: [k, n], transposeA: true }, (seed += 2));
-      await check({ a: [m, k], b: [n, k], transposeB: true }, (seed += 2));
-      await check({ a: [k, m], b: [n, k], transposeA: true, transposeB: true }, (seed += 2));
-    }
-  });
-
-  it('broadcasts batch axes, including a 2-D operand over a batch', async () => {
-    const cases: Case[] = [
-      { a: [3, 7, 5], b: [3, 5, 9] },
-      { a: [3, 7, 5], b: [5, 9] },
-      { a: [7, 5], b: [2, 3, 5, 9] },
-      { a: [2, 1, 7, 5], b: [3, 5, 9] },
-      { a: [2, 1, 5, 7], b: [1, 3, 9, 5], transposeA: true, transposeB: true },
-      { a: [5, 66, 3], b: [5, 3, 70] },
-    ];
-    let seed = 300;
-    for (const c of cases) await check(c, (seed += 2));
-  });
-
   it('gives zeros for an empty inner axis and names mismatched shapes', async () => {
     const out = await g.tidyAsync(async () => g.matmul(g.zeros(rt, [3, 0]), g.zeros(rt, [0, 2])).read());
     expectClose(out, new Float64Array(6));

@@ -65,6 +65,22 @@ describe('reductions', () => {
     });
   }
 
+  // More terms than one invocation takes: partial results per chunk, then a second pass over them;
+  // one reduced run ([1]) and two separated by a kept axis ([1, 3]).
+  for (const { shape, axes } of [
+    { shape: [3, 700, 2], axes: [1] },
+    { shape: [2, 150, 3, 5], axes: [1, 3] },
+  ]) {
+    it(`every reduction over ${axes} of [${shape}] matches float64 when split into chunks`, async () => {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const x = randomArray(n, 13, -3, 3);
+      for (const name of Object.keys(ops)) {
+        const out = await g.tidyAsync(async () => ops[name]!(g.fromArray(rt, x, shape), axes, false).read());
+        expectClose(out, reduceRef(x, shape, axes, refs[name]!), 1e-5, 1e-5, `${name} over ${axes}`);
+      }
+    });
+  }
+
   it('sums a million terms to f32 accuracy', async () => {
     const n = 1 << 20;
     const x = new Float32Array(n).fill(0.1);
