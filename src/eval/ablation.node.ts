@@ -23,11 +23,12 @@ export function ablationName(condition: ConditionKind, density: DensityKind): st
   return `${condition}-${density}`;
 }
 
-/** Loads every .safetensors model in `dir`, in grid order; lists the cells no model fills. */
+/** Loads every .safetensors model in `dir` (not training checkpoints), in grid order; lists the cells no model fills. */
 export function loadAblationModels(runtime: Runtime, dir: string): { models: AblationModel[]; missing: string[] } {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    // Training checkpoints (FILE.checkpoint.safetensors, written beside each model) are not models.
+    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors') && !f.endsWith('.checkpoint.safetensors')).sort();
   } catch {
     throw new DataError(dir, 'no such folder of ablation models');
   }

@@ -47,20 +47,7 @@ export class Screener {
   /** Loads weights and config written by toSafetensors(); `source` names the file in errors. */
   static fromSafetensors(runtime: Runtime, bytes: Uint8Array, source: string): Screener {
     const { metadata, tensors } = decodeSafetensors(bytes, source);
-    if (metadata.format !== METADATA_FORMAT || !metadata.config) {
-      throw new DataError(source, 'not a Screener model: __metadata__ lacks format "screener" and a config');
-    }
-    let config: ScreenerConfig;
-    try {
-      config = JSON.parse(metadata.config) as ScreenerConfig;
-    } catch (error) {
-      throw new DataError(source, `the config in __metadata__ is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-    }
-    try {
-      validateConfig(config, 'config');
-    } catch (error) {
-      throw new DataError(source, error instanceof Error ? error.message : String(error));
-    }
+    const config = configFromMetadata(metadata, source);
     const model = new Screener(runtime, config, 0);
     try {
       const state = new Map<string, Float32Array>();
@@ -186,5 +173,27 @@ export class Screener {
     this.descriptor.dispose();
     this.conditionNet?.dispose();
     this.density.dispose();
+  }
+}
+
+/** The validated config of a Screener .safetensors file, without building its networks. */
+export function screenerConfigOf(bytes: Uint8Array, source: string): ScreenerConfig {
+  return configFromMetadata(decodeSafetensors(bytes, source).metadata, source);
+}
+
+function configFromMetadata(metadata: Record<string, string>, source: string): ScreenerConfig {
+  if (metadata.format !== METADATA_FORMAT || !metadata.config) {
+    throw new DataError(source, 'not a Screener model: __metadata__ lacks format "screener" and a config');
+  }
+  let config: ScreenerConfig;
+  try {
+    config = JSON.parse(metadata.config) as ScreenerConfig;
+  } catch (error) {
+    throw new DataError(source, `the config in __metadata__ is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  try {
+    return validateConfig(config, 'config');
+  } catch (error) {
+    throw new DataError(source, error instanceof Error ? error.message : String(error));
   }
 }

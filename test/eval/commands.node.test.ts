@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { demo } from '../../src/cli/commands/demo';
 import { evaluate } from '../../src/cli/commands/eval';
 import { predict } from '../../src/cli/commands/predict';
+import { train } from '../../src/cli/commands/train';
 import { readNifti, writeNifti } from '../../src/data/files.node';
 import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
 import { nodeRuntime } from '../../src/gpu/node';
 import { presetConfig } from '../../src/model/config';
-import { Screener } from '../../src/model/screener';
+import { Screener, screenerConfigOf } from '../../src/model/screener';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -115,6 +116,26 @@ describe('screener eval', () => {
       expect(Object.keys(m.groups)).toEqual(['trained kinds', 'held-out kinds']);
     }
     expect(existsSync(join(montages, `screener-best1-case_${report.methods.screener.cases[0].auroc >= report.methods.screener.cases[1].auroc ? 0 : 1}-auroc${Math.max(report.methods.screener.cases[0].auroc, report.methods.screener.cases[1].auroc).toFixed(3)}.png`))).toBe(true);
+  });
+
+  it('trains density models on one model\'s networks and scores them as the ablation grid', async () => {
+    // `train --from` without --preset keeps the source model's configuration (here its 20 mm spacing);
+    // two cells of the grid, each named by its own config, in one table.
+    const grid = join(root, 'ablation');
+    for (const [condition, density] of [['none', 'gaussian'], ['sincos', 'flow']]) {
+      const { code } = await run(train, [
+        '--data', data, '--out', join(grid, `${condition}-${density}.safetensors`), '--stage', 'density', '--from', modelPath,
+        '--condition', condition!, '--density', density!, '--steps', '2', '--cache', join(root, 'cache'),
+      ]);
+      expect(code).toBe(0);
+      const config = screenerConfigOf(readFileSync(join(grid, `${condition}-${density}.safetensors`)), 'trained');
+      expect(config.targetSpacing).toEqual([20, 20, 20]);
+      expect([config.density.condition, config.density.kind]).toEqual([condition, density]);
+    }
+    const { code, out } = await run(evaluate, ['--data', data, '--ablation', '--models', grid, '--montages', join(root, 'ablation-montages'), '--cache', join(root, 'cache')]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\| none-gaussian +\| all lesions +\| +2 \|/);
+    expect(out).toMatch(/\| sincos-flow +\| held-out kinds +\| +2 \|/);
   });
 
   it('names a lesion mask that is not on its CT grid', async () => {

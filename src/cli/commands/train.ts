@@ -8,6 +8,8 @@ import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpa
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
+import { readFileBytes } from '../../data/files.node';
+import { screenerConfigOf } from '../../model/screener';
 
 const spec = {
   data: { type: 'list' },
@@ -33,7 +35,7 @@ export const train: Command = {
     '',
     '  --data DIR        a data folder (one folder per case with ct.nii.gz); repeat for more',
     '  --out FILE        the model; beside it FILE.checkpoint.safetensors, FILE.losses.csv, FILE.losses.png',
-    `  --preset NAME     ${PRESETS.join(', ')} (default small)`,
+    `  --preset NAME     ${PRESETS.join(', ')} (default small; with --from, that model's configuration)`,
     `  --stage NAME      train only this stage: ${STAGES.join(', ')} (default all, in order; a later`,
     '                    stage starts from the model already at --out, or from --from)',
     '  --steps N         steps per stage (default: the preset\'s)',
@@ -53,15 +55,19 @@ export const train: Command = {
     if (!out) throw new UsageError('--out is required');
     const data = (args.options.data as string[] | undefined) ?? [];
     if (data.length === 0) throw new UsageError('--data is required');
-    const presetName = stringOption(args, 'preset') ?? 'small';
+    const presetOption = stringOption(args, 'preset');
+    const presetName = presetOption ?? 'small';
     if (!isPresetName(presetName)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
+    const from = stringOption(args, 'from');
     const stage = stringOption(args, 'stage');
     if (stage !== undefined && !(STAGES as readonly string[]).includes(stage)) throw new UsageError(`--stage must be one of ${STAGES.join(', ')}`);
     const steps = args.options.steps === undefined ? undefined : intOption(args, 'steps', 0);
     if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
     const seed = intOption(args, 'seed', 0);
     if (seed < 0) throw new UsageError('--seed must be a non-negative integer');
-    const preset = presetConfig(presetName);
+    // A density trained on another model's networks keeps that model's configuration (its spacing, its
+    // networks' shapes) unless a preset is asked for.
+    const preset = from && presetOption === undefined ? screenerConfigOf(readFileBytes(from), from) : presetConfig(presetName);
     const spacingText = stringOption(args, 'spacing');
     const spacing = spacingText === undefined ? undefined : Number(spacingText);
     if (spacing !== undefined && !(spacing > 0 && spacing <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0 to 20), got "${spacingText}"`);
@@ -97,7 +103,7 @@ export const train: Command = {
         stage: stage as Stage | undefined,
         steps,
         resume: args.options.resume === true,
-        from: stringOption(args, 'from'),
+        from,
         log,
         onStep: (record, position) => {
           if (record.stage !== currentStage) {
