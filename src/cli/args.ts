@@ -55,3 +55,11 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   const raw = args.options[name];
   return typeof raw === 'string' ? raw : undefined;
 }
+
+/** --overlap F of the sliding windows, in [0, 1); 0.5 (the paper's) when absent. */
+export function overlapOption(args: ParsedArgs): number {
+  const text = stringOption(args, 'overlap');
+  const overlap = text === undefined ? 0.5 : Number(text);
+  if (!(overlap >= 0 && overlap < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${text}"`);
+  return overlap;
+}

@@ -20,14 +20,14 @@ export interface AnomalyScorer {
 export function windowModelScorer(
   runtime: Runtime,
   model: WindowModel,
-  info: { name: string; description: string; preprocess?: Partial<PreprocessOptions> },
+  info: { name: string; description: string; preprocess?: Partial<PreprocessOptions>; overlap?: number },
 ): AnomalyScorer {
   return {
     name: info.name,
     description: info.description,
     preprocess: resolvePreprocessOptions(info.preprocess),
     async score(scan, onProgress) {
-      const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress });
+      const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress, overlap: info.overlap });
       return { map, windows };
     },
   };

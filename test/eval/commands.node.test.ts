@@ -132,7 +132,7 @@ describe('screener eval', () => {
       expect(config.targetSpacing).toEqual([20, 20, 20]);
       expect([config.density.condition, config.density.kind]).toEqual([condition, density]);
     }
-    const { code, out } = await run(evaluate, ['--data', data, '--ablation', '--models', grid, '--montages', join(root, 'ablation-montages'), '--cache', join(root, 'cache')]);
+    const { code, out } = await run(evaluate, ['--data', data, '--ablation', '--models', grid, '--overlap', '0.25', '--montages', join(root, 'ablation-montages'), '--cache', join(root, 'cache')]);
     expect(code).toBe(0);
     expect(out).toMatch(/\| none-gaussian +\| all lesions +\| +2 \|/);
     expect(out).toMatch(/\| sincos-flow +\| held-out kinds +\| +2 \|/);
@@ -153,6 +153,7 @@ describe('screener eval', () => {
     await expect(run(evaluate, ['--data', join(root, 'nowhere'), '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/nowhere: no such folder/);
     await expect(run(evaluate, ['--data', healthy, '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/no case folder with a lesion mask/);
     await expect(run(evaluate, ['--data', data, '--ablation'])).rejects.toThrow(/--ablation and --models DIR go together/);
+    await expect(run(evaluate, ['--data', data, '--model', modelPath, '--overlap', '1'])).rejects.toThrow(/--overlap must be a number in \[0, 1\), got "1"/);
   });
 });
 

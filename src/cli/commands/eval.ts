@@ -1,6 +1,6 @@
 // `screener eval`: the paper's metrics for Screener, the intensity baseline and the ablation grid,
 // side by side over the cases of a data folder that have lesion masks.
-import { parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { overlapOption, parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { writeFileAtomic } from '../../data/files.node';
 import { nodeRuntime } from '../../gpu/node';
@@ -27,6 +27,7 @@ const spec = {
   maps: { type: 'string' },
   cache: { type: 'string' },
   limit: { type: 'string' },
+  overlap: { type: 'string' },
 } as const;
 
 export const evaluate: Command = {
@@ -35,6 +36,7 @@ export const evaluate: Command = {
   usage: [
     'usage: screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--ablation --models DIR]',
     '                     [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N]',
+    '                     [--overlap F]',
     '',
     '  --data DIR            cases to score: every case folder with ct.nii.gz and lesion.nii.gz',
     '                        (lesion_kinds.nii.gz, as phantoms have, adds rows per kind group)',
@@ -48,6 +50,7 @@ export const evaluate: Command = {
     '  --maps DIR            also every case\'s anomaly maps (NIfTI) and overlays',
     '  --cache DIR           cache of preprocessed scans (default .cache/preprocessed)',
     '  --limit N             only the first N cases (sorted by id)',
+    '  --overlap F           overlap of Screener\'s sliding windows (default 0.5; less is faster)',
     '',
     'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
     'Methods are printed side by side in one markdown table; the methods given are all scored.',
@@ -68,12 +71,13 @@ export const evaluate: Command = {
     if (!modelPath && !baseline && !ablation) throw new UsageError('name at least one method: --model M, --baseline intensity or --ablation --models DIR');
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
+    const overlap = overlapOption(args);
 
     return withModels(args, async (runtime, models) => {
       const scorers: AnomalyScorer[] = [];
       const primary = models[0];
       for (const { name, model } of models) {
-        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model) }));
+        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model), overlap }));
       }
       if (baseline) {
         // The baseline sees scans preprocessed as the (first) model's, so both are judged on the same footing.

@@ -1,5 +1,5 @@
 // `screener predict`: the anomaly map of one CT, written as NIfTI on the input's grid and affine.
-import { parseArgs, stringOption, UsageError } from '../args';
+import { overlapOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
 import { readNifti, writeFileAtomic, writeNifti } from '../../data/files.node';
 import { DataError } from '../../data/errors';
@@ -44,9 +44,7 @@ export const predict: Command = {
     if (!out) throw new UsageError('--out is required');
     if (!/\.nii(\.gz)?$/i.test(out)) throw new UsageError(`--out must end in .nii or .nii.gz, got "${out}"`);
     const png = stringOption(args, 'png');
-    const overlapText = stringOption(args, 'overlap');
-    const overlap = overlapText === undefined ? 0.5 : Number(overlapText);
-    if (!(overlap >= 0 && overlap < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${overlapText}"`);
+    const overlap = overlapOption(args);
 
     // Read the input before starting the GPU: a bad file fails at once.
     const ct = readNifti(input);
