@@ -53,6 +53,25 @@ fn readers_of(i: u32, scale: f32, extent_out: u32) -> vec2<i32> {
   return vec2<i32>(max(first, 0), min(last, i32(extent_out) - 1));
 }
 
+// Outputs along one axis that read input i with a non-zero weight. The launcher allows upsampling by at
+// most 8x per axis, which bounds their number (about 2.5 * factor + 1, edges included) below MAX_READERS.
+const MAX_READERS: u32 = 24u;
+struct Readers { o: array<u32, MAX_READERS>, w: array<f32, MAX_READERS>, n: u32 }
+fn readers(i: u32, scale: f32, extent_in: u32, extent_out: u32) -> Readers {
+  var r: Readers;
+  r.n = 0u;
+  let range = readers_of(i, scale, extent_out);
+  for (var o = range.x; o <= range.y; o++) {
+    let w = weight_of(u32(o), i, scale, extent_in);
+    if (w != 0.0 && r.n < MAX_READERS) {
+      r.o[r.n] = u32(o);
+      r.w[r.n] = w;
+      r.n++;
+    }
+  }
+  return r;
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -63,19 +82,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let sc = params.scale;
 #if TRILINEAR_GRAD
   let p = unravel(index, xd);
-  let rd = readers_of(p[1], sc.x, yd.x);
-  let rh = readers_of(p[2], sc.y, yd.y);
-  let rw = readers_of(p[3], sc.z, yd.z);
+  // The outputs reading this input along each axis, with their weights, listed once; the triple loop
+  // then touches only the non-zero products (the candidate ranges are widened for rounding safety, so
+  // about half their entries weigh 0).
+  let rd = readers(p[1], sc.x, xd.x, yd.x);
+  let rh = readers(p[2], sc.y, xd.y, yd.y);
+  let rw = readers(p[3], sc.z, xd.z, yd.z);
   var acc = 0.0;
-  for (var od = rd.x; od <= rd.y; od++) {
-    let wd = weight_of(u32(od), p[1], sc.x, xd.x);
-    if (wd == 0.0) { continue; }
-    for (var oh = rh.x; oh <= rh.y; oh++) {
-      let wh = weight_of(u32(oh), p[2], sc.y, xd.y);
-      if (wh == 0.0) { continue; }
-      for (var ow = rw.x; ow <= rw.y; ow++) {
-        let ww = weight_of(u32(ow), p[3], sc.z, xd.z);
-        acc += wd * wh * ww * src[offset(p[0], u32(od), u32(oh), u32(ow), p[4], yd)];
+  for (var a = 0u; a < rd.n; a++) {
+    for (var b = 0u; b < rh.n; b++) {
+      let wdh = rd.w[a] * rh.w[b];
+      let row = offset(p[0], rd.o[a], rh.o[b], 0u, p[4], yd);
+      for (var e = 0u; e < rw.n; e++) {
+        acc += wdh * rw.w[e] * src[row + rw.o[e] * yd.w];
       }
     }
   }

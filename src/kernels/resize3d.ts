@@ -29,6 +29,10 @@ const codes: Record<ResizeKernel, string> = {
  */
 export function resize3d(runtime: Runtime, kernel: ResizeKernel, g: Resize3dGeometry, src: GPUBuffer, dst: GPUBuffer): void {
   const grad = kernel.endsWith('_grad');
+  if (kernel === 'trilinear_grad' && g.output.some((e, i) => e > 8 * g.input[i]!)) {
+    // The gradient kernel lists each input's readers in fixed-size arrays (MAX_READERS in the shader).
+    throw new RangeError(`trilinear resize: the gradient supports upsampling by at most 8x per axis, got ${g.input.join('x')} -> ${g.output.join('x')}`);
+  }
   const extent = grad ? g.input : g.output;
   const total = g.batch * extent[0] * extent[1] * extent[2] * g.channels;
   runtime.dispatch({

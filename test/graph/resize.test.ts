@@ -83,6 +83,18 @@ describe('resizeTrilinear', () => {
     });
   }
 
+  it('gradient matches float64 at the largest upsampling it supports (8x) and refuses more', async () => {
+    // Every input is read by up to about 2.5 * 8 + 1 outputs per axis: the gradient kernel's list bound.
+    const small = [1, 2, 3, 2, 1];
+    const size: T3 = [16, 3, 16];
+    const x = randomArray(12, 33);
+    const dy = randomArray(16 * 3 * 16, 34);
+    const ref = resampleRef(x, small, size, axisTaps, dy);
+    const got = await runBoth((t) => g.resizeTrilinear(t, size), x, small, 16 * 3 * 16, dy);
+    expectClose(got.dx, ref.dx, 1e-4, 1e-5, 'dx');
+    await expect(runBoth((t) => g.resizeTrilinear(t, [17, 3, 2]), x, small, 17 * 3 * 2, randomArray(102, 35))).rejects.toThrow(/at most 8x per axis/);
+  });
+
   it('reproduces values printed by PyTorch (F.interpolate, linear, align_corners=False)', async () => {
     // torch.arange(2.) to size 4 -> [0, 0.25, 0.75, 1]; torch.arange(4.) to size 3 -> [0.1667, 1.5, 2.8333].
     const [up, down] = await g.tidyAsync(async () => [
