@@ -21,14 +21,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-// Offset in x of the `index`-th element of the kept (out_shape) or reduced (reduce_shape) axes. The
-// uniform arrays are read in place: passing one by value would copy it on every call.
-fn kept_offset(index: u32) -> u32 {
+// Offset in x of the `index`-th element of the kept axes (out_shape) or of the reduced ones
+// (reduce_shape). The uniform arrays are read in place: passing one by value would copy it on every call.
+fn offset_along(index: u32, reduced: bool) -> u32 {
   var rest = index;
   var at = 0u;
   for (var d = RANK; d > 0u; d--) {
-    let extent = params.out_shape[(d - 1u) / 4u][(d - 1u) % 4u];
-    at += (rest % extent) * params.strides[(d - 1u) / 4u][(d - 1u) % 4u];
+    let q = (d - 1u) / 4u;
+    let k = (d - 1u) % 4u;
+    let extent = select(params.out_shape[q][k], params.reduce_shape[q][k], reduced);
+    at += (rest % extent) * params.strides[q][k];
     rest = rest / extent;
   }
   return at;
@@ -36,14 +38,7 @@ fn kept_offset(index: u32) -> u32 {
 
 fn reduced_offset(index: u32) -> u32 {
   if (params.reduce_stride != 0u) { return index * params.reduce_stride; }
-  var rest = index;
-  var at = 0u;
-  for (var d = RANK; d > 0u; d--) {
-    let extent = params.reduce_shape[(d - 1u) / 4u][(d - 1u) % 4u];
-    at += (rest % extent) * params.strides[(d - 1u) / 4u][(d - 1u) % 4u];
-    rest = rest / extent;
-  }
-  return at;
+  return offset_along(index, true);
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -51,7 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let index = flat_workgroup(wid, nwg) * WORKGROUP + lid;
   if (index >= params.n_out * params.n_chunks) { return; }
-  let base = kept_offset(index / params.n_chunks);
+  let base = offset_along(index / params.n_chunks, false);
   let first = (index % params.n_chunks) * params.chunk;
   let end = min(first + params.chunk, params.n_reduce);
 #if MAX
