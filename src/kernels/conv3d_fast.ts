@@ -159,7 +159,7 @@ function gather(
       workgroups: Math.ceil(p.total / WORKGROUP),
     });
   } else {
-    const p = tiledParams(g, s, tile, dstPad);
+    const p = tiledParams(g, s, tile, dstPad, runtime.limits.maxComputeWorkgroupsPerDimension);
     runtime.dispatch({
       kernel: `${kernel} (${tileName(tile)})`,
       source: tiledSource(tile, { vec4, transposed: s.transposed, bias: bias !== null, activation }),
@@ -172,7 +172,7 @@ function gather(
 }
 
 /** Tiled-family parameters: M = destination voxels in residue-class order, N = destination channels. */
-function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile, dstPad: number) {
+function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile, dstPad: number, max: number) {
   const R = residues(g, s);
   const q = [0, 1, 2].map((i) => Math.ceil(s.dst[i]! / R[i]!));
   const perClass = s.batch * q[0]! * q[1]! * q[2]!;
@@ -180,7 +180,6 @@ function tiledParams(g: Conv3dGeometry, s: GatherShape, t: TiledTile, dstPad: nu
   const nTiles = Math.ceil(s.dst[3] / t.tn);
   const classes = volume(R);
   const bytes = packGeometry(uniforms().u32(perClass, mTiles, nTiles, classes), g, s, q, R).u32(dstPad).bytes();
-  const max = 65535;
   if (nTiles * classes > max) throw new RangeError(`conv3d fast: ${s.dst[3]} channels need too many tiles`);
   return { bytes, grid: foldTiles(mTiles, nTiles * classes, max) };
 }
@@ -252,7 +251,7 @@ export function conv3dFastGradWeightWith(runtime: Runtime, tile: ConvTile, g: Co
           .vec4u(...g.stride, g.batch)
           .vec4i(...g.padding)
           .bytes(),
-        workgroups: foldTiles(mTiles * nTiles, splits, 65535),
+        workgroups: foldTiles(mTiles * nTiles, splits, runtime.limits.maxComputeWorkgroupsPerDimension),
       });
     };
   }
