@@ -37,7 +37,8 @@ export interface CaseReport {
   medianMs: number;
   gflops: number | null;
   gbps: number | null;
-  ceilingFraction: number;
+  /** Null for cases that count neither FLOPs nor bytes (whole-scan inference, say). */
+  ceilingFraction: number | null;
   peerRatio: number | null;
   [key: string]: unknown;
 }
@@ -47,7 +48,7 @@ const round = (v: number, digits = 4) => Number(v.toPrecision(digits));
 export function report(benchmark: string, c: BenchCase, ceilings: Ceilings): CaseReport {
   const gflops = c.flops !== undefined ? c.flops / (c.medianMs * 1e6) : null;
   const gbps = c.bytes !== undefined && c.flops === undefined ? c.bytes / (c.medianMs * 1e6) : null;
-  const ceilingFraction = gflops !== null ? gflops / ceilings.fmaGflops : gbps !== null ? gbps / ceilings.copyGBps : NaN;
+  const ceilingFraction = gflops !== null ? gflops / ceilings.fmaGflops : gbps !== null ? gbps / ceilings.copyGBps : null;
   // peerRatio > 1 means this project is faster than the peer by that factor.
   const peerRatio = c.peerMedianMs ? c.peerMedianMs / c.medianMs : null;
   return {
@@ -58,7 +59,7 @@ export function report(benchmark: string, c: BenchCase, ceilings: Ceilings): Cas
     medianMs: round(c.medianMs),
     gflops: gflops === null ? null : round(gflops),
     gbps: gbps === null ? null : round(gbps),
-    ceilingFraction: round(ceilingFraction, 3),
+    ceilingFraction: ceilingFraction === null ? null : round(ceilingFraction, 3),
     peerRatio: peerRatio === null ? null : round(peerRatio, 3),
   };
 }
@@ -69,8 +70,8 @@ export function table(rows: CaseReport[]): string {
     ['case', (r) => r.name],
     ['shape', (r) => r.shape],
     ['median ms', (r) => r.medianMs.toFixed(3)],
-    ['rate', (r) => (r.gflops !== null ? `${r.gflops.toFixed(2)} GFLOP/s` : r.gbps !== null ? `${r.gbps.toFixed(2)} GB/s` : '')],
-    ['of ceiling', (r) => `${(r.ceilingFraction * 100).toFixed(1)} %`],
+    ['rate', (r) => (r.gflops !== null ? `${r.gflops.toFixed(2)} GFLOP/s` : r.gbps !== null ? `${r.gbps.toFixed(2)} GB/s` : '-')],
+    ['of ceiling', (r) => (r.ceilingFraction === null ? '-' : `${(r.ceilingFraction * 100).toFixed(1)} %`)],
     ['vs peer', (r) => (r.peerRatio === null ? '-' : `${r.peerRatio.toFixed(2)}x`)],
   ];
   const cells = [columns.map(([h]) => h), ...rows.map((r) => columns.map(([, f]) => f(r)))];
