@@ -75,9 +75,10 @@ export function plotLosses(history: readonly LossRecord[], panelWidth = 320, hei
     drawLine(image, right, top, right, bottom, [200, 200, 200]);
     const lastStep = Math.max(...records.map((r) => r.step));
     const x = (step: number) => left + ((right - left) * (step - 1)) / Math.max(1, lastStep - 1);
-    const series = (values: number[], colour: Rgb) => {
-      const lo = Math.min(...values);
-      const hi = Math.max(...values);
+    // Each series fills the panel's height, except that the running mean is drawn on the raw loss's
+    // scale (`range`), so that the two lines and the labels agree.
+    const series = (values: number[], colour: Rgb, range: [number, number] = [Math.min(...values), Math.max(...values)]) => {
+      const [lo, hi] = range;
       const y = (v: number) => bottom - ((bottom - top) * (v - lo)) / (hi - lo || 1);
       for (let i = 1; i < values.length; i++) drawLine(image, x(records[i - 1]!.step), y(values[i - 1]!), x(records[i]!.step), y(values[i]!), colour);
       if (values.length === 1) image.setPixel(Math.round(x(records[0]!.step)), Math.round(y(values[0]!)), colour);
@@ -87,7 +88,7 @@ export function plotLosses(history: readonly LossRecord[], panelWidth = 320, hei
     const losses = records.map((r) => r.loss);
     series(losses, COLOURS[stage].map((c) => Math.round(c + (255 - c) * 0.6)) as Rgb);
     const window = Math.max(1, Math.round(records.length / 30));
-    series(losses.map((_, i) => mean(losses.slice(Math.max(0, i - window + 1), i + 1))), COLOURS[stage]);
+    series(losses.map((_, i) => mean(losses.slice(Math.max(0, i - window + 1), i + 1))), COLOURS[stage], [Math.min(...losses), Math.max(...losses)]);
     drawText(image, label(Math.max(...losses)), left + 3, top + 3, COLOURS[stage]);
     drawText(image, label(Math.min(...losses)), left + 3, bottom - 13, COLOURS[stage]);
     const steps = String(lastStep);
