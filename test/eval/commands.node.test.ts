@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { demo } from '../../src/cli/commands/demo';
+import { demo, demoTrainingConfig } from '../../src/cli/commands/demo';
 import { evaluate } from '../../src/cli/commands/eval';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
@@ -158,6 +158,13 @@ describe('screener eval', () => {
 });
 
 describe('screener demo', () => {
+  it('trains its own model at 6 mm with self-supervised crops around 6 mm', () => {
+    const config = demoTrainingConfig(5);
+    expect(config.targetSpacing).toEqual([6, 6, 6]);
+    expect(config.ssl.spacingRange.flat().every((mm) => mm >= 4.7 && mm <= 8.5)).toBe(true);
+    expect(config.train.steps).toEqual({ descriptor: 5, condition: 5, density: 5 });
+  });
+
   it('fails before any work, naming the missing weights and the train command', async () => {
     const out = join(root, 'demo-out');
     await expect(run(demo, ['--out', out, '--model', join(root, 'models', 'demo.safetensors')])).rejects.toThrow(

@@ -18,14 +18,14 @@ import { jsonReport, markdownTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
 import { intensityScorer, windowModelScorer } from '../../eval/scorers';
 import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
-import { presetConfig, type ScreenerConfig } from '../../model/config';
+import { presetConfig, withTargetSpacing, type ScreenerConfig } from '../../model/config';
 import { ProgressBar } from '../../eval/progress';
 import { runTraining, summaryLine } from '../../train/run.node';
 import { loadTrainingScans } from '../../train/scans.node';
 
 export const DEMO_MODEL = 'models/demo.safetensors';
 /** Voxel size of the demo's own short training (--train). */
-export const DEMO_TRAIN_SPACING: [number, number, number] = [6, 6, 6];
+export const DEMO_TRAIN_SPACING_MM = 6;
 
 const spec = {
   out: { type: 'string' },
@@ -162,8 +162,9 @@ function findShippedModel(): string {
  * demo's minutes on a software adapter. It finds bright and dark blobs, not subtle lesions.
  */
 export function demoTrainingConfig(steps: number): ScreenerConfig {
-  const config = presetConfig('tiny');
-  return { ...config, preset: 'custom', targetSpacing: [...DEMO_TRAIN_SPACING], train: { ...config.train, steps: { descriptor: steps, condition: steps, density: steps } } };
+  // withTargetSpacing also scales the self-supervised crops' spacing range to bracket 6 mm.
+  const config = withTargetSpacing(presetConfig('tiny'), DEMO_TRAIN_SPACING_MM);
+  return { ...config, preset: 'custom', train: { ...config.train, steps: { descriptor: steps, condition: steps, density: steps } } };
 }
 
 /** A short training run on phantoms of the trained kinds only (the held-out kind never appears). */
