@@ -47,7 +47,7 @@ async function printProfile(runtime: Runtime, step: () => Promise<unknown>, labe
     const total = times.reduce((sum, [, t]) => sum + t.totalMs, 0);
     const dispatches = times.reduce((sum, [, t]) => sum + t.count, 0);
     console.error(`bench: train: ${label}: ${dispatches} dispatches, ${total.toFixed(0)} ms of kernel time; the largest:`);
-    for (const [name, t] of times.slice(0, Number(process.env.PROFILE_TOP ?? 12))) {
+    for (const [name, t] of times.slice(0, 12)) {
       console.error(`  ${name.padEnd(40)} ${String(t.count).padStart(5)} x  ${t.totalMs.toFixed(1).padStart(8)} ms  ${((100 * t.totalMs) / total).toFixed(1).padStart(5)} %`);
     }
   } finally {
@@ -79,7 +79,10 @@ export const train: Benchmark = {
         const times: number[] = [];
         await trainer.trainStage(stage, total, { onStep: (r) => r.step > 1 && times.push(r.seconds * 1000) });
         const ms = median(times);
-        if (flags.has('--profile')) await printProfile(runtime, () => ((trainer.position = null), trainer.trainStage(stage, 1)), `${preset} ${stage}`);
+        if (flags.has('--profile')) {
+          trainer.position = null;
+          await printProfile(runtime, () => trainer.trainStage(stage, 1), `${preset} ${stage}`);
+        }
         const crops = 2 * config.train.batch;
         const pairs = stage === 'density' ? 0 : config.train.batch * config.ssl.positions;
         const pooled = config.train.cropSize.reduce((p, s, a) => p * (s / config.density.poolStride[a]!), 1);

@@ -8,6 +8,7 @@ import { DataError } from '../data/errors';
 import type { ConditionKind, DensityKind } from '../model/config';
 import { loadScreener } from '../model/predict-load.node';
 import type { Screener } from '../model/screener';
+import { CHECKPOINT_SUFFIX } from '../train/run.node';
 
 export const ABLATION_CONDITIONS: readonly ConditionKind[] = ['none', 'sincos', 'masked'];
 export const ABLATION_DENSITIES: readonly DensityKind[] = ['gaussian', 'flow'];
@@ -28,7 +29,7 @@ export function loadAblationModels(runtime: Runtime, dir: string): { models: Abl
   let files: string[];
   try {
     // Training checkpoints (FILE.checkpoint.safetensors, written beside each model) are not models.
-    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors') && !f.endsWith('.checkpoint.safetensors')).sort();
+    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors') && !f.endsWith(CHECKPOINT_SUFFIX)).sort();
   } catch {
     throw new DataError(dir, 'no such folder of ablation models');
   }

@@ -20,9 +20,7 @@ export function collapseAxes(shape: readonly number[], strides: readonly (readon
   // Walk from the innermost axis outwards, extending the current outermost merged axis when possible.
   for (let i = keep.length - 1; i >= 0; i--) {
     const { extent, axis } = keep[i]!;
-    const head = out.shape.length ? 0 : -1;
-    const mergeable =
-      head === 0 && strides.every((s, op) => s[axis] === out.strides[op]![0]! * out.shape[0]!);
+    const mergeable = out.shape.length > 0 && strides.every((s, op) => s[axis] === out.strides[op]![0]! * out.shape[0]!);
     if (mergeable) {
       out.shape[0] = out.shape[0]! * extent;
     } else {

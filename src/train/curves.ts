@@ -86,11 +86,12 @@ export function plotLosses(history: readonly LossRecord[], panelWidth = 320, hei
     series(records.map((r) => r.lr), [190, 190, 190]);
     // A running mean over a few steps shows the trend through the per-step noise; the raw loss is faint.
     const losses = records.map((r) => r.loss);
-    series(losses, COLOURS[stage].map((c) => Math.round(c + (255 - c) * 0.6)) as Rgb);
+    const lossRange: [number, number] = [Math.min(...losses), Math.max(...losses)];
+    series(losses, COLOURS[stage].map((c) => Math.round(c + (255 - c) * 0.6)) as Rgb, lossRange);
     const window = Math.max(1, Math.round(records.length / 30));
-    series(losses.map((_, i) => mean(losses.slice(Math.max(0, i - window + 1), i + 1))), COLOURS[stage], [Math.min(...losses), Math.max(...losses)]);
-    drawText(image, label(Math.max(...losses)), left + 3, top + 3, COLOURS[stage]);
-    drawText(image, label(Math.min(...losses)), left + 3, bottom - 13, COLOURS[stage]);
+    series(losses.map((_, i) => mean(losses.slice(Math.max(0, i - window + 1), i + 1))), COLOURS[stage], lossRange);
+    drawText(image, label(lossRange[1]), left + 3, top + 3, COLOURS[stage]);
+    drawText(image, label(lossRange[0]), left + 3, bottom - 13, COLOURS[stage]);
     const steps = String(lastStep);
     drawText(image, steps, right - 8 * steps.length - 2, bottom - 13, [120, 120, 120]);
   });

@@ -21,9 +21,12 @@ export interface TrainPaths {
 }
 
 /** model.safetensors -> model.checkpoint.safetensors, model.losses.csv, model.losses.png. */
+/** How a training checkpoint's file name ends (written beside the model; not a model itself). */
+export const CHECKPOINT_SUFFIX = '.checkpoint.safetensors';
+
 export function trainPaths(out: string): TrainPaths {
   const base = out.replace(/\.safetensors$/i, '');
-  return { model: out, checkpoint: `${base}.checkpoint.safetensors`, csv: `${base}.losses.csv`, png: `${base}.losses.png` };
+  return { model: out, checkpoint: `${base}${CHECKPOINT_SUFFIX}`, csv: `${base}.losses.csv`, png: `${base}.losses.png` };
 }
 
 export interface TrainRunOptions {
