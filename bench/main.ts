@@ -1,17 +1,20 @@
 // `npm run bench -- NAME... [--json]`: runs the named benchmarks (all when none is named) on this
 // machine's WebGPU adapter and prints a table, or with --json one JSON document.
+// `npm run bench -- quality [options]` is the quality benchmark (metrics, not speed), with its own options.
 import { nodeRuntime, runToExit } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
+import { runQualityBenchmark } from './quality/run';
 import { report, table, type CaseReport } from './harness';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'quality') return runQualityBenchmark(argv.slice(1));
   const names = argv.filter((a) => !a.startsWith('--'));
   const flags = new Set(argv.filter((a) => a.startsWith('--')));
   const json = flags.delete('--json');
   const unknown = names.filter((n) => !benchmarks.some((b) => b.name === n));
   if (unknown.length) {
-    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
+    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}, quality`);
     return 2;
   }
   const chosen = names.length ? benchmarks.filter((b) => names.includes(b.name)) : benchmarks;

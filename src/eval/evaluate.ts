@@ -4,6 +4,7 @@
 // Maps are kept compactly (scores of body voxels only), so a whole dataset of scored cases fits in
 // memory for the threshold choice; outside the body nothing is ever counted.
 import type { Shape3 } from '../data/volume';
+import { meanInterval, type Interval } from './bootstrap';
 import { chooseThreshold, evaluateCase, meanMetrics, METRIC_NAMES, type CaseMetrics, type MetricName } from './metrics';
 
 /** The ground truth of one case on its original grid. */
@@ -23,7 +24,21 @@ export interface KindGroup {
   labels: number[];
 }
 
-export type MeanValues = Record<MetricName, number | null> & { cases: number };
+export type MeanValues = Record<MetricName, number | null> & {
+  cases: number;
+  /** 95 % bootstrap interval of each mean over the cases (absent where no case has a value). */
+  intervals?: Partial<Record<MetricName, Interval>>;
+};
+
+/** Means over cases with their bootstrap intervals. */
+export function summariseCases(cases: CaseMetrics[]): MeanValues {
+  const intervals: Partial<Record<MetricName, Interval>> = {};
+  for (const name of METRIC_NAMES) {
+    const interval = meanInterval(cases.map((c) => c[name]).filter((v): v is number => v !== null));
+    if (interval) intervals[name] = interval;
+  }
+  return { ...meanMetrics(cases), intervals };
+}
 
 export interface CaseResult extends CaseMetrics {
   id: string;
@@ -144,9 +159,9 @@ export function evaluateMethod(
   const groupMeans: Record<string, MeanValues> = {};
   for (const g of groups) {
     const inGroup = results.flatMap((r) => (r.groups?.[g.name] ? [r.groups[g.name]!] : []));
-    if (inGroup.length) groupMeans[g.name] = meanMetrics(inGroup);
+    if (inGroup.length) groupMeans[g.name] = summariseCases(inGroup);
   }
-  return { name: method.name, description: method.description, mean: meanMetrics(results), groups: groupMeans, cases: results };
+  return { name: method.name, description: method.description, mean: summariseCases(results), groups: groupMeans, cases: results };
 }
 
 /** The cases a method did best and worst on, by AUROC (cases without a value left out). */

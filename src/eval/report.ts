@@ -18,7 +18,16 @@ function cell(v: number | null): string {
   return v === null ? '-' : v.toFixed(3);
 }
 
-/** One markdown table: a row per (lesion group, method), groups in order, methods in the order given. */
+/** A mean with its 95 % interval, e.g. "0.761 [0.702, 0.820]". */
+function cellWithInterval(mean: MeanValues, name: MetricName): string {
+  const interval = mean.intervals?.[name];
+  return interval ? `${cell(mean[name])} [${interval[0].toFixed(2)}, ${interval[1].toFixed(2)}]` : cell(mean[name]);
+}
+
+/**
+ * One markdown table: a row per (lesion group, method), groups in order, methods in the order given;
+ * each mean with its 95 % bootstrap interval over cases.
+ */
 export function markdownTable(methods: MethodResult[]): string {
   const groupNames = [ALL_CASES, ...new Set(methods.flatMap((m) => Object.keys(m.groups)))];
   const rows: string[][] = [];
@@ -26,7 +35,7 @@ export function markdownTable(methods: MethodResult[]): string {
     for (const m of methods) {
       const mean: MeanValues | undefined = group === ALL_CASES ? m.mean : m.groups[group];
       if (!mean) continue;
-      rows.push([m.name, group, String(mean.cases), ...METRIC_NAMES.map((k) => cell(mean[k]))]);
+      rows.push([m.name, group, String(mean.cases), ...METRIC_NAMES.map((k) => cellWithInterval(mean, k))]);
     }
   }
   const header = ['method', 'lesions', 'cases', ...METRIC_NAMES.map((k) => HEADERS[k])];

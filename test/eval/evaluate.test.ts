@@ -91,10 +91,15 @@ describe('evaluateMethod', () => {
     const scores = cases.map((c) => compactScores(Float32Array.from(c.lesion), c.body));
     const result = evaluateMethod({ name: 'screener', description: 'd' }, cases, scores, { kind: 'split' }, { groups });
     const table = markdownTable([result]);
-    expect(table.split('\n')[0]).toMatch(/\| method .*\| AUROC .*\| AUROC30 .*\| AUPRO30 .*\| Dice best .*\| Dice fixed .*\| lesion recall \|/);
+    expect(table.split('\n')[0]).toMatch(/\| method .*\| +AUROC \| +AUROC30 \| +AUPRO30 \| +Dice best \| +Dice fixed \| +lesion recall \|/);
     expect(table).toMatch(/screener \| held-out kinds/);
     const json = jsonReport('data', 'split', [result]);
-    expect(Object.keys(json.methods.screener!.mean)).toEqual(['cases', 'auroc', 'auroc30', 'aupro30', 'diceBest', 'diceFixed', 'lesionRecall']);
+    expect(Object.keys(json.methods.screener!.mean)).toEqual(['cases', 'auroc', 'auroc30', 'aupro30', 'diceBest', 'diceFixed', 'lesionRecall', 'intervals']);
+    // Each mean carries its bootstrap interval, which holds the mean; the table prints it beside the mean.
+    const { auroc, intervals } = result.mean;
+    expect(intervals!.auroc![0]).toBeLessThanOrEqual(auroc!);
+    expect(intervals!.auroc![1]).toBeGreaterThanOrEqual(auroc!);
+    expect(table).toContain(`${auroc!.toFixed(3)} [${intervals!.auroc![0].toFixed(2)}, ${intervals!.auroc![1].toFixed(2)}]`);
     expect(json.methods.screener!.cases[1]!.id).toBe('b');
   });
 });

@@ -65,12 +65,21 @@ export interface PlacedLesion {
   voxels: number;
 }
 
+/** A lesion to place: its kind and, optionally, its mean diameter in mm (else drawn from the kind's range). */
+export interface LesionRequest {
+  kind: LesionKind;
+  diameterMm?: number;
+}
+
 /**
  * Places one lesion of a kind; writes its voxels into `mask` (1) and `kinds` (the kind's label).
- * Returns undefined when the organ is missing from this phantom.
+ * Returns undefined when the organ is missing from this phantom. A requested diameter overrides the
+ * kind's radius range (the lesion is still clipped to its organ).
  */
-export function placeLesion(canvas: Canvas, rng: Rng, kind: LesionKind, mask: Uint8Array, kinds: Uint8Array): PlacedLesion | undefined {
+export function placeLesion(canvas: Canvas, rng: Rng, request: LesionKind | LesionRequest, mask: Uint8Array, kinds: Uint8Array): PlacedLesion | undefined {
+  const { kind, diameterMm } = typeof request === 'string' ? { kind: request, diameterMm: undefined } : request;
   const spec = KINDS[kind];
+  const radiusRange: [number, number] = diameterMm === undefined ? spec.radius : [diameterMm / 2, diameterMm / 2];
   const organ = new Uint8Array(256);
   for (const o of spec.organs) organ[o] = 1;
   const candidates: number[] = [];
@@ -84,7 +93,7 @@ export function placeLesion(canvas: Canvas, rng: Rng, kind: LesionKind, mask: Ui
   for (let attempt = 0; attempt < 24; attempt++) {
     const centre = candidates[Math.floor(rng.next() * candidates.length)]!;
     const shrink = 1 - attempt / 40;
-    const radius = rng.uniform(spec.radius[0], spec.radius[1]) * shrink;
+    const radius = rng.uniform(radiusRange[0], radiusRange[1]) * shrink;
     const radii: [number, number, number] = [radius * rng.uniform(0.8, 1.2), radius * rng.uniform(0.8, 1.2), radius * rng.uniform(0.8, 1.2)];
     const angle = rng.uniform(0, Math.PI);
     let total = 0;

@@ -7,12 +7,12 @@ import { Rng } from '../rng';
 import { voxelCount, type Shape3, type Vec3, type Volume } from '../volume';
 import { drawAnatomy } from './anatomy';
 import { Canvas, Tissue } from './canvas';
-import { LESION_KINDS, placeLesion, type LesionKind, type PlacedLesion } from './lesions';
+import { LESION_KINDS, placeLesion, type LesionKind, type LesionRequest, type PlacedLesion } from './lesions';
 
 export interface PhantomOptions {
   seed: number;
-  /** Lesion kinds to place, one lesion each; default: 1 to 3 kinds drawn from `kindPool`. */
-  lesions?: readonly LesionKind[];
+  /** Lesions to place (a kind, or a kind with its diameter); default: 1 to 3 kinds drawn from `kindPool`. */
+  lesions?: readonly (LesionKind | LesionRequest)[];
   /** Kinds the default draw picks from; default every kind. */
   kindPool?: readonly LesionKind[];
   /** No lesions at all. */
@@ -59,8 +59,8 @@ export function generatePhantom(options: PhantomOptions): Phantom {
       const pool = [...(options.kindPool ?? LESION_KINDS)];
       wanted = lesionRng.shuffle(pool).slice(0, lesionRng.int(1, Math.min(3, pool.length)));
     }
-    for (const kind of wanted) {
-      const placed = placeLesion(canvas, lesionRng, kind, mask, kinds);
+    for (const request of wanted) {
+      const placed = placeLesion(canvas, lesionRng, request, mask, kinds);
       if (placed) lesions.push(placed);
     }
   }

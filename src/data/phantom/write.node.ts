@@ -1,17 +1,20 @@
 // Writes one phantom case in the data-folder layout: ct.nii.gz, and unless healthy lesion.nii.gz,
 // lesion_kinds.nii.gz (label = kind index + 1) and case.json describing each lesion; optionally a PNG montage.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeNifti } from '../files.node';
 import { renderMontage } from '../montage';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS } from './lesions';
 import type { Phantom } from './phantom';
+import { phantomCaseName } from './cases';
+import { generateQualityCase, qualityCaseSeed, type QualitySplit } from './quality-set';
 
 export interface WrittenCase {
   dir: string;
   files: string[];
 }
 
-export function writePhantomCase(dir: string, phantom: Phantom, options: { png?: boolean; seed?: number } = {}): WrittenCase {
+export function writePhantomCase(dir: string, phantom: Phantom, options: { png?: boolean; seed?: number; size?: number } = {}): WrittenCase {
   const files: string[] = [];
   const write = (name: string, fn: (path: string) => void) => {
     const path = join(dir, name);
@@ -25,6 +28,7 @@ export function writePhantomCase(dir: string, phantom: Phantom, options: { png?:
   }
   const meta = {
     seed: options.seed,
+    ...(options.size !== undefined ? { size: options.size } : {}),
     shape: phantom.ct.shape,
     spacing: phantom.ct.spacing.map((s) => +s.toFixed(4)),
     lesionKinds: LESION_KINDS,
@@ -37,4 +41,35 @@ export function writePhantomCase(dir: string, phantom: Phantom, options: { png?:
     write('montage.png', (p) => writeFileAtomic(p, renderMontage(phantom.ct, { mask }).toPng()));
   }
   return { dir, files };
+}
+
+/**
+ * Writes cases 0..count-1 of a quality-benchmark split into `dir` (case_NNN folders), skipping any
+ * whose case.json already records the same seed and grid size, so that a benchmark run reuses them;
+ * case folders past `count` are removed, so the folder holds exactly the split asked for.
+ */
+export function writeQualitySplit(dir: string, split: QualitySplit, count: number, size: number): string[] {
+  const written: string[] = [];
+  const wanted = new Set(Array.from({ length: count }, (_, i) => phantomCaseName(i)));
+  if (existsSync(dir)) {
+    for (const name of readdirSync(dir)) if (/^case_\d+$/.test(name) && !wanted.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  for (let i = 0; i < count; i++) {
+    const caseDir = join(dir, phantomCaseName(i));
+    const seed = qualityCaseSeed(split, i);
+    if (sameCase(join(caseDir, 'case.json'), seed, size)) continue;
+    writePhantomCase(caseDir, generateQualityCase(split, i, size), { seed, size });
+    written.push(caseDir);
+  }
+  return written;
+}
+
+function sameCase(metaPath: string, seed: number, size: number): boolean {
+  if (!existsSync(metaPath)) return false;
+  try {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { seed?: number; size?: number };
+    return meta.seed === seed && meta.size === size;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,75 @@
+// The quality benchmark's table and JSON: per lesion group, Screener (mean over seeds, 95 % interval
+// over cases, spread between seeds) beside the intensity baseline, and their paired difference.
+import type { MethodResult } from '../../src/eval/evaluate';
+import type { MetricName } from '../../src/eval/metrics';
+import { ALL_CASES } from '../../src/eval/report';
+import { pairedDifference, seedStatistic, type SeedStatistic } from '../../src/eval/seeds';
+import type { Recipe } from './recipe';
+
+export interface QualityRun {
+  /** Null for a given model (no seed of a recipe). */
+  seed: number | null;
+  trainSeconds: number | null;
+  scoreSeconds: number;
+  method: MethodResult;
+}
+
+/** The metrics the benchmark reports (diceFixed is left to `screener eval`: lesion recall uses the same threshold). */
+export const QUALITY_METRICS: MetricName[] = ['auroc', 'auroc30', 'aupro30', 'diceBest', 'lesionRecall'];
+const HEADERS: Record<string, string> = { auroc: 'AUROC', auroc30: 'AUROC30', aupro30: 'AUPRO30', diceBest: 'Dice best', lesionRecall: 'lesion recall' };
+
+function groupsOf(methods: MethodResult[]): string[] {
+  return [ALL_CASES, ...new Set(methods.flatMap((m) => Object.keys(m.groups)))];
+}
+
+function statCell(s: SeedStatistic | null, seeds: number): string {
+  if (!s) return '-';
+  const base = `${s.mean.toFixed(3)} [${s.interval[0].toFixed(2)}, ${s.interval[1].toFixed(2)}]`;
+  return seeds > 1 ? `${base} ±${s.seedSd.toFixed(2)}` : base;
+}
+
+function signed(v: number, digits: number): string {
+  return `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
+}
+
+export function qualityTable(runs: QualityRun[], baseline: MethodResult): string {
+  const methods = runs.map((r) => r.method);
+  const rows: string[][] = [];
+  for (const group of groupsOf([...methods, baseline])) {
+    const screener = QUALITY_METRICS.map((k) => seedStatistic(methods, group, k));
+    const intensity = QUALITY_METRICS.map((k) => seedStatistic([baseline], group, k));
+    if (screener.every((s) => !s) && intensity.every((s) => !s)) continue;
+    const cases = String(screener.find((s) => s)?.cases ?? intensity.find((s) => s)?.cases ?? 0);
+    rows.push([group, 'Screener', cases, String(runs.length), ...screener.map((s) => statCell(s, runs.length))]);
+    rows.push([group, 'intensity baseline', cases, '-', ...intensity.map((s) => statCell(s, 1))]);
+    rows.push([group, 'difference', cases, '', ...QUALITY_METRICS.map((k) => {
+      const d = pairedDifference(methods, baseline, group, k);
+      return d ? `${signed(d.mean, 3)} [${signed(d.interval[0], 2)}, ${signed(d.interval[1], 2)}]` : '-';
+    })]);
+  }
+  const header = ['lesions', 'method', 'cases', 'seeds', ...QUALITY_METRICS.map((k) => HEADERS[k]!)];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  const times = runs.map((r) => `${r.seed === null ? 'model' : `seed ${r.seed}`}: ${r.trainSeconds === null ? '' : `trained ${r.trainSeconds.toFixed(0)} s, `}scored ${r.scoreSeconds.toFixed(0)} s`);
+  return [
+    line(header),
+    rule,
+    ...rows.map(line),
+    '',
+    'Each cell: mean over cases (of the seed-averaged value) [95 % bootstrap interval over cases] ±standard deviation of the seeds\' means.',
+    '"difference": Screener minus the baseline, paired by case, [95 % bootstrap interval]. Voxels inside the body only.',
+    `Time per run: ${times.join('; ')}.`,
+  ].join('\n');
+}
+
+export function qualityJson(title: string, recipe: Recipe, counts: Record<string, number>, runs: QualityRun[], baseline: { method: MethodResult; scoreSeconds: number }) {
+  const methods = runs.map((r) => r.method);
+  const summary: Record<string, Record<string, unknown>> = {};
+  for (const group of groupsOf([...methods, baseline.method])) {
+    summary[group] = Object.fromEntries(
+      QUALITY_METRICS.map((k) => [k, { screener: seedStatistic(methods, group, k), intensity: seedStatistic([baseline.method], group, k), difference: pairedDifference(methods, baseline.method, group, k) }]),
+    );
+  }
+  return { title, recipe, counts, date: new Date().toISOString(), summary, runs, baseline };
+}

@@ -1,0 +1,215 @@
+// `npm run bench -- quality`: does a recipe find lesions better than the intensity baseline, beyond
+// the noise of seeds and cases? Writes the fixed phantom set, trains the recipe once per seed (or
+// takes a given model), scores every seed and the baseline on the same test cases, and reports per
+// lesion group the mean over seeds with a bootstrap interval over cases, the spread between seeds,
+// and the paired difference to the baseline.
+//
+// Everything lands under --out and is reused by the next run: phantoms, preprocessed scans, each
+// seed's model (an interrupted training resumes from its checkpoint) and each seed's scores. A recipe
+// longer than one sitting is therefore run again with the same options until it is done.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { intOption, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
+import { readFileBytes, writeFileAtomic } from '../../src/data/files.node';
+import { writeQualitySplit } from '../../src/data/phantom/write.node';
+import { QUALITY_SET_DEFAULTS } from '../../src/data/phantom/quality-set';
+import { nodeRuntime } from '../../src/gpu/node';
+import type { Runtime } from '../../src/gpu/runtime';
+import type { MethodResult } from '../../src/eval/evaluate';
+import { fitIntensityAtlas } from '../../src/eval/intensity-fit.node';
+import { runEvaluation } from '../../src/eval/run.node';
+import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../src/eval/scorers';
+import { describeScreener, loadScreener, modelPreprocessing } from '../../src/model/predict-load.node';
+import { readCheckpointSummary } from '../../src/train/checkpoint';
+import { runTraining, trainPaths } from '../../src/train/run.node';
+import { loadTrainingScans } from '../../src/train/scans.node';
+import { parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeConfig, recipeName } from './recipe';
+import { qualityJson, qualityTable, type QualityRun } from './report';
+
+const spec = {
+  out: { type: 'string' },
+  seeds: { type: 'string' },
+  'first-seed': { type: 'string' },
+  cases: { type: 'string' },
+  healthy: { type: 'string' },
+  'train-cases': { type: 'string' },
+  size: { type: 'string' },
+  model: { type: 'string' },
+  overlap: { type: 'string' },
+  json: { type: 'string' },
+  ...RECIPE_OPTIONS,
+} as const;
+
+export const QUALITY_USAGE = [
+  'usage: npm run bench -- quality [--seeds K] [recipe options] [--model M] [--out DIR] [--json FILE]',
+  '',
+  '  --seeds K         train and score K models of the recipe, seeds 0..K-1 (default 3)',
+  '  --first-seed S    start the seeds at S (default 0)',
+  ...RECIPE_USAGE,
+  '  --model M         score this model instead of training the recipe (one run, no seeds)',
+  `  --cases N         test phantoms, three lesions each (default ${QUALITY_SET_DEFAULTS.cases})`,
+  `  --healthy N       healthy phantoms the intensity baseline is fitted on (default ${QUALITY_SET_DEFAULTS.healthy})`,
+  `  --train-cases N   training phantoms, trained lesion kinds only (default ${QUALITY_SET_DEFAULTS.train})`,
+  `  --size V          phantom voxels per side (default ${QUALITY_SET_DEFAULTS.size}: about 3 mm)`,
+  '  --overlap F       sliding-window overlap of prediction (default 0.5)',
+  '  --out DIR         phantoms, models, scores and reports (default out/quality); reused by the next run',
+  '  --json FILE       the report as JSON (per seed, per case, intervals)',
+].join('\n');
+
+const log = (line: string) => console.error(`quality: ${line}`);
+
+export async function runQualityBenchmark(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(QUALITY_USAGE);
+    return 0;
+  }
+  const args = parseArgs(argv, spec);
+  if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"\n${QUALITY_USAGE}`);
+  const out = resolve(stringOption(args, 'out') ?? 'out/quality');
+  const counts = {
+    cases: intOption(args, 'cases', QUALITY_SET_DEFAULTS.cases),
+    healthy: intOption(args, 'healthy', QUALITY_SET_DEFAULTS.healthy),
+    train: intOption(args, 'train-cases', QUALITY_SET_DEFAULTS.train),
+    size: intOption(args, 'size', QUALITY_SET_DEFAULTS.size),
+  };
+  if (counts.cases < 2) throw new UsageError('--cases must be at least 2 (the Dice threshold of each half is chosen on the other)');
+  if (counts.healthy < 1 || counts.train < 1) throw new UsageError('--healthy and --train-cases must be at least 1');
+  if (counts.size < 32 || counts.size > 256) throw new UsageError('--size must be between 32 and 256');
+  const seeds = intOption(args, 'seeds', 3);
+  const firstSeed = intOption(args, 'first-seed', 0);
+  if (seeds < 1 || firstSeed < 0) throw new UsageError('--seeds must be at least 1 and --first-seed non-negative');
+  const overlap = overlapOption(args);
+  const givenModel = stringOption(args, 'model');
+  const recipe = parseRecipe(args);
+  const name = givenModel ? `model-${givenModel.replace(/[^A-Za-z0-9._-]+/g, '_')}` : recipeName(recipe);
+
+  // The phantoms: fixed by the design, written once and reused.
+  const data = join(out, `phantoms-${counts.size}`);
+  const dirs = { test: join(data, 'test'), healthy: join(data, 'healthy'), train: join(data, 'train') };
+  const started = performance.now();
+  const written = [
+    ...writeQualitySplit(dirs.test, 'test', counts.cases, counts.size),
+    ...writeQualitySplit(dirs.healthy, 'healthy', counts.healthy, counts.size),
+    ...(givenModel ? [] : writeQualitySplit(dirs.train, 'train', counts.train, counts.size)),
+  ];
+  log(`phantoms in ${data}: ${counts.cases} test, ${counts.healthy} healthy${givenModel ? '' : `, ${counts.train} training`} (${written.length} written in ${seconds(started)} s)`);
+
+  const cacheDir = join(out, 'cache');
+  const runtime = await nodeRuntime();
+  try {
+    const runs: QualityRun[] = [];
+    const models = givenModel ? [{ seed: null, path: givenModel }] : Array.from({ length: seeds }, (_, k) => ({ seed: firstSeed + k, path: join(out, 'models', name, `s${firstSeed + k}.safetensors`) }));
+    for (const m of models) {
+      const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, recipeConfig(recipe), dirs.train, cacheDir);
+      const resultPath = join(out, 'results', name, `${m.seed === null ? 'model' : `s${m.seed}`}-${counts.cases}cases-overlap${overlap}.json`);
+      const result = await scoreOnce(resultPath, async () => {
+        const model = loadScreener(runtime, m.path);
+        try {
+          const scorer = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model), overlap });
+          return await evaluate(scorer, dirs.test, counts.cases, cacheDir);
+        } finally {
+          model.dispose();
+        }
+      });
+      runs.push({ seed: m.seed, trainSeconds, ...result });
+    }
+
+    // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases.
+    const spacing = givenModel ? null : recipe.spacingMm;
+    const baselinePath = join(out, 'results', `intensity-${spacing ?? name}mm-${counts.cases}cases-${counts.healthy}healthy.json`);
+    const baseline = await scoreOnce(baselinePath, async () => {
+      const preprocess = spacing === null ? modelSpacing(runtime, givenModel!) : { targetSpacing: [spacing, spacing, spacing] as [number, number, number] };
+      const atlas = fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir });
+      return evaluate(intensityScorer(atlas, { fitSource: `${counts.healthy} healthy phantoms`, preprocess }), dirs.test, counts.cases, cacheDir);
+    });
+
+    const title = givenModel ? `model ${givenModel}` : `recipe ${name}`;
+    const table = qualityTable(runs, baseline.method);
+    const report = [`# Quality benchmark: ${title}`, '', `${counts.cases} test phantoms (size ${counts.size}), overlap ${overlap}; ${runs.length} run(s).`, '', table, ''].join('\n');
+    console.log(report);
+    writeFileAtomic(join(out, `report-${name}.md`), new TextEncoder().encode(report));
+    const json = stringOption(args, 'json');
+    if (json) writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(qualityJson(title, recipe, counts, runs, baseline), null, 2) + '\n'));
+    log(`done in ${seconds(started)} s; report ${join(out, `report-${name}.md`)}${json ? `, ${json}` : ''}`);
+    return 0;
+  } finally {
+    runtime.dispose();
+  }
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(0);
+}
+
+interface Scored {
+  method: MethodResult;
+  /** Seconds spent scoring the test cases (preprocessing included). */
+  scoreSeconds: number;
+}
+
+async function evaluate(scorer: AnomalyScorer, data: string, cases: number, cacheDir: string): Promise<Scored> {
+  const started = performance.now();
+  const result = await runEvaluation({ data, scorers: [scorer], cacheDir, limit: cases, progress: process.stderr });
+  return { method: result.methods[0]!, scoreSeconds: (performance.now() - started) / 1000 };
+}
+
+/** Scores once and keeps the result at `path`; later runs read it back. */
+async function scoreOnce(path: string, score: () => Promise<Scored>): Promise<Scored> {
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Scored;
+  const scored = await score();
+  mkdirSync(resolve(path, '..'), { recursive: true });
+  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(scored) + '\n'));
+  return scored;
+}
+
+function modelSpacing(runtime: Runtime, path: string) {
+  const model = loadScreener(runtime, path);
+  try {
+    return modelPreprocessing(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Trains one seed of the recipe unless its model is finished; resumes from its checkpoint when a run
+ * stopped part-way. Returns the seconds of training, summed over the sittings it took.
+ */
+async function trainIfNeeded(runtime: Runtime, path: string, seed: number, config: ReturnType<typeof recipeConfig>, trainDir: string, cacheDir: string): Promise<number> {
+  const paths = trainPaths(path);
+  const timePath = path.replace(/\.safetensors$/, '.seconds.json');
+  const spent = existsSync(timePath) ? (JSON.parse(readFileSync(timePath, 'utf8')) as { seconds: number }).seconds : 0;
+  const position = existsSync(paths.checkpoint) ? readCheckpointSummary(readFileBytes(paths.checkpoint), paths.checkpoint).position : null;
+  const finished = existsSync(path) && position?.stage === 'density' && position.step >= position.steps;
+  if (finished) return spent;
+  mkdirSync(resolve(path, '..'), { recursive: true });
+  const { scans } = loadTrainingScans([trainDir], { cacheDir, preprocess: { targetSpacing: config.targetSpacing } });
+  const resume = position !== null;
+  log(`seed ${seed}: ${resume ? `resuming at ${position!.stage} step ${position!.step}` : 'training'} (${path})`);
+  const started = performance.now();
+  let lastLog = 0;
+  const result = await runTraining({
+    runtime,
+    scans,
+    out: path,
+    config,
+    seed,
+    resume,
+    onStep: (record, at) => {
+      const now = performance.now();
+      if (now - lastLog > 30_000 || at.step === at.steps) {
+        log(`seed ${seed}: ${record.stage} ${at.step}/${at.steps} loss ${record.loss.toFixed(3)}`);
+        lastLog = now;
+      }
+      // Each step's time is kept, so a run stopped part-way still counts what it trained.
+      writeSeconds(timePath, spent + (now - started) / 1000);
+    },
+  });
+  const total = spent + result.seconds;
+  writeSeconds(timePath, total);
+  return total;
+}
+
+function writeSeconds(path: string, seconds: number): void {
+  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify({ seconds: +seconds.toFixed(1) }) + '\n'));
+}
