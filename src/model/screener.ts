@@ -147,21 +147,24 @@ export class Screener {
   }
 
   /**
-   * NLL per pooled voxel of one window: image [1, D, H, W, 1] (preprocessed, in [0, 1]) gives
-   * [1, D/pd, H/ph, W/pw, 1]. No gradient is recorded; the result belongs to the caller's scope.
+   * NLL per pooled voxel of a batch of windows: image [N, D, H, W, 1] (preprocessed, in [0, 1]) gives
+   * [N, D/pd, H/ph, W/pw, 1]. `positionInScan` says where each window lies (one position, or one per
+   * window); only the sin-cos condition reads it. No gradient is recorded; the result belongs to the
+   * caller's scope.
    */
-  scoreWindow(image: Tensor, positionInScan?: PositionInScan): Tensor {
+  scoreWindow(image: Tensor, positionInScan?: PositionInScan | PositionInScan[]): Tensor {
     const [n, D, H, W, c] = image.shape as number[];
     const expected = this.windowShape;
     if (image.rank !== 5 || c !== 1 || D !== expected[0] || H !== expected[1] || W !== expected[2]) {
       throw new RangeError(`Screener.scoreWindow: image [${image.shape.join(', ')}] must be [N, ${expected.join(', ')}, 1]`);
     }
+    const positions = positionInScan === undefined ? undefined : Array.isArray(positionInScan) ? positionInScan : [positionInScan];
     return noGrad(() =>
       tidy(() => {
-        const sincos = positionInScan && { toScan: [scaleShiftAffine([1, 1, 1], positionInScan.origin)], scanShape: [positionInScan.scanShape] };
-        if (this.config.density.condition === 'sincos' && (!sincos || n !== 1)) {
-          throw new Error('Screener.scoreWindow: the sin-cos condition needs positionInScan and one window');
+        if (this.config.density.condition === 'sincos' && (!positions || positions.length !== n)) {
+          throw new Error(`Screener.scoreWindow: the sin-cos condition needs positionInScan for each of the ${n} window(s)`);
         }
+        const sincos = positions && { toScan: positions.map((p) => scaleShiftAffine([1, 1, 1], p.origin)), scanShape: positions.map((p) => p.scanShape) };
         const { descriptor, condition } = this.pooledMaps(image, sincos);
         const nll = this.density.nll(descriptor, condition);
         return reshape(nll, [...nll.shape, 1]);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import type { Shape3 } from '../../src/data/volume';
-import { anomalyOnOriginalGrid, predictPreprocessed, type WindowModel } from '../../src/model/predict';
+import { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, type WindowModel } from '../../src/model/predict';
 import { WindowBlender } from '../../src/model/window-blend';
 import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
 import { preprocessCt } from '../../src/data/preprocess';
@@ -96,14 +96,21 @@ describe('blending', () => {
   });
 });
 
-/** A stand-in model with the Screener's contract: NLL per pooled voxel = 2x2x2 mean of (x - 0.3)^2 + window origin d. */
-function poolingModel(window: Shape3, seen: { origin: number[]; scanShape: number[] }[]): WindowModel {
+/**
+ * A stand-in model with the Screener's contract: NLL per pooled voxel = 2x2x2 mean of (x - 0.3)^2 +
+ * the window's origin d, for a batch of windows; records each window's position and each batch's size.
+ */
+function poolingModel(window: Shape3, seen: { origin: number[]; scanShape: number[] }[], batches: number[] = []): WindowModel {
   return {
     windowShape: window,
-    scoreWindow(image, position) {
-      seen.push({ origin: [...position!.origin], scanShape: [...position!.scanShape] });
+    scoreWindow(image, positions) {
+      const n = image.shape[0]!;
+      expect(positions!.length).toBe(n);
+      batches.push(n);
+      for (const p of positions!) seen.push({ origin: [...p.origin], scanShape: [...p.scanShape] });
       const centred = g.addScalar(image, -0.3);
-      return g.addScalar(g.avgPool3d(g.mul(centred, centred), 2), position!.origin[0]);
+      const offsets = g.fromArray(image.runtime, Float32Array.from(positions!, (p) => p.origin[0]), [n, 1, 1, 1, 1]);
+      return g.add(g.avgPool3d(g.mul(centred, centred), 2), offsets);
     },
   };
 }
@@ -175,6 +182,31 @@ describe('windowed prediction', () => {
     expect(seen.every((s) => s.scanShape.join() === shape.join())).toBe(true);
     expect(progress[progress.length - 1]).toBe(1);
     expectClose(result.map, referenceMap(image, shape, window), 1e-4, 1e-6, 'blended map');
+  });
+
+  it('gives the same map whatever the number of windows per batch, and reports progress per batch', async () => {
+    const shape: Shape3 = [13, 5, 19];
+    const window: Shape3 = [8, 8, 6];
+    const image = Float32Array.from(randomArray(13 * 5 * 19, 9, 0, 1));
+    const reference = referenceMap(Float64Array.from(image), shape, window);
+    const total = placeWindows(shape, window).length;
+    for (const batch of [1, 4, total + 3]) {
+      const seen: { origin: number[]; scanShape: number[] }[] = [];
+      const sizes: number[] = [];
+      const progress: number[] = [];
+      const result = await predictPreprocessed(rt, poolingModel(window, seen, sizes), { data: image, shape }, { batch, onProgress: (done) => progress.push(done) });
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
+      expect(Math.max(...sizes)).toBe(Math.min(batch, total));
+      expect(progress).toEqual(sizes.map((_, k) => sizes.slice(0, k + 1).reduce((a, b) => a + b, 0)));
+      expectClose(result.map, reference, 1e-4, 1e-6, `batch ${batch}`);
+    }
+    await expect(predictPreprocessed(rt, poolingModel(window, []), { data: image, shape }, { batch: 0 })).rejects.toThrow(/batch must be a positive integer/);
+  });
+
+  it('batches about 2^16 voxels of small windows, one window of large ones', () => {
+    expect(defaultWindowBatch([16, 16, 16])).toBe(16);
+    expect(defaultWindowBatch([32, 32, 32])).toBe(2);
+    expect(defaultWindowBatch([96, 96, 64])).toBe(1);
   });
 
   it('maps the blended map back onto the original grid, the minimum outside the body', () => {

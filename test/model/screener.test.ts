@@ -52,6 +52,28 @@ describe('Screener model', () => {
     loaded.dispose();
   });
 
+  it('scores a batch of windows as it scores each alone (per-window norms and positions)', async () => {
+    const rt = await testRuntime();
+    for (const density of [{ kind: 'flow', condition: 'masked' }, { kind: 'gaussian', condition: 'sincos' }] as const) {
+      const model = Screener.create(rt, tiny(density), 8);
+      const pair = randomUniform(rt, [2, 16, 16, 16, 1], 11);
+      const values = await pair.read();
+      const where = [
+        { origin: [0, 4, 8] as [number, number, number], scanShape: [40, 40, 40] as [number, number, number] },
+        { origin: [20, 12, 2] as [number, number, number], scanShape: [40, 40, 40] as [number, number, number] },
+      ];
+      const together = await tidy(() => model.scoreWindow(pair, where)).read();
+      const half = together.length / 2;
+      for (const k of [0, 1]) {
+        const alone = await tidy(() => model.scoreWindow(fromArray(rt, values.subarray(k * 4096, (k + 1) * 4096), [1, 16, 16, 16, 1]), [where[k]!])).read();
+        const part = together.subarray(k * half, (k + 1) * half);
+        for (let i = 0; i < half; i++) expect(Math.abs(part[i]! - alone[i]!), `${density.condition} window ${k} voxel ${i}`).toBeLessThan(1e-4 * (1 + Math.abs(alone[i]!)));
+      }
+      pair.dispose();
+      model.dispose();
+    }
+  });
+
   it('rejects a window of the wrong shape and files that are not Screener models', async () => {
     const rt = await testRuntime();
     const model = Screener.create(rt, tiny({ kind: 'gaussian', condition: 'none' }), 7);
