@@ -1,5 +1,5 @@
 // The embeddable engine: everything in src/gpu (less the Node host), src/kernels and src/graph.
-// dist/engine.js bundles this file with its shaders and has no imports.
+// dist/engine.js bundles this file with its shaders and has no imports; dist/engine.d.ts declares it.
 //
 // The runtime and the graph (tensors, ops, autograd, nn, optimisers, losses, flows) are exported by
 // name. The kernel launchers sit in one `kernels` namespace: several share a name with the graph op
