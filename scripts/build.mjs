@@ -1,9 +1,11 @@
-// Builds the three bundles with esbuild:
-//   dist/engine.js  the embeddable engine (src/gpu, src/kernels, src/graph, shaders): one ES module, no imports
+// Builds the three bundles with esbuild, and the engine's declarations:
+//   dist/engine.js    the embeddable engine (src/gpu, src/kernels, src/graph, shaders): one ES module, no imports
+//   dist/engine.d.ts  its types, one self-contained file (scripts/engine-dts.mjs)
 //   dist/cli.js     the `screener` command for Node
 //   dist/bench.js   the benchmark runner for Node
 import { build } from 'esbuild';
-import { readFileSync, chmodSync } from 'node:fs';
+import { readFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { bundleDeclarations } from './engine-dts.mjs';
 
 const shared = {
   bundle: true,
@@ -47,3 +49,5 @@ if (leak) {
   console.error(`build: dist/engine.js must have no imports, found: ${leak[0].trim()}`);
   process.exit(1);
 }
+
+writeFileSync('dist/engine.d.ts', bundleDeclarations(process.cwd(), 'src/engine.ts'));

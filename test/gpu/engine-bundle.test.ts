@@ -36,7 +36,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     const engine = await engineBundle();
     const runtime = await engine.runtimeFromGPU(await hostGPU());
     try {
-      const fma = await engine.measureFma(runtime, 3);
+      const fma = await engine.kernels.measureFma(runtime, 3);
       expect(fma.flops).toBeGreaterThan(0);
       expect(fma.medianMs).toBeGreaterThan(0);
     } finally {

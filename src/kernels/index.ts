@@ -1,0 +1,21 @@
+// Every kernel launcher, for the engine bundle's `kernels` namespace. Launchers take a Runtime and
+// GPUBuffers and record no autograd; src/graph wraps them as ops.
+export * from './adamw';
+export * from './axes';
+export * from './ceilings';
+export * from './conv3d_direct';
+export * from './conv3d_fast';
+export * from './conv3d_fast_codegen';
+export * from './conv3d_tiled_codegen';
+export * from './conv3d_tuner';
+export * from './copy';
+export * from './elementwise';
+export * from './fill';
+export * from './gather';
+export * from './grad-norm';
+export * from './group_norm';
+export * from './matmul';
+export * from './pool3d';
+export * from './random';
+export * from './reduce';
+export * from './resize3d';
