@@ -4,7 +4,8 @@ import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
 import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
-import { writePhantomCase } from '../../data/phantom/write.node';
+import { writePhantomCase, writeQualitySplit } from '../../data/phantom/write.node';
+import { QUALITY_SET_DEFAULTS } from '../../data/phantom/quality-set';
 
 const spec = {
   out: { type: 'string' },
@@ -14,6 +15,7 @@ const spec = {
   kinds: { type: 'string' },
   png: { type: 'boolean' },
   healthy: { type: 'boolean' },
+  quality: { type: 'boolean' },
 } as const;
 
 export const phantom: Command = {
@@ -21,6 +23,7 @@ export const phantom: Command = {
   summary: 'write synthetic CT phantoms with lesion masks (NIfTI)',
   usage: [
     'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy]',
+    '       screener phantom --out DIR --quality [--n N] [--size VOXELS]',
     '',
     '  --out DIR      folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}',
     '  --n N          number of cases (default 4)',
@@ -31,6 +34,9 @@ export const phantom: Command = {
     `                 held out from training: ${HELD_OUT_LESION_KINDS.join(', ')}`,
     '  --png          also write montage.png (axial, coronal, sagittal with lesion outlines)',
     '  --healthy      cases without lesions (no lesion files)',
+    '  --quality      the quality benchmark\'s fixed set instead: DIR/test (28 cases, three lesions of',
+    '                 8-40 mm each, every kind 12 times), DIR/healthy (8) and DIR/train (16, trained kinds);',
+    '                 --n and --size change the test count and the grid; the seeds are fixed',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
@@ -41,6 +47,18 @@ export const phantom: Command = {
     const size = intOption(args, 'size', 112);
     if (n < 1) throw new UsageError('--n must be at least 1');
     if (size < 24 || size > 512) throw new UsageError('--size must be between 24 and 512');
+    if (args.options.quality === true) {
+      if (args.options.seed !== undefined || args.options.kinds !== undefined || args.options.healthy !== undefined) {
+        throw new UsageError('--quality is a fixed set: leave out --seed, --kinds and --healthy');
+      }
+      const cases = args.options.n === undefined ? QUALITY_SET_DEFAULTS.cases : n;
+      const qualitySize = args.options.size === undefined ? QUALITY_SET_DEFAULTS.size : size;
+      for (const [split, count] of [['test', cases], ['healthy', QUALITY_SET_DEFAULTS.healthy], ['train', QUALITY_SET_DEFAULTS.train]] as const) {
+        const written = writeQualitySplit(join(out, split), split, count, qualitySize);
+        console.log(`${join(out, split)}  ${count} cases (${written.length} written, the rest already there)`);
+      }
+      return 0;
+    }
     const kinds = parseKinds(stringOption(args, 'kinds') ?? 'all');
     const healthy = args.options.healthy === true;
     for (let i = 0; i < n; i++) {

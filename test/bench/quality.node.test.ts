@@ -1,0 +1,65 @@
+// `npm run bench -- quality` end to end at the smallest size: two test phantoms, one seed of a tiny
+// recipe at a coarse voxel size, trained for two steps. It must write the report with Screener, the
+// baseline and their paired difference per lesion group, and a second run must reuse the trained
+// model and the scores instead of doing the work again.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runQualityBenchmark } from '../../bench/quality/run';
+
+const root = mkdtempSync(join(tmpdir(), 'screener-quality-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return { code: await runQualityBenchmark(argv), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+const argv = (json: string) => ['--cases', '2', '--healthy', '1', '--train-cases', '2', '--size', '32', '--spacing', '16', '--steps', '2', '--seeds', '1', '--out', join(root, 'q'), '--json', json];
+
+describe('quality benchmark', () => {
+  it('trains a seed, scores it beside the intensity baseline with intervals, and reuses both on the next run', async () => {
+    const first = await run(argv(join(root, 'first.json')));
+    expect(first.code).toBe(0);
+    expect(first.err).toMatch(/seed 0: training/);
+    for (const row of ['Screener', 'intensity baseline', 'difference']) expect(first.out).toMatch(new RegExp(`\\| all lesions +\\| ${row} `));
+    expect(first.out).toMatch(/\| trained kinds +\| Screener /);
+    const report = JSON.parse(readFileSync(join(root, 'first.json'), 'utf8'));
+    expect(report.recipe).toMatchObject({ preset: 'tiny', spacingMm: 16, pool: 2, density: 'flow', condition: 'masked', stepsPerStage: 2 });
+    expect(report.runs).toHaveLength(1);
+    expect(report.runs[0].seed).toBe(0);
+    expect(report.runs[0].trainSeconds).toBeGreaterThan(0);
+    expect(report.runs[0].method.cases.map((c: { id: string }) => c.id)).toEqual(['case_000', 'case_001']);
+    const auroc = report.summary['all lesions'].auroc;
+    expect(auroc.screener.cases).toBe(2);
+    expect(auroc.screener.interval[0]).toBeLessThanOrEqual(auroc.screener.mean);
+    expect(auroc.screener.interval[1]).toBeGreaterThanOrEqual(auroc.screener.mean);
+    expect(auroc.difference.mean).toBeCloseTo(auroc.screener.mean - auroc.intensity.mean, 10);
+    const model = join(root, 'q', 'models', 'tiny-16mm-pool2-flow-masked-2', 's0.safetensors');
+    expect(existsSync(model)).toBe(true);
+
+    const second = await run(argv(join(root, 'second.json')));
+    expect(second.code).toBe(0);
+    expect(second.err).not.toMatch(/seed 0: (training|resuming)/);
+    const again = JSON.parse(readFileSync(join(root, 'second.json'), 'utf8'));
+    expect(again.summary).toEqual(report.summary);
+  });
+
+  it('refuses options it cannot honour before any work', async () => {
+    await expect(run(['--cases', '1', '--out', join(root, 'bad')])).rejects.toThrow(/--cases must be at least 2/);
+    await expect(run(['--pool', '5', '--out', join(root, 'bad')])).rejects.toThrow(/--pool must be/);
+    await expect(run(['stray', '--out', join(root, 'bad')])).rejects.toThrow(/unexpected argument "stray"/);
+    expect(existsSync(join(root, 'bad'))).toBe(false);
+  });
+});
