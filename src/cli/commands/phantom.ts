@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
+import { checkRunPaths } from '../output-paths';
 import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
 import { writePhantomCase } from '../../data/phantom/write.node';
@@ -14,13 +15,14 @@ const spec = {
   kinds: { type: 'string' },
   png: { type: 'boolean' },
   healthy: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 export const phantom: Command = {
   name: 'phantom',
   summary: 'write synthetic CT phantoms with lesion masks (NIfTI)',
   usage: [
-    'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy]',
+    'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy] [--force]',
     '',
     '  --out DIR      folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}',
     '  --n N          number of cases (default 4)',
@@ -31,6 +33,7 @@ export const phantom: Command = {
     `                 held out from training: ${HELD_OUT_LESION_KINDS.join(', ')}`,
     '  --png          also write montage.png (axial, coronal, sagittal with lesion outlines)',
     '  --healthy      cases without lesions (no lesion files)',
+    '  --force        replace cases already in DIR (without it, an existing DIR/case_NNN/ct.nii.gz is refused)',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
@@ -43,6 +46,11 @@ export const phantom: Command = {
     if (size < 24 || size > 512) throw new UsageError('--size must be between 24 and 512');
     const kinds = parseKinds(stringOption(args, 'kinds') ?? 'all');
     const healthy = args.options.healthy === true;
+    checkRunPaths({
+      inputs: [],
+      outputs: [{ option: '--out', path: out, kind: 'folder' }, ...Array.from({ length: n }, (_, i) => ({ option: '--out', path: join(out, phantomCaseName(i), 'ct.nii.gz') }))],
+      force: args.options.force === true,
+    });
     for (let i = 0; i < n; i++) {
       const started = performance.now();
       const options = { seed, healthy, kinds, size };
