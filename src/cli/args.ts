@@ -1,5 +1,7 @@
 // A small, strict argument parser: `--name value`, `--flag`, repeated options, positionals.
-// Unknown options are errors, so a typo never silently falls back to a default.
+// Unknown options are errors, so a typo never silently falls back to a default; so are positional
+// arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
+// numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
 
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' may repeat and collects values. */
@@ -16,12 +18,18 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
+export interface ParseOptions {
+  /** Whether the command takes positional arguments (FILE...); by default any one is an error. */
+  positionals?: boolean;
+}
+
+export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, parse: ParseOptions = {}): ParsedArgs {
   const options: ParsedArgs['options'] = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) {
+      if (!parse.positionals) throw new UsageError(`unexpected argument "${arg}" (every input is given by an option)`);
       positionals.push(arg);
       continue;
     }
@@ -42,13 +50,26 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
   return { options, positionals };
 }
 
-/** Reads an integer option, with a default and a clear error for anything that is not one. */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Reads an integer option, with a default and a clear error for anything that is not a decimal integer. */
 export function intOption(args: ParsedArgs, name: string, fallback: number): number {
   const raw = args.options[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(value)) throw new UsageError(`--${name} must be an integer, got "${raw}"`);
+  if (typeof raw !== 'string' || !DECIMAL_INTEGER.test(raw.trim()) || !Number.isSafeInteger(value)) {
+    throw new UsageError(`--${name} must be a decimal integer, got "${raw}"`);
+  }
   return value;
+}
+
+/** Reads a decimal number option (as "2.5" or "1e-3"; not hexadecimal, not empty); undefined when absent. */
+export function numberOption(args: ParsedArgs, name: string): number | undefined {
+  const raw = args.options[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !DECIMAL_NUMBER.test(raw.trim())) throw new UsageError(`--${name} must be a decimal number, got "${raw}"`);
+  return Number(raw);
 }
 
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
@@ -58,8 +79,7 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 
 /** --overlap F of the sliding windows, in [0, 1); 0.5 (the paper's) when absent. */
 export function overlapOption(args: ParsedArgs): number {
-  const text = stringOption(args, 'overlap');
-  const overlap = text === undefined ? 0.5 : Number(text);
-  if (!(overlap >= 0 && overlap < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${text}"`);
+  const overlap = numberOption(args, 'overlap') ?? 0.5;
+  if (!(overlap >= 0 && overlap < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${stringOption(args, 'overlap')}"`);
   return overlap;
 }

@@ -1,4 +1,5 @@
 // `screener`: the command-line entry point. Dispatches to one sub-command and sets the exit code.
+import { discardPendingFiles } from '../data/atomic-write.node';
 import { runToExit } from '../gpu/node';
 import { UsageError } from './args';
 import { commands } from './commands/index';
@@ -41,6 +42,16 @@ async function main(argv: string[]): Promise<number> {
     if (process.env.SCREENER_DEBUG && error instanceof Error) console.error(error.stack);
     return 1;
   }
+}
+
+// Stopped by Ctrl-C or `kill`: remove the temporary files of writes in progress, then end as the
+// signal would have (128 + its number), so that no hidden half-written file is left behind.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    discardPendingFiles();
+    console.error(`screener: stopped by ${signal}`);
+    process.exit(code);
+  });
 }
 
 runToExit(() => main(process.argv.slice(2)));

@@ -1,7 +1,8 @@
 // Reading and writing scans on disk (Node only). Writes go to a temporary name in the same folder and
-// are renamed into place, so an interrupted run never leaves a half-written file under the real name.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+// are renamed into place (atomic-write.node.ts), so an interrupted run never leaves a half-written
+// file under the real name.
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write.node';
 import { checkSameGrid, toMask, type MaskOptions } from './checks';
 import { DataError } from './errors';
 import { decodeNifti, encodeNifti, type EncodeOptions, type NiftiVolume } from './nifti';
@@ -27,20 +28,15 @@ export function readMask(path: string, ct?: Volume<VoxelArray>, ctPath = 'its CT
   return toMask(volume, path, options);
 }
 
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  try {
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+export { writeFileAtomic };
+
+/** The bytes of a volume as the NIfTI-1 file `path`: gzip unless the name ends in plain ".nii". */
+export function niftiFileBytes(path: string, volume: Volume<VoxelArray>, options: EncodeOptions = {}): Uint8Array {
+  const gzip = options.gzip ?? !/\.nii$/i.test(path);
+  return encodeNifti(volume, { ...options, gzip }, path);
 }
 
 /** Writes a volume as NIfTI-1; gzip unless the name ends in plain ".nii". */
 export function writeNifti(path: string, volume: Volume<VoxelArray>, options: EncodeOptions = {}): void {
-  const gzip = options.gzip ?? !/\.nii$/i.test(path);
-  writeFileAtomic(path, encodeNifti(volume, { ...options, gzip }, path));
+  writeFileAtomic(path, niftiFileBytes(path, volume, options));
 }

@@ -2,11 +2,11 @@
 // Header fields are parsed by nifti-reader-js; the geometry (which of sform and qform wins), the voxel
 // decoding, the checks and the writer are ours, so the rules are the NIfTI standard's and nibabel's:
 // sform when sform_code > 0, else qform when qform_code > 0, else the voxel sizes alone.
-import { gunzipSync, gzipSync } from 'fflate';
+import { gzipSync } from 'fflate';
 import { NIFTI1, readHeader } from 'nifti-reader-js';
 import { affineFromRows, affineRows, affineSpacing, swapFirstAndThirdAxes, type Affine } from './affine';
-import { crc32 } from './crc32';
 import { DataError } from './errors';
+import { gunzipMembers } from './gunzip';
 import { NIFTI_DATATYPES, datatypeFromCode, datatypeOfArray, isSupportedDatatype, type NiftiDatatype } from './nifti-types';
 import { affineToQuatern, quaternToAffine } from './qform';
 import { formatShape, voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
@@ -17,6 +17,8 @@ export interface NiftiVolume extends Volume<VoxelArray> {
   qformCode: number;
   sformCode: number;
   description: string;
+  /** What the reader assumed and the user may want to know (an unknown spatial unit read as mm). */
+  warnings: string[];
 }
 
 const HEADER_BYTES = 348;
@@ -30,7 +32,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 export function decodeNifti(input: Uint8Array, source: string): NiftiVolume {
   let bytes = input;
   if (isGzip(bytes)) {
-    bytes = gunzip(bytes, source);
+    bytes = gunzipMembers(bytes, source);
   }
   if (bytes.length < HEADER_BYTES) {
     throw new DataError(source, `truncated: ${bytes.length} bytes, a NIfTI-1 header alone needs ${HEADER_BYTES}`);
@@ -80,7 +82,8 @@ export function decodeNifti(input: Uint8Array, source: string): NiftiVolume {
       throw new DataError(source, `zero or negative voxel spacing: pixdim[${axis}] = ${s}`);
     }
   }
-  const affineIjk = chooseAffine(header, bytes, little, source);
+  const unit = spatialUnit(header.xyzt_units);
+  const affineIjk = scaleAffine(chooseAffine(header, bytes, little, source), unit.toMm);
   const affine = swapFirstAndThirdAxes(affineIjk);
   const spacing = affineSpacing(affine);
   if (spacing.some((s) => !(s > 0) || !Number.isFinite(s))) {
@@ -108,22 +111,32 @@ export function decodeNifti(input: Uint8Array, source: string): NiftiVolume {
     qformCode: header.qform_code,
     sformCode: header.sform_code,
     description: header.description.replace(/\0+$/, ''),
+    warnings: unit.warning ? [`${source}: ${unit.warning}`] : [],
   };
 }
 
-/** Inflates a gzip file and checks its trailer: fflate returns what it could inflate of a cut stream. */
-function gunzip(compressed: Uint8Array, source: string): Uint8Array {
-  let out: Uint8Array;
-  try {
-    out = gunzipSync(compressed);
-  } catch (error) {
-    throw new DataError(source, `corrupt or truncated gzip stream (${error instanceof Error ? error.message : String(error)})`);
+/**
+ * The factor from the header's spatial unit (xyzt_units, bits 0-2) to mm: metres and micrometres
+ * occur in files from other tools, and a scan in metres read as mm would have 0.001 mm voxels.
+ * An unknown unit (0, as some writers leave it) is read as mm, the unit of every CT, with a warning.
+ */
+function spatialUnit(xyztUnits: number): { toMm: number; warning?: string } {
+  switch (xyztUnits & 0x07) {
+    case 1:
+      return { toMm: 1000 };
+    case 2:
+      return { toMm: 1 };
+    case 3:
+      return { toMm: 0.001 };
+    default:
+      return { toMm: 1, warning: `spatial unit not given in the header (xyzt_units = ${xyztUnits}); read as millimetres` };
   }
-  const trailer = new DataView(compressed.buffer, compressed.byteOffset + compressed.length - 8, 8);
-  if (trailer.getUint32(4, true) !== out.length >>> 0 || trailer.getUint32(0, true) !== crc32(out)) {
-    throw new DataError(source, 'corrupt or truncated gzip stream (length or CRC does not match its trailer)');
-  }
-  return out;
+}
+
+/** The affine with its rotation-scaling part and its offset multiplied by `factor` (a change of unit). */
+function scaleAffine(affine: Affine, factor: number): Affine {
+  if (factor === 1) return affine;
+  return affineFromRows(affineRows(affine).slice(0, 3).map((row) => row.map((v) => v * factor)));
 }
 
 function readShape(header: NIFTI1, source: string): Shape3 {

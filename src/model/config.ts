@@ -169,39 +169,6 @@ export function groupsFor(config: UNetConfig, channels: number): number {
   return Math.min(config.groups, channels);
 }
 
-/** Checks the invariants the networks rely on; throws naming the field that breaks one. */
-export function validateConfig(config: ScreenerConfig, source = 'config'): ScreenerConfig {
-  const fail = (what: string): never => {
-    throw new Error(`${source}: ${what}`);
-  };
-  if (config.format !== 'screener') fail(`format must be "screener", got ${JSON.stringify(config.format)}`);
-  if (config.version !== 1) fail(`unsupported version ${JSON.stringify(config.version)} (this build reads version 1)`);
-  const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-  for (const key of ['descriptor', 'condition'] as const) {
-    const n = config[key];
-    if (!n || !Array.isArray(n.channels) || n.channels.length < 1 || !n.channels.every(positive)) fail(`${key}.channels must be positive integers`);
-    for (const c of n.channels) if (c % groupsFor(n, c) !== 0) fail(`${key}: ${c} channels do not split into ${groupsFor(n, c)} groups`);
-    if (!positive(n.embedding)) fail(`${key}.embedding must be a positive integer`);
-    if (n.activation !== 'leakyRelu' && n.activation !== 'silu') fail(`${key}.activation must be leakyRelu or silu`);
-  }
-  if (config.descriptor.inputChannels !== 1) fail('descriptor.inputChannels must be 1');
-  if (config.condition.inputChannels !== 2) fail('condition.inputChannels must be 2 (image and mask)');
-  const crop = config.train.cropSize;
-  if (!Array.isArray(crop) || crop.length !== 3 || !crop.every(positive)) fail('train.cropSize must be three positive integers');
-  const levels = Math.max(config.descriptor.channels.length, config.condition.channels.length);
-  const factor = 2 ** (levels - 1);
-  if (!crop.every((s) => s % factor === 0)) fail(`train.cropSize [${crop.join(', ')}] must be divisible by ${factor} (2^(levels - 1))`);
-  const pool = config.density.poolStride;
-  if (!Array.isArray(pool) || pool.length !== 3 || !pool.every(positive)) fail('density.poolStride must be three positive integers');
-  if (!crop.every((s, a) => s % pool[a]! === 0)) fail(`train.cropSize [${crop.join(', ')}] must be divisible by density.poolStride [${pool.join(', ')}]`);
-  if (!['none', 'sincos', 'masked'].includes(config.density.condition)) fail('density.condition must be none, sincos or masked');
-  if (!['gaussian', 'flow'].includes(config.density.kind)) fail('density.kind must be gaussian or flow');
-  if (config.density.kind === 'flow' && config.descriptor.embedding < 2) fail('a flow density needs an embedding of at least 2 channels');
-  if (!['vicreg', 'infonce'].includes(config.ssl.loss)) fail('ssl.loss must be vicreg or infonce');
-  if (!(config.ssl.positions >= 2)) fail('ssl.positions must be at least 2');
-  return config;
-}
-
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */
 export function withDensity(config: ScreenerConfig, density: Partial<DensityConfig>): ScreenerConfig {
   const copy = structuredClone(config);

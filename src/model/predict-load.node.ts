@@ -6,12 +6,18 @@ import { DataError } from '../data/errors';
 import { readFileBytes } from '../data/files.node';
 import type { PreprocessOptions } from '../data/preprocess';
 import { Screener } from './screener';
+import { readScreenerWeights, type ScreenerWeights } from './weights';
 
 export const TRAIN_HINT = 'make one with `screener train --data DIR --out MODEL.safetensors`';
 
-export function loadScreener(runtime: Runtime, path: string): Screener {
+/** A model file's config and tensors, checked on the CPU (no GPU work yet). */
+export function readScreenerFile(path: string): ScreenerWeights {
   if (!existsSync(path)) throw new DataError(path, `no such model file (${TRAIN_HINT})`);
-  return Screener.fromSafetensors(runtime, readFileBytes(path), path);
+  return readScreenerWeights(readFileBytes(path), path);
+}
+
+export function loadScreener(runtime: Runtime, path: string): Screener {
+  return Screener.fromWeights(runtime, readScreenerFile(path), path);
 }
 
 /** The preprocessing a model was trained with (its voxel spacing; the rest is the paper's). */

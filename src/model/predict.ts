@@ -143,6 +143,17 @@ export async function predictScan(
 ): Promise<ScanPrediction> {
   const started = performance.now();
   const scan = preprocessCt(ct, source, options.preprocess);
+  return predictPreprocessedScan(runtime, model, scan, options, started);
+}
+
+/** The same for a scan already preprocessed (by a caller that checks it before any GPU work). */
+export async function predictPreprocessedScan(
+  runtime: Runtime,
+  model: WindowModel,
+  scan: PreprocessedScan,
+  options: PredictOptions = {},
+  started = performance.now(),
+): Promise<ScanPrediction> {
   const windowed = await predictPreprocessed(runtime, model, scan.image, options);
   const { anomaly } = anomalyOnOriginalGrid(windowed.map, scan);
   return { ...windowed, anomaly, scan, seconds: (performance.now() - started) / 1000 };

@@ -6,10 +6,12 @@ import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/affine';
-import { conditionChannels, STAGES, validateConfig, type ScreenerConfig, type Stage, type Triple } from './config';
+import { conditionChannels, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import { validateConfig } from './validate-config';
+import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
 import { createDensity, type DensityModel } from './density';
 import { sincosEncoding } from './positional';
-import { decodeSafetensors, encodeSafetensors, tensorToFloat32, type TensorToWrite } from './safetensors';
+import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from './safetensors';
 import { DenseUNet } from './unet';
 
 /** Where a window lies in its preprocessed scan (for the sin-cos condition). */
@@ -18,8 +20,7 @@ export interface PositionInScan {
   scanShape: [number, number, number];
 }
 
-/** Metadata keys of a Screener .safetensors file (all values are strings, as the format requires). */
-export const METADATA_FORMAT = 'screener';
+export { METADATA_FORMAT };
 
 export class Screener {
   readonly descriptor: DenseUNet;
@@ -46,18 +47,19 @@ export class Screener {
 
   /** Loads weights and config written by toSafetensors(); `source` names the file in errors. */
   static fromSafetensors(runtime: Runtime, bytes: Uint8Array, source: string): Screener {
-    const { metadata, tensors } = decodeSafetensors(bytes, source);
-    const config = configFromMetadata(metadata, source);
-    const model = new Screener(runtime, config, 0);
+    return Screener.fromWeights(runtime, readScreenerWeights(bytes, source), source);
+  }
+
+  /** A model from weights already read and checked on the CPU (weights.ts). */
+  static fromWeights(runtime: Runtime, weights: ScreenerWeights, source: string): Screener {
+    const model = new Screener(runtime, weights.config, 0);
     try {
-      const state = new Map<string, Float32Array>();
-      for (const [name, t] of tensors) state.set(name, tensorToFloat32(t, name, source));
-      model.loadState(state, source);
+      model.loadState(weights.state, source);
     } catch (error) {
       model.dispose();
       throw error;
     }
-    model.trainedStages = new Set((metadata.trained_stages ?? '').split(',').filter((s): s is Stage => (STAGES as readonly string[]).includes(s)));
+    model.trainedStages = new Set(weights.trainedStages);
     return model;
   }
 
@@ -182,21 +184,4 @@ export class Screener {
 /** The validated config of a Screener .safetensors file, without building its networks. */
 export function screenerConfigOf(bytes: Uint8Array, source: string): ScreenerConfig {
   return configFromMetadata(decodeSafetensors(bytes, source).metadata, source);
-}
-
-function configFromMetadata(metadata: Record<string, string>, source: string): ScreenerConfig {
-  if (metadata.format !== METADATA_FORMAT || !metadata.config) {
-    throw new DataError(source, 'not a Screener model: __metadata__ lacks format "screener" and a config');
-  }
-  let config: ScreenerConfig;
-  try {
-    config = JSON.parse(metadata.config) as ScreenerConfig;
-  } catch (error) {
-    throw new DataError(source, `the config in __metadata__ is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-  try {
-    return validateConfig(config, 'config');
-  } catch (error) {
-    throw new DataError(source, error instanceof Error ? error.message : String(error));
-  }
 }

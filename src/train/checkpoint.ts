@@ -3,8 +3,10 @@
 // stage in progress, and in __metadata__ the config, the seed, the position and the loss history.
 import type { Runtime } from '../gpu/runtime';
 import { DataError } from '../data/errors';
-import { STAGES, validateConfig, type ScreenerConfig, type Stage } from '../model/config';
-import { decodeSafetensors, encodeSafetensors, tensorToFloat32, type TensorToWrite } from '../model/safetensors';
+import { STAGES, type ScreenerConfig, type Stage } from '../model/config';
+import { validateConfig } from '../model/validate-config';
+import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from '../model/safetensors';
+import { checkedFloat32 } from '../model/weights';
 import { Screener } from '../model/screener';
 import type { TrainingScan } from './scans';
 import { ScreenerTrainer, type LossRecord, type TrainingPosition } from './trainer';
@@ -76,7 +78,7 @@ export function restoreCheckpoint(runtime: Runtime, bytes: Uint8Array, source: s
   const model = Screener.create(runtime, summary.config, summary.seed);
   const trainer = new ScreenerTrainer(runtime, model, scans, summary.seed);
   try {
-    const values = (name: string) => tensorToFloat32(tensors.get(name)!, name, source);
+    const values = (name: string) => checkedFloat32(tensors.get(name)!, name, source);
     const modelState = new Map<string, Float32Array>();
     for (const name of model.namedTensors().keys()) {
       if (!tensors.has(name)) throw new DataError(source, `checkpoint lacks model tensor "${name}"`);

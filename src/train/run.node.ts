@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import type { Runtime } from '../gpu/runtime';
 import { readFileBytes, writeFileAtomic } from '../data/files.node';
-import { validateConfig, type ScreenerConfig, type Stage } from '../model/config';
+import type { ScreenerConfig, Stage } from '../model/config';
+import { validateConfig } from '../model/validate-config';
 import { Screener } from '../model/screener';
 import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from './checkpoint';
 import { lossesCsv, plotLosses } from './curves';

@@ -1,6 +1,6 @@
 // Disk-side data handling: atomic NIfTI writes, folder datasets, the preprocessed cache, and the
 // `info`, `phantom` and `scan-data` commands run in-process.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,7 +10,8 @@ import { scanData } from '../../src/cli/commands/scan-data';
 import { affineFromRows } from '../../src/data/affine';
 import { PreprocessedCache } from '../../src/data/cache.node';
 import { listCases, loadCase } from '../../src/data/dataset.node';
-import { readMask, readNifti, writeNifti } from '../../src/data/files.node';
+import { discardPendingFiles, PendingFile } from '../../src/data/atomic-write.node';
+import { readMask, readNifti, writeFileAtomic, writeNifti } from '../../src/data/files.node';
 import type { Shape3, Volume } from '../../src/data/volume';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-data-'));
@@ -50,6 +51,17 @@ describe('files', () => {
     const bad = { ...toyCt(), data: new Float32Array(1680).fill(1e6) };
     expect(() => writeNifti(join(root, 'failed', 'x.nii.gz'), bad, { datatype: 'int16' })).toThrow(/x\.nii\.gz: .*does not fit int16/);
     expect(() => readdirSync(join(root, 'failed'))).toThrow();
+  });
+
+  it('removes a reserved file and the folders made for it when it is discarded, and names the user\'s path on errors', () => {
+    const path = join(root, 'reserved', 'deep', 'map.nii.gz');
+    const file = PendingFile.reserve(path);
+    expect(readdirSync(join(root, 'reserved', 'deep'))).toEqual([expect.stringMatching(/^\.map\.nii\.gz\..*\.tmp$/)]);
+    discardPendingFiles();
+    expect(existsSync(join(root, 'reserved'))).toBe(false);
+    expect(() => file.commit(new Uint8Array(4))).toThrow(/map\.nii\.gz: already committed or discarded/);
+    writeFileSync(join(root, 'plain-file'), 'x');
+    expect(() => writeFileAtomic(join(root, 'plain-file', 'out.png'), new Uint8Array(4))).toThrow(/plain-file[\\/]out\.png: cannot create its folder .*plain-file \(E/);
   });
 
   it('reads masks against their CT and names the file on errors', () => {
@@ -155,6 +167,9 @@ describe('commands', () => {
     expect((await run(phantom, ['--out', a, '--n', '2', '--seed', '5', '--size', '40', '--png'])).code).toBe(0);
     expect((await run(phantom, ['--out', b, '--n', '2', '--seed', '5', '--size', '40'])).code).toBe(0);
     expect(readdirSync(a)).toEqual(['case_000', 'case_001']);
+    // Cases already there are replaced only with --force.
+    await expect(phantom.run(['--out', a, '--n', '1', '--size', '40'])).rejects.toThrow(/case_000[\\/]ct\.nii\.gz: --out already exists; pass --force to replace it/);
+    expect((await run(phantom, ['--out', a, '--n', '1', '--seed', '5', '--size', '40', '--force'])).code).toBe(0);
     expect(readdirSync(join(a, 'case_000')).sort()).toEqual(['case.json', 'ct.nii.gz', 'lesion.nii.gz', 'lesion_kinds.nii.gz', 'montage.png']);
     for (const name of ['ct.nii.gz', 'lesion.nii.gz']) expect(readFileSync(join(a, 'case_001', name))).toEqual(readFileSync(join(b, 'case_001', name)));
     const meta = JSON.parse(readFileSync(join(a, 'case_000', 'case.json'), 'utf8'));

@@ -5,6 +5,7 @@ import * as nifti from 'nifti-reader-js';
 import { describe, expect, it } from 'vitest';
 import { affineFromRows, affineRows, applyAffine, orientationCode, swapFirstAndThirdAxes } from '../../src/data/affine';
 import { checkSameGrid, toMask } from '../../src/data/checks';
+import { gunzipMembers } from '../../src/data/gunzip';
 import { decodeNifti, encodeNifti } from '../../src/data/nifti';
 import { NIFTI_DATATYPES, type NiftiDatatype } from '../../src/data/nifti-types';
 import { Rng } from '../../src/data/rng';
@@ -26,6 +27,12 @@ function randomVolume(type: NiftiDatatype, seed: number): Volume<VoxelArray> {
     data[i] = info.integer ? rng.int(Math.max(info.min, -40000), Math.min(info.max, 40000)) : Math.fround(rng.normal() * 1000);
   }
   return { data, shape, spacing: [3, 1, 2.5], affine: rotated };
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
 }
 
 function expectAffineClose(a: Float64Array, b: Float64Array, tolerance = 1e-4) {
@@ -154,7 +161,7 @@ describe('NIfTI bad input', () => {
     ['a file shorter than a header', () => good().slice(0, 200), /short\.nii: truncated: 200 bytes/],
     ['voxel data cut short', () => good().slice(0, 400), /short\.nii: truncated: .*need 480 bytes/],
     ['a cut gzip stream', () => { const gz = gzipSync(good()); return gz.slice(0, gz.length - 6); }, /short\.nii: corrupt or truncated gzip/],
-    ['a gzip stream cut inside the deflate data', () => gzipSync(good()).slice(0, 30), /short\.nii: corrupt or truncated gzip/],
+    ['a gzip stream cut inside the deflate data', () => gzipSync(good()).slice(0, 30), /short\.nii: truncated gzip stream: the compressed data of member 1 ends early/],
     ['a wrong header size', () => craft((v) => v.setInt32(0, 1234, true)), /short\.nii: not a NIfTI-1 file/],
     ['a wrong magic', () => craft((_, b) => b.set([0x78, 0x79, 0x7a, 0], 344)), /short\.nii: wrong magic "xyz/],
     ['a 2-D image', () => craft(() => {}, [2, 8, 8], 4, 16, 64), /short\.nii: 2-D image \(8x8\)/],
@@ -172,6 +179,48 @@ describe('NIfTI bad input', () => {
       expect(() => decodeNifti(make(), 'short.nii')).toThrow(message);
     });
   }
+
+  it('reads a multi-member gzip as its members concatenated, as gzip(1) and nibabel do', () => {
+    const raw = encodeNifti(randomVolume('int16', 8), { gzip: false });
+    const cut = 500; // inside the voxel data: neither member is a NIfTI file on its own
+    const members = concat(gzipSync(raw.subarray(0, cut)), gzipSync(raw.subarray(cut)));
+    const back = decodeNifti(members, 'multi.nii.gz');
+    expect(Array.from(back.data)).toEqual(Array.from(decodeNifti(raw, 'raw.nii').data));
+    // Three members, two of them identical (so with identical trailers), and zero padding after.
+    const third = raw.length - 40;
+    const three = concat(gzipSync(raw.subarray(0, 40)), gzipSync(raw.subarray(40, third)), gzipSync(raw.subarray(third)), new Uint8Array(512));
+    expect(Array.from(decodeNifti(three, 'three.nii.gz').data)).toEqual(Array.from(back.data));
+    const twins = new Uint8Array(2 * 512).fill(7);
+    expect(Array.from(gunzipMembers(concat(gzipSync(twins.subarray(0, 512)), gzipSync(twins.subarray(512))), 'twins.gz'))).toEqual(Array.from(twins));
+  });
+
+  it('tells trailing garbage from a stream cut short', () => {
+    const gz = gzipSync(good());
+    expect(decodeNifti(concat(gz, new Uint8Array(100)), 'padded.nii.gz').shape).toEqual([4, 4, 4]);
+    expect(() => decodeNifti(concat(gz, new TextEncoder().encode('appended text')), 'garbage.nii.gz')).toThrow(
+      new RegExp(`^garbage\\.nii\\.gz: 13 bytes of trailing garbage after the gzip data \\(which ends at byte ${gz.length}\\)`),
+    );
+    expect(() => decodeNifti(gz.subarray(0, gz.length - 3), 'cut.nii.gz')).toThrow(/^cut\.nii\.gz: corrupt or truncated gzip stream: member 1 has no trailer/);
+    expect(() => decodeNifti(concat(gz, gz.subarray(0, 20)), 'cut2.nii.gz')).toThrow(/^cut2\.nii\.gz: truncated gzip stream: the compressed data of member 2 ends early/);
+  });
+
+  it('honours the spatial unit: metres and micrometres are read as millimetres, an unknown unit with a warning', () => {
+    const volume = randomVolume('int16', 9);
+    for (const [code, perMm] of [[1, 0.001], [3, 1000]] as const) {
+      const inUnit = { ...volume, affine: affineFromRows(affineRows(volume.affine).slice(0, 3).map((row) => row.map((v) => v * perMm))) };
+      const bytes = encodeNifti(inUnit, { gzip: false });
+      bytes[123] = code | 8; // xyzt_units: the spatial unit, seconds
+      const back = decodeNifti(bytes, 'units.nii');
+      expect(back.spacing.map((v) => +v.toFixed(4))).toEqual([3, 1, 2.5]);
+      expectAffineClose(back.affine, rotated, 1e-3);
+      expect(back.warnings).toEqual([]);
+    }
+    const unknown = encodeNifti(volume, { gzip: false });
+    unknown[123] = 0;
+    const back = decodeNifti(unknown, 'nounit.nii');
+    expect(back.spacing.map((v) => +v.toFixed(4))).toEqual([3, 1, 2.5]);
+    expect(back.warnings).toEqual([expect.stringMatching(/^nounit\.nii: spatial unit not given .* read as millimetres/)]);
+  });
 
   it('rejects an empty mask and a mask on another grid', () => {
     const ct: Volume<VoxelArray> = { data: new Int16Array(64), shape: [4, 4, 4], spacing: [1, 1, 1], affine: affineFromRows([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]) };

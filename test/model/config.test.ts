@@ -1,6 +1,7 @@
 // The presets satisfy the networks' invariants, and a config that breaks one is refused by name.
 import { describe, expect, it } from 'vitest';
-import { conditionChannels, presetConfig, PRESETS, validateConfig, withDensity, withTargetSpacing } from '../../src/model/config';
+import { conditionChannels, presetConfig, PRESETS, withDensity, withTargetSpacing } from '../../src/model/config';
+import { validateConfig } from '../../src/model/validate-config';
 import { DenseUNet } from '../../src/model/unet';
 
 describe('Screener config', () => {
@@ -49,5 +50,44 @@ describe('Screener config', () => {
     bad((c) => ((c.density as { kind: string }).kind = 'mixture'), /density\.kind must be gaussian or flow/);
     bad((c) => ((c as { version: number }).version = 2), /unsupported version 2/);
     bad((c) => (c.condition.inputChannels = 1), /condition\.inputChannels must be 2/);
+  });
+
+  it('refuses absurd values of every kind of field, naming the file and the field', () => {
+    const bad = (edit: (c: Record<string, any>) => void, pattern: RegExp) => {
+      const c = structuredClone(presetConfig('small')) as unknown as Record<string, any>;
+      edit(c);
+      expect(() => validateConfig(c as never, 'my.safetensors')).toThrow(pattern);
+    };
+    bad((c) => (c.targetSpacing = [-2.5, 2.5, 2.5]), /^my\.safetensors: targetSpacing\[0\] must be a number from 0\.1 to 20, got -2\.5/);
+    bad((c) => (c.targetSpacing = [2.5, 2.5, 2500]), /targetSpacing\[2\] must be a number from 0\.1 to 20, got 2500/);
+    bad((c) => (c.targetSpacing = [0.0025, 0.0025, 0.0025]), /targetSpacing\[0\]/);
+    bad((c) => (c.targetSpacing = [2.5, 2.5]), /targetSpacing must be a list of 3 values/);
+    bad((c) => (c.train.cropSize = [32, 0, 32]), /train\.cropSize\[1\] must be an integer from 1 to 512, got 0/);
+    bad((c) => (c.train.cropSize = [32, 32, 100000]), /train\.cropSize\[2\] must be an integer from 1 to 512/);
+    bad((c) => (c.descriptor.channels = [8, '16', 32]), /descriptor\.channels\[1\] must be an integer from 1 to 4096, got "16"/);
+    bad((c) => (c.descriptor.channels = [8, 16, 1e9]), /descriptor\.channels\[2\] must be an integer/);
+    bad((c) => (c.descriptor.embedding = 0), /descriptor\.embedding must be an integer from 1/);
+    bad((c) => (c.density.flowHidden = 1.5), /density\.flowHidden must be an integer/);
+    bad((c) => (c.density.flowBlocks = -1), /density\.flowBlocks must be an integer from 1 to 64, got -1/);
+    bad((c) => (c.density.poolStride = [2, 2, 'two']), /density\.poolStride\[2\]/);
+    bad((c) => (c.ssl.temperature = 0), /ssl\.temperature must be a number above 0/);
+    bad((c) => (c.ssl.spacingRange = [[3, 3, 3], [2, 2, 2]]), /ssl\.spacingRange: the minimum 3 mm exceeds the maximum 2 mm/);
+    bad((c) => (c.train.ssl.lr = Number.NaN), /train\.ssl\.lr must be a number above 0/);
+    bad((c) => (c.masking.ratio = 2), /masking\.ratio must be a number from 0 to 1, got 2/);
+  });
+
+  it('refuses missing fields by name instead of failing with a TypeError', () => {
+    const missing = (edit: (c: Record<string, any>) => void, pattern: RegExp) => {
+      const c = structuredClone(presetConfig('tiny')) as unknown as Record<string, any>;
+      edit(c);
+      expect(() => validateConfig(c as never, 'old.safetensors')).toThrow(pattern);
+    };
+    missing((c) => delete c.ssl, /^old\.safetensors: ssl must be an object, got nothing/);
+    missing((c) => delete c.train.cropSize, /^old\.safetensors: train\.cropSize must be a list of 3 values, got nothing/);
+    missing((c) => delete c.targetSpacing, /targetSpacing must be a list of 3 values, got nothing/);
+    missing((c) => delete c.descriptor, /descriptor must be an object, got nothing/);
+    missing((c) => delete c.density.flowHidden, /density\.flowHidden must be an integer from 1 to 4096, got nothing/);
+    missing((c) => delete c.train.steps.density, /train\.steps\.density must be an integer/);
+    expect(() => validateConfig(null as never, 'x.safetensors')).toThrow(/^x\.safetensors: the config must be an object, got null/);
   });
 });

@@ -2,6 +2,7 @@
 // side by side over the cases of a data folder that have lesion masks.
 import { overlapOption, parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import type { Command } from '../command';
+import { checkEvalPaths } from './eval-paths';
 import { writeFileAtomic } from '../../data/files.node';
 import { nodeRuntime } from '../../gpu/node';
 import type { Runtime } from '../../gpu/runtime';
@@ -54,6 +55,7 @@ export const evaluate: Command = {
     '',
     'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
     'Methods are printed side by side in one markdown table; the methods given are all scored.',
+    'Each run replaces --json and the files it writes under --montages and --maps; no output may be an input.',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
@@ -72,6 +74,7 @@ export const evaluate: Command = {
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
+    checkEvalPaths(args, 'eval-montages');
 
     return withModels(args, async (runtime, models) => {
       const scorers: AnomalyScorer[] = [];

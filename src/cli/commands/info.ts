@@ -15,7 +15,7 @@ export const info: Command = {
     'Exits with 1 and the reason when a file cannot be read.',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, {});
+    const args = parseArgs(argv, {}, { positionals: true });
     if (args.positionals.length === 0) throw new UsageError('a FILE is required');
     for (const path of args.positionals) {
       const s = summarizeVolume(readNifti(path));

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
+import { checkRunPaths } from '../output-paths';
 import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
 import { writePhantomCase, writeQualitySplit } from '../../data/phantom/write.node';
@@ -16,13 +17,14 @@ const spec = {
   png: { type: 'boolean' },
   healthy: { type: 'boolean' },
   quality: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 export const phantom: Command = {
   name: 'phantom',
   summary: 'write synthetic CT phantoms with lesion masks (NIfTI)',
   usage: [
-    'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy]',
+    'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy] [--force]',
     '       screener phantom --out DIR --quality [--n N] [--size VOXELS]',
     '',
     '  --out DIR      folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}',
@@ -34,9 +36,11 @@ export const phantom: Command = {
     `                 held out from training: ${HELD_OUT_LESION_KINDS.join(', ')}`,
     '  --png          also write montage.png (axial, coronal, sagittal with lesion outlines)',
     '  --healthy      cases without lesions (no lesion files)',
+    '  --force        replace cases already in DIR (without it, an existing DIR/case_NNN/ct.nii.gz is refused)',
     '  --quality      the quality benchmark\'s fixed set instead: DIR/test (28 cases, three lesions of',
     '                 8-40 mm each, every kind 12 times), DIR/healthy (8) and DIR/train (16, trained kinds);',
-    '                 --n and --size change the test count and the grid; the seeds are fixed',
+    '                 --n and --size change the test count and the grid; the seeds are fixed; cases already',
+    '                 there with the same seed and grid are kept',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
@@ -51,6 +55,8 @@ export const phantom: Command = {
       if (args.options.seed !== undefined || args.options.kinds !== undefined || args.options.healthy !== undefined) {
         throw new UsageError('--quality is a fixed set: leave out --seed, --kinds and --healthy');
       }
+      // The fixed set is meant to be written again over itself: same-seed cases are kept, others replaced.
+      checkRunPaths({ inputs: [], outputs: [{ option: '--out', path: out, kind: 'folder' }], force: true });
       const cases = args.options.n === undefined ? QUALITY_SET_DEFAULTS.cases : n;
       const qualitySize = args.options.size === undefined ? QUALITY_SET_DEFAULTS.size : size;
       for (const [split, count] of [['test', cases], ['healthy', QUALITY_SET_DEFAULTS.healthy], ['train', QUALITY_SET_DEFAULTS.train]] as const) {
@@ -61,6 +67,11 @@ export const phantom: Command = {
     }
     const kinds = parseKinds(stringOption(args, 'kinds') ?? 'all');
     const healthy = args.options.healthy === true;
+    checkRunPaths({
+      inputs: [],
+      outputs: [{ option: '--out', path: out, kind: 'folder' }, ...Array.from({ length: n }, (_, i) => ({ option: '--out', path: join(out, phantomCaseName(i), 'ct.nii.gz') }))],
+      force: args.options.force === true,
+    });
     for (let i = 0; i < n; i++) {
       const started = performance.now();
       const options = { seed, healthy, kinds, size };

@@ -1,14 +1,22 @@
 // `screener predict`: the anomaly map of one CT, written as NIfTI on the input's grid and affine.
+// Everything that can be checked is checked before the GPU starts: the file names (outputs never
+// replace inputs or earlier results; the output folder is writable), the scan (readable, a CT's
+// geometry, at least one window after preprocessing) and the model (config and every tensor).
 import { overlapOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
-import { readNifti, writeFileAtomic, writeNifti } from '../../data/files.node';
+import { checkRunPaths, requireSuffix } from '../output-paths';
+import { PendingFile } from '../../data/atomic-write.node';
+import { niftiFileBytes, readNifti } from '../../data/files.node';
 import { DataError } from '../../data/errors';
+import { ctGeometryProblem, windowFitProblem } from '../../data/plausible-geometry';
+import { preprocessCt } from '../../data/preprocess';
 import { formatShape, valueRange, voxelCount } from '../../data/volume';
 import { nodeRuntime } from '../../gpu/node';
 import { ProgressBar } from '../../eval/progress';
 import { renderOverlay } from '../../eval/overlay';
-import { predictScan } from '../../model/predict';
-import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
+import { predictPreprocessedScan } from '../../model/predict';
+import { describeScreener, readScreenerFile } from '../../model/predict-load.node';
+import { Screener } from '../../model/screener';
 
 const spec = {
   model: { type: 'string' },
@@ -16,6 +24,8 @@ const spec = {
   out: { type: 'string' },
   png: { type: 'string' },
   overlap: { type: 'string' },
+  force: { type: 'boolean' },
+  'force-geometry': { type: 'boolean' },
 } as const;
 
 export const predict: Command = {
@@ -23,16 +33,22 @@ export const predict: Command = {
   summary: 'write the anomaly map of a CT (NIfTI on the input grid, optional PNG overlay)',
   usage: [
     'usage: screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F]',
+    '                        [--force] [--force-geometry]',
     '',
-    '  --model M     weights made by `screener train`',
-    '  --in FILE     a CT in HU (NIfTI .nii or .nii.gz)',
-    '  --out FILE    the anomaly map (float32 NLL per voxel), same grid and affine as --in;',
-    '                voxels outside the body get the lowest score inside it',
-    '  --png FILE    also a three-view picture: CT, highest scores in red-yellow',
-    '  --overlap F   overlap of the sliding windows (default 0.5)',
+    '  --model M         weights made by `screener train`',
+    '  --in FILE         a CT in HU (NIfTI .nii or .nii.gz)',
+    '  --out FILE        the anomaly map (.nii or .nii.gz; float32 NLL per voxel), same grid and affine',
+    '                    as --in; voxels outside the body get the lowest score inside it',
+    '  --png FILE        also a three-view picture (.png): CT, highest scores in red-yellow',
+    '  --overlap F       overlap of the sliding windows (default 0.5)',
+    '  --force           replace --out and --png if they exist (without it, an existing file is refused)',
+    '  --force-geometry  score a scan whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is',
+    '                    outside what a CT can be, or that is smaller than one window after preprocessing',
     '',
     'The scan is preprocessed as in training (body crop, resampling to the model spacing, HU window,',
     'CLAHE), scored window by window with Gaussian-weighted blending, and mapped back onto its grid.',
+    'An output is never one of the inputs (links are followed), and is written under a temporary name',
+    'that is renamed into place once complete, or removed if the run fails or is stopped.',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
@@ -42,27 +58,42 @@ export const predict: Command = {
     if (!modelPath) throw new UsageError('--model is required');
     if (!input) throw new UsageError('--in is required');
     if (!out) throw new UsageError('--out is required');
-    if (!/\.nii(\.gz)?$/i.test(out)) throw new UsageError(`--out must end in .nii or .nii.gz, got "${out}"`);
+    requireSuffix('--out', out, /\.nii(\.gz)?$/i, '.nii or .nii.gz');
     const png = stringOption(args, 'png');
+    if (png !== undefined) requireSuffix('--png', png, /\.png$/i, '.png');
     const overlap = overlapOption(args);
+    checkRunPaths({
+      inputs: [{ option: '--model', path: modelPath }, { option: '--in', path: input }],
+      outputs: [{ option: '--out', path: out }, ...(png !== undefined ? [{ option: '--png', path: png }] : [])],
+      force: args.options.force === true,
+    });
 
-    // Read the input before starting the GPU: a bad file fails at once.
+    // Read and check the scan and the model before starting the GPU: a bad file fails at once.
     const ct = readNifti(input);
+    for (const warning of ct.warnings) console.error(`warning: ${warning}`);
+    const geometry = ctGeometryProblem(ct);
+    const forceGeometry = args.options['force-geometry'] === true;
+    if (geometry && !forceGeometry) throw new DataError(input, `${geometry}; --force-geometry scores it anyway`);
+    const weights = readScreenerFile(modelPath);
+    const { targetSpacing, train } = weights.config;
+    const scan = preprocessCt(ct, input, { targetSpacing: [...targetSpacing] });
+    const fit = windowFitProblem(scan.image.shape, train.cropSize, targetSpacing);
+    if (fit && !forceGeometry) throw new DataError(input, `${fit}; --force-geometry scores it anyway`);
+
+    // The outputs exist under their temporary names from here on; they are renamed into place at the
+    // end, or removed on any failure (and by the command line's signal handlers).
+    const pending = [PendingFile.reserve(out), ...(png !== undefined ? [PendingFile.reserve(png)] : [])];
     const runtime = await nodeRuntime();
     try {
-      const model = loadScreener(runtime, modelPath);
+      const model = Screener.fromWeights(runtime, weights, modelPath);
       try {
         console.error(`model: ${describeScreener(model)}`);
         const bar = new ProgressBar(process.stderr, 'predict', 'windows');
-        const result = await predictScan(runtime, model, ct, input, {
-          overlap,
-          preprocess: modelPreprocessing(model),
-          onProgress: (done, total) => bar.update(done, total),
-        });
+        const result = await predictPreprocessedScan(runtime, model, scan, { overlap, onProgress: (done, total) => bar.update(done, total) });
         const { anomaly } = result;
         if (!anomaly.data.every(Number.isFinite)) throw new DataError(input, 'the model gave non-finite scores (a damaged or untrained model?)');
-        writeNifti(out, anomaly, { datatype: 'float32', description: 'screener anomaly (NLL)' });
-        if (png) writeFileAtomic(png, renderOverlay(ct, anomaly.data, { body: result.scan.originalBody.data }).toPng());
+        pending[0]!.commit(niftiFileBytes(out, anomaly, { datatype: 'float32', description: 'screener anomaly (NLL)' }));
+        pending[1]?.commit(renderOverlay(ct, anomaly.data, { body: scan.originalBody.data }).toPng());
         const [lo, hi] = valueRange(anomaly.data);
         const voxels = voxelCount(ct.shape);
         console.log(
@@ -75,6 +106,7 @@ export const predict: Command = {
         model.dispose();
       }
     } finally {
+      for (const file of pending) file.discard();
       runtime.dispose();
     }
   },

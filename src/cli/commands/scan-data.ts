@@ -18,7 +18,7 @@ export const scanData: Command = {
     'any case could not be read.',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, {});
+    const args = parseArgs(argv, {}, { positionals: true });
     const root = args.positionals[0];
     if (!root || args.positionals.length > 1) throw new UsageError('exactly one DIR is required');
     const cases = listCases(root);

@@ -1,7 +1,10 @@
 // `screener train`: trains the descriptor, the condition network and the density model on folders of
 // CT scans (no labels needed), writing the model, a checkpoint, loss curves (CSV and PNG) beside it.
-import { intOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args';
+import { existsSync } from 'node:fs';
+import { intOption, numberOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args';
 import type { Command } from '../command';
+import { checkRunPaths, requireSuffix } from '../output-paths';
+import { DataError } from '../../data/errors';
 import { nodeRuntime } from '../../gpu/node';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
 import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
@@ -25,6 +28,7 @@ const spec = {
   from: { type: 'string' },
   cache: { type: 'string' },
   spacing: { type: 'string' },
+  force: { type: 'boolean' },
 } as const;
 
 export const train: Command = {
@@ -48,11 +52,18 @@ export const train: Command = {
     '  --from MODEL      start from this model\'s trained networks (e.g. to train another density)',
     '  --spacing MM      voxel size in mm the scans are resampled to (default: the preset\'s)',
     `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
+    '  --force           start a new run over the files of an earlier one at --out (see below)',
+    '',
+    'Which files are replaced: a new run refuses to start where FILE or its checkpoint, CSV or PNG',
+    'already exist (continue that run with --resume, or replace it with --force). --resume continues',
+    'the run and replaces its files; so does --stage condition or density without --from, which',
+    'trains that stage of the model already at FILE. FILE never replaces --from or a scan.',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
     const out = stringOption(args, 'out');
     if (!out) throw new UsageError('--out is required');
+    requireSuffix('--out', out, /\.safetensors$/i, '.safetensors');
     const data = (args.options.data as string[] | undefined) ?? [];
     if (data.length === 0) throw new UsageError('--data is required');
     const presetOption = stringOption(args, 'preset');
@@ -65,12 +76,12 @@ export const train: Command = {
     if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
     const seed = intOption(args, 'seed', 0);
     if (seed < 0) throw new UsageError('--seed must be a non-negative integer');
+    checkTrainPaths(args, out, data, from, stage);
     // A density trained on another model's networks keeps that model's configuration (its spacing, its
     // networks' shapes) unless a preset is asked for.
     const preset = from && presetOption === undefined ? screenerConfigOf(readFileBytes(from), from) : presetConfig(presetName);
-    const spacingText = stringOption(args, 'spacing');
-    const spacing = spacingText === undefined ? undefined : Number(spacingText);
-    if (spacing !== undefined && !(spacing > 0 && spacing <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0 to 20), got "${spacingText}"`);
+    const spacing = numberOption(args, 'spacing');
+    if (spacing !== undefined && !(spacing >= 0.1 && spacing <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
     const config = withDensity(spacing === undefined ? preset : withTargetSpacing(preset, spacing), densityOverrides(args));
     const kinds = parseKinds(stringOption(args, 'kinds'));
 
@@ -128,6 +139,27 @@ export const train: Command = {
     }
   },
 };
+
+/** The overwrite rule of the usage text, and the checks every command makes (output-paths.ts). */
+function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: string | undefined, stage: string | undefined): void {
+  const paths = trainPaths(out);
+  const force = args.options.force === true;
+  // Runs that continue the files at --out replace them by their nature; a new run must be told to.
+  const continues = args.options.resume === true || (stage !== undefined && stage !== 'descriptor' && from === undefined);
+  if (!continues && !force && existsSync(paths.checkpoint)) {
+    throw new DataError(paths.checkpoint, 'a checkpoint of an earlier run is here: continue that run with --resume, or start a new one over it with --force');
+  }
+  checkRunPaths({
+    inputs: [...(from !== undefined ? [{ option: '--from', path: from }] : []), ...data.map((path) => ({ option: '--data', path }))],
+    outputs: [
+      { option: '--out', path: paths.model, replaces: continues },
+      { option: 'the checkpoint', path: paths.checkpoint, replaces: continues },
+      { option: 'the loss CSV', path: paths.csv, replaces: continues },
+      { option: 'the loss plot', path: paths.png, replaces: continues },
+    ],
+    force,
+  });
+}
 
 function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind } {
   const condition = stringOption(args, 'condition');
