@@ -65,9 +65,11 @@ export interface EvaluationReport {
   /** Which voxels count. */
   voxels: string;
   methods: Record<string, { description: string; mean: MeanValues; groups: Record<string, MeanValues>; cases: MethodResult['cases'] }>;
+  /** Cases that could not be scored, with the reason; they count in no mean. */
+  failed: { id: string; error: string }[];
 }
 
-export function jsonReport(data: string, thresholdSelection: string, methods: MethodResult[]): EvaluationReport {
+export function jsonReport(data: string, thresholdSelection: string, methods: MethodResult[], failed: { id: string; error: string }[] = []): EvaluationReport {
   const round = (v: unknown): unknown =>
     typeof v === 'number' ? (Number.isInteger(v) ? v : Number(v.toPrecision(6))) : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v;
   return {
@@ -78,5 +80,6 @@ export function jsonReport(data: string, thresholdSelection: string, methods: Me
     methods: Object.fromEntries(
       methods.map((m) => [m.name, round({ description: m.description, mean: m.mean, groups: m.groups, cases: m.cases }) as EvaluationReport['methods'][string]]),
     ),
+    failed,
   };
 }

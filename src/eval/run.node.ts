@@ -55,10 +55,18 @@ export interface RunOptions {
   limit?: number;
 }
 
+/** A case that could not be scored (unreadable scan, mask on another grid, ...), and why. */
+export interface FailedCase {
+  id: string;
+  error: string;
+}
+
 export interface RunResult {
   methods: MethodResult[];
   thresholdSelection: string;
   cases: number;
+  /** Cases left out because they failed; the others are scored all the same. */
+  failed: FailedCase[];
   /** Files written (maps, overlays, montages). */
   written: string[];
 }
@@ -98,14 +106,34 @@ async function scoreFolder(
   cacheDir: string | undefined,
   limit: number | undefined,
   onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void,
-): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][] }> {
+): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; failed: FailedCase[] }> {
   const entries = lesionCases(root, limit);
   const cases: LoadedEvalCase[] = [];
   const scores: Float32Array[][] = scorers.map(() => []);
   const seconds: number[][] = scorers.map(() => []);
+  const failed: FailedCase[] = [];
   const bar = new ProgressBar(progress, label, 'scans');
   const total = entries.length * scorers.length;
   for (const [k, entry] of entries.entries()) {
+    try {
+      const scored = await scoreCase(entry, k);
+      cases.push(scored.evalCase);
+      scored.scores.forEach((s, i) => scores[i]!.push(s));
+      scored.seconds.forEach((s, i) => seconds[i]!.push(s));
+    } catch (error) {
+      // One bad case must not cost the others: it is reported and left out.
+      const message = error instanceof Error ? error.message : String(error);
+      failed.push({ id: entry.id, error: message });
+      progress?.write(`${label}: ${entry.id} failed: ${message}\n`);
+    }
+  }
+  return { cases, scores, seconds, failed };
+
+  /** Every scorer on one case; nothing of the case is kept unless all of them succeed. */
+  async function scoreCase(entry: CaseEntry, k: number): Promise<{ evalCase: LoadedEvalCase; scores: Float32Array[]; seconds: number[] }> {
+    const caseScores: Float32Array[] = [];
+    const caseSeconds: number[] = [];
+    const maps: Float32Array[] = [];
     const loaded = loadCase(entry);
     const kinds = readKinds(entry, loaded.ct);
     const scans = new Map<string, PreprocessedScan>();
@@ -130,14 +158,15 @@ async function scoreFolder(
       const done = k * scorers.length + s;
       const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${entry.id} ${scorer.name}: window ${w}/${n}`));
       const { anomaly } = anomalyOnOriginalGrid(map, scan);
-      scores[s]!.push(compactScores(anomaly.data, evalCase.body));
-      seconds[s]!.push((performance.now() - started) / 1000);
-      onMap?.(evalCase, scorer, anomaly.data, loaded.ct);
+      caseScores.push(compactScores(anomaly.data, evalCase.body));
+      caseSeconds.push((performance.now() - started) / 1000);
+      maps.push(anomaly.data);
       bar.update(done + 1, total, `${entry.id} ${scorer.name}`);
     }
-    cases.push(evalCase!);
+    // Written only once every method has scored the case, so a failed case leaves no maps behind.
+    if (onMap) scorers.forEach((scorer, s) => onMap(evalCase!, scorer, maps[s]!, loaded.ct));
+    return { evalCase: evalCase!, scores: caseScores, seconds: caseSeconds };
   }
-  return { cases, scores, seconds };
 }
 
 export async function runEvaluation(options: RunOptions): Promise<RunResult> {
@@ -159,11 +188,16 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       }
     : undefined;
   const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, options.limit, onMap);
+  if (scored.cases.length === 0) {
+    throw new DataError(options.data, `no case could be scored:\n${scored.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
+  }
 
   // Thresholds: from separate data when given, else from the other fold of the same data.
   const policies: ThresholdPolicy[] = scorers.map(() => ({ kind: 'split' }));
+  const failed = [...scored.failed];
   if (options.thresholdData) {
     const held = await scoreFolder(options.thresholdData, scorers, 'threshold cases', progress, options.cacheDir, undefined);
+    failed.push(...held.failed.map((f) => ({ ...f, id: `${options.thresholdData}: ${f.id}` })));
     for (const s of scorers.keys()) {
       policies[s] = { kind: 'given', threshold: thresholdFromCases(held.cases, held.scores[s]!), source: `${held.cases.length} cases of ${options.thresholdData}` };
     }
@@ -192,5 +226,5 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     }
   }
   const thresholdSelection = describeThresholdPolicy(policies[0]!);
-  return { methods, thresholdSelection, cases: scored.cases.length, written };
+  return { methods, thresholdSelection, cases: scored.cases.length, failed, written };
 }

@@ -147,6 +147,28 @@ describe('screener eval', () => {
     await expect(run(evaluate, ['--data', bad, '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/lesion\.nii\.gz: mask grid .* differs from its CT/);
   });
 
+  it('scores the other cases when one is corrupt, lists it with its error and exits 1', async () => {
+    const mixed = join(root, 'mixed');
+    for (let i = 0; i < 3; i++) {
+      writePhantomCase(join(mixed, `case_${i}`), generatePhantom({ seed: phantomCaseSeed(12, i), lesions: ['liver_hyperdense'], size: 32 }));
+    }
+    const broken = join(mixed, 'case_1', 'ct.nii.gz');
+    writeFileSync(broken, readFileSync(broken).subarray(0, 200)); // truncated gzip
+    const json = join(root, 'mixed.json');
+    const maps = join(root, 'mixed-maps');
+    const { code, out } = await run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', healthy, '--json', json, '--maps', maps, '--cache', join(root, 'cache')]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/\| intensity +\| all lesions +\| +2 \|/);
+    expect(out).toMatch(/1 case\(s\) could not be scored[\s\S]*case_1: .*ct\.nii\.gz/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.methods.intensity.cases.map((c: { id: string }) => c.id)).toEqual(['case_0', 'case_2']);
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0].id).toBe('case_1');
+    expect(report.failed[0].error).toMatch(/ct\.nii\.gz/);
+    expect(existsSync(join(maps, 'case_0', 'intensity.nii.gz'))).toBe(true);
+    expect(existsSync(join(maps, 'case_1'))).toBe(false);
+  });
+
   it('explains what is missing', async () => {
     await expect(run(evaluate, ['--data', data])).rejects.toThrow(/name at least one method/);
     await expect(run(evaluate, ['--data', data, '--baseline', 'intensity'])).rejects.toThrow(/needs --fit-data/);

@@ -121,7 +121,7 @@ export const demo: Command = {
         progress: process.stderr,
       });
       const report = join(out, 'report.json');
-      writeFileAtomic(report, new TextEncoder().encode(JSON.stringify(jsonReport(dataDir, result.thresholdSelection, result.methods), null, 2) + '\n'));
+      writeFileAtomic(report, new TextEncoder().encode(JSON.stringify(jsonReport(dataDir, result.thresholdSelection, result.methods, result.failed), null, 2) + '\n'));
       console.log('');
       console.log(markdownTable(result.methods));
       console.log('');

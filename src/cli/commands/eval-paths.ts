@@ -7,7 +7,7 @@ import { checkRunPaths, type NamedPath } from '../output-paths';
 
 const named = (option: string, path: string | undefined): NamedPath[] => (path === undefined ? [] : [{ option, path }]);
 
-export function checkEvalPaths(args: ParsedArgs, montageDefault: string): void {
+export function checkEvalPaths(args: ParsedArgs): void {
   const list = (name: string) => ((args.options[name] as string[] | undefined) ?? []).flatMap((p) => named(`--${name}`, p));
   checkRunPaths({
     inputs: [
@@ -19,7 +19,7 @@ export function checkEvalPaths(args: ParsedArgs, montageDefault: string): void {
     ],
     outputs: [
       ...named('--json', stringOption(args, 'json')).map((p) => ({ ...p, replaces: true })),
-      ...named('--montages', stringOption(args, 'montages') ?? montageDefault).map((p) => ({ ...p, kind: 'folder' as const })),
+      ...named('--montages', stringOption(args, 'montages')).map((p) => ({ ...p, kind: 'folder' as const })),
       ...named('--maps', stringOption(args, 'maps')).map((p) => ({ ...p, kind: 'folder' as const })),
     ],
   });

@@ -3,6 +3,7 @@
 import { overlapOption, parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { checkEvalPaths } from './eval-paths';
+import { defaultCacheDir } from '../../train/scans.node';
 import { writeFileAtomic } from '../../data/files.node';
 import { nodeRuntime } from '../../gpu/node';
 import type { Runtime } from '../../gpu/runtime';
@@ -47,15 +48,17 @@ export const evaluate: Command = {
     '  --ablation            the condition x density grid: every model in --models DIR',
     '  --threshold-data DIR2 cases used only to choose the Dice threshold (default: the other half of --data)',
     '  --json FILE           per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall',
-    '  --montages DIR        overlays of each method\'s best and worst cases (default ./eval-montages)',
+    '  --montages DIR        also overlays of each method\'s best and worst cases',
     '  --maps DIR            also every case\'s anomaly maps (NIfTI) and overlays',
-    '  --cache DIR           cache of preprocessed scans (default .cache/preprocessed)',
+    `  --cache DIR           cache of preprocessed scans (default ${defaultCacheDir()}, as train's)`,
     '  --limit N             only the first N cases (sorted by id)',
     '  --overlap F           overlap of Screener\'s sliding windows (default 0.5; less is faster)',
     '',
     'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
     'Methods are printed side by side in one markdown table; the methods given are all scored.',
     'Each run replaces --json and the files it writes under --montages and --maps; no output may be an input.',
+    'A case that cannot be read or scored is listed with its error (and in --json) and counts in no mean;',
+    'the others are scored all the same, and the exit code is then 1.',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
@@ -74,7 +77,7 @@ export const evaluate: Command = {
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
-    checkEvalPaths(args, 'eval-montages');
+    checkEvalPaths(args);
 
     return withModels(args, async (runtime, models) => {
       const scorers: AnomalyScorer[] = [];
@@ -88,7 +91,7 @@ export const evaluate: Command = {
         const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr });
         scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
       }
-      const montageDir = stringOption(args, 'montages') ?? 'eval-montages';
+      const montageDir = stringOption(args, 'montages');
       const result = await runEvaluation({
         data,
         scorers,
@@ -105,19 +108,23 @@ export const evaluate: Command = {
       console.log(`${result.thresholdSelection}.`);
       console.log('Every metric counts only voxels inside the body mask of preprocessing, on the original grid.');
       if (models.missing.length) console.log(`Ablation cells without a model in ${modelsDir}: ${models.missing.join(', ')}.`);
-      console.log(`\nOverlays of the best and worst cases: ${montageDir}/`);
+      if (montageDir) console.log(`\nOverlays of the best and worst cases: ${montageDir}/`);
       const json = stringOption(args, 'json');
       if (json) {
-        writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(jsonReport(data, result.thresholdSelection, result.methods), null, 2) + '\n'));
+        writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(jsonReport(data, result.thresholdSelection, result.methods, result.failed), null, 2) + '\n'));
         console.log(`Report: ${json}`);
       }
-      return 0;
+      if (result.failed.length === 0) return 0;
+      // The cases that could be scored are reported above; the exit code says that some could not.
+      console.log(`\n${result.failed.length} case(s) could not be scored and count in no mean:`);
+      for (const f of result.failed) console.log(`- ${f.id}: ${f.error}`);
+      return 1;
     });
   },
 };
 
 function cacheDir(args: ParsedArgs): string {
-  return stringOption(args, 'cache') ?? '.cache/preprocessed';
+  return stringOption(args, 'cache') ?? defaultCacheDir();
 }
 
 type LoadedModels = { name: string; model: Screener }[] & { missing: string[] };
