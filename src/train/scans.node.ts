@@ -41,6 +41,8 @@ export interface LoadedScans {
   scans: TrainingScan[];
   /** Cases left out by the kinds filter, with the kinds that excluded them. */
   skipped: { id: string; kinds: string[] }[];
+  /** Cases whose CT could not be read or preprocessed, with the error; training goes on without them. */
+  failed: { id: string; error: string }[];
 }
 
 export function loadTrainingScans(dirs: readonly string[], options: LoadScansOptions = {}): LoadedScans {
@@ -57,11 +59,21 @@ export function loadTrainingScans(dirs: readonly string[], options: LoadScansOpt
     return outside.length === 0;
   });
   if (kept.length === 0) throw new DataError(dirs.join(', '), 'every case was left out by --kinds');
-  const scans = kept.map((entry, i) => {
+  const scans: TrainingScan[] = [];
+  const failed: LoadedScans['failed'] = [];
+  kept.forEach((entry, i) => {
     const hits = cache.hits;
-    const { scan } = cache.get(entry);
+    try {
+      // Training uses no labels: the case is read without its lesion mask, so a bad mask cannot stop it.
+      const { scan } = cache.get({ ...entry, lesionPath: undefined });
+      scans.push({ id: entry.id, data: scan.image.data, shape: scan.image.shape, spacing: scan.image.spacing });
+    } catch (error) {
+      failed.push({ id: entry.id, error: error instanceof Error ? error.message : String(error) });
+    }
     options.onCase?.(entry, i, kept.length, cache.hits > hits);
-    return { id: entry.id, data: scan.image.data, shape: scan.image.shape, spacing: scan.image.spacing } satisfies TrainingScan;
   });
-  return { scans, skipped };
+  if (scans.length === 0) {
+    throw new DataError(dirs.join(', '), `no scan could be read:\n${failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
+  }
+  return { scans, skipped, failed };
 }

@@ -1,7 +1,7 @@
 // Checkpoints and resume in Node: a run interrupted after a checkpoint and resumed repeats exactly
 // the losses of an uninterrupted run; a non-finite loss stops training with its step number and leaves
 // the last checkpoint intact; --kinds keeps cases with held-out lesion kinds out of training.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,5 +98,21 @@ describe('training runs', () => {
     expect(kept.map((s) => s.id)).toEqual([`${data}:case_a`]);
     expect(skipped).toEqual([{ id: `${data}:case_b`, kinds: [heldOut] }]);
     expect(loadTrainingScans([data], { cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } }).scans).toHaveLength(2);
+  });
+
+  it('reads no lesion mask, and leaves out a case whose CT cannot be read, naming it', () => {
+    const data = join(dir, 'data-bad');
+    writePhantomCase(join(data, 'case_a'), generatePhantom({ seed: 33, size: 32, lesions: [TRAINING_LESION_KINDS[0]!] }));
+    writePhantomCase(join(data, 'case_b'), generatePhantom({ seed: 34, size: 32, lesions: [TRAINING_LESION_KINDS[1]!] }));
+    writePhantomCase(join(data, 'case_c'), generatePhantom({ seed: 35, size: 32, healthy: true }));
+    writeFileSync(join(data, 'case_a', 'lesion.nii.gz'), 'not a mask'); // labels are never used in training
+    writeFileSync(join(data, 'case_b', 'ct.nii.gz'), readFileSync(join(data, 'case_b', 'ct.nii.gz')).subarray(0, 100));
+    const { scans, failed } = loadTrainingScans([data], { cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } });
+    expect(scans.map((s) => s.id)).toEqual([`${data}:case_a`, `${data}:case_c`]);
+    expect(failed.map((f) => f.id)).toEqual([`${data}:case_b`]);
+    expect(failed[0]!.error).toMatch(/case_b[\\/]ct\.nii\.gz/);
+    writeFileSync(join(data, 'case_a', 'ct.nii.gz'), 'broken');
+    writeFileSync(join(data, 'case_c', 'ct.nii.gz'), 'broken');
+    expect(() => loadTrainingScans([data], { cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } })).toThrow(/no scan could be read/);
   });
 });

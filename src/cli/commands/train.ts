@@ -87,7 +87,7 @@ export const train: Command = {
 
     const log = (line: string) => console.error(`screener train: ${line}`);
     const started = performance.now();
-    const { scans, skipped } = loadTrainingScans(data, {
+    const { scans, skipped, failed } = loadTrainingScans(data, {
       kinds,
       cacheDir: stringOption(args, 'cache'),
       preprocess: { targetSpacing: config.targetSpacing },
@@ -97,6 +97,7 @@ export const train: Command = {
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     log(`${scans.length} scans ready in ${formatDuration((performance.now() - started) / 1000)}${skipped.length ? `; left out ${skipped.length} with lesions of other kinds` : ''}`);
+    for (const f of failed) log(`left out ${f.id}: ${f.error}`);
 
     const runtime = await nodeRuntime();
     const a = runtime.adapter;
