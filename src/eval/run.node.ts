@@ -53,6 +53,11 @@ export interface RunOptions {
   cacheDir?: string;
   /** Evaluate only the first N cases with a lesion mask (sorted by id). */
   limit?: number;
+  /**
+   * Take a case's map from `mapsDir` when an earlier run wrote it (the maps of a case are written
+   * only once every method has scored it), so an interrupted evaluation goes on where it stopped.
+   */
+  resume?: boolean;
 }
 
 /** A case that could not be scored (unreadable scan, mask on another grid, ...), and why. */
@@ -67,6 +72,8 @@ export interface RunResult {
   cases: number;
   /** Cases left out because they failed; the others are scored all the same. */
   failed: FailedCase[];
+  /** Cases whose maps were taken from an earlier run (resume). */
+  reused: number;
   /** Files written (maps, overlays, montages). */
   written: string[];
 }
@@ -106,12 +113,14 @@ async function scoreFolder(
   cacheDir: string | undefined,
   limit: number | undefined,
   onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void,
-): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; failed: FailedCase[] }> {
+  storedMap?: (id: string, scorer: AnomalyScorer) => string | null,
+): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; failed: FailedCase[]; reused: number }> {
   const entries = lesionCases(root, limit);
   const cases: LoadedEvalCase[] = [];
   const scores: Float32Array[][] = scorers.map(() => []);
   const seconds: number[][] = scorers.map(() => []);
   const failed: FailedCase[] = [];
+  let reused = 0;
   const bar = new ProgressBar(progress, label, 'scans');
   const total = entries.length * scorers.length;
   for (const [k, entry] of entries.entries()) {
@@ -127,13 +136,14 @@ async function scoreFolder(
       progress?.write(`${label}: ${entry.id} failed: ${message}\n`);
     }
   }
-  return { cases, scores, seconds, failed };
+  return { cases, scores, seconds, failed, reused };
 
   /** Every scorer on one case; nothing of the case is kept unless all of them succeed. */
   async function scoreCase(entry: CaseEntry, k: number): Promise<{ evalCase: LoadedEvalCase; scores: Float32Array[]; seconds: number[] }> {
     const caseScores: Float32Array[] = [];
     const caseSeconds: number[] = [];
     const maps: Float32Array[] = [];
+    const stored = scorers.map((scorer) => storedMap?.(entry.id, scorer) ?? null);
     const loaded = loadCase(entry);
     const kinds = readKinds(entry, loaded.ct);
     const scans = new Map<string, PreprocessedScan>();
@@ -156,17 +166,29 @@ async function scoreFolder(
         ...(kinds ? { kinds } : {}),
       };
       const done = k * scorers.length + s;
-      const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${entry.id} ${scorer.name}: window ${w}/${n}`));
-      const { anomaly } = anomalyOnOriginalGrid(map, scan);
+      const anomaly = stored[s] ? readStoredMap(stored[s]!, loaded.ct, entry.ctPath) : await scoreOnGrid(scorer, scan, done);
       caseScores.push(compactScores(anomaly.data, evalCase.body));
       caseSeconds.push((performance.now() - started) / 1000);
       maps.push(anomaly.data);
       bar.update(done + 1, total, `${entry.id} ${scorer.name}`);
     }
     // Written only once every method has scored the case, so a failed case leaves no maps behind.
-    if (onMap) scorers.forEach((scorer, s) => onMap(evalCase!, scorer, maps[s]!, loaded.ct));
+    if (onMap) scorers.forEach((scorer, s) => stored[s] || onMap(evalCase!, scorer, maps[s]!, loaded.ct));
+    if (stored.some(Boolean)) reused++;
     return { evalCase: evalCase!, scores: caseScores, seconds: caseSeconds };
+
+    async function scoreOnGrid(scorer: AnomalyScorer, scan: PreprocessedScan, done: number) {
+      const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${entry.id} ${scorer.name}: window ${w}/${n}`));
+      return anomalyOnOriginalGrid(map, scan).anomaly;
+    }
   }
+}
+
+/** A map an earlier run wrote for a case, checked to lie on the case's CT grid. */
+function readStoredMap(path: string, ct: { shape: [number, number, number]; spacing: [number, number, number]; affine: Float64Array }, ctPath: string): { data: Float32Array } {
+  const map = readNifti(path);
+  checkSameGrid(map, path, { ...ct, data: new Uint8Array(0) }, ctPath);
+  return { data: Float32Array.from(map.data) };
 }
 
 export async function runEvaluation(options: RunOptions): Promise<RunResult> {
@@ -182,12 +204,14 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   const onMap = options.mapsDir
     ? (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => {
         const dir = join(options.mapsDir!, safeName(c.id));
-        write(join(dir, `${scorer.name}.nii.gz`), (p) => writeNifti(p, { ...ct, data: anomaly }, { datatype: 'float32', description: `screener anomaly (${scorer.name})` }));
+        write(mapPath(c.id, scorer), (p) => writeNifti(p, { ...ct, data: anomaly }, { datatype: 'float32', description: `screener anomaly (${scorer.name})` }));
         const picture = renderOverlay(ct, anomaly, { lesion: c.lesion, body: c.body });
         write(join(dir, `${scorer.name}.png`), (p) => writeFileAtomic(p, picture.toPng()));
       }
     : undefined;
-  const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, options.limit, onMap);
+  const mapPath = (id: string, scorer: AnomalyScorer) => join(options.mapsDir!, safeName(id), `${scorer.name}.nii.gz`);
+  const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
+  const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, options.limit, onMap, storedMap);
   if (scored.cases.length === 0) {
     throw new DataError(options.data, `no case could be scored:\n${scored.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
   }
@@ -226,5 +250,5 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     }
   }
   const thresholdSelection = describeThresholdPolicy(policies[0]!);
-  return { methods, thresholdSelection, cases: scored.cases.length, failed, written };
+  return { methods, thresholdSelection, cases: scored.cases.length, failed, reused: scored.reused, written };
 }
