@@ -1,12 +1,12 @@
 // `screener predict`: the anomaly map of one CT, written as NIfTI on the input's grid and affine.
 import { overlapOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
-import { readNifti, writeFileAtomic, writeNifti } from '../../data/files.node';
-import { DataError } from '../../data/errors';
+import { readNifti, writeFileAtomic } from '../../data/files.node';
 import { formatShape, valueRange, voxelCount } from '../../data/volume';
 import { nodeRuntime } from '../../gpu/node';
 import { ProgressBar } from '../../eval/progress';
 import { renderOverlay } from '../../eval/overlay';
+import { encodeAnomalyMap } from '../../model/anomaly-file';
 import { predictScan } from '../../model/predict';
 import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
 
@@ -60,8 +60,7 @@ export const predict: Command = {
           onProgress: (done, total) => bar.update(done, total),
         });
         const { anomaly } = result;
-        if (!anomaly.data.every(Number.isFinite)) throw new DataError(input, 'the model gave non-finite scores (a damaged or untrained model?)');
-        writeNifti(out, anomaly, { datatype: 'float32', description: 'screener anomaly (NLL)' });
+        writeFileAtomic(out, encodeAnomalyMap(anomaly, input, { gzip: !/\.nii$/i.test(out) }));
         if (png) writeFileAtomic(png, renderOverlay(ct, anomaly.data, { body: result.scan.originalBody.data }).toPng());
         const [lo, hi] = valueRange(anomaly.data);
         const voxels = voxelCount(ct.shape);
