@@ -1,10 +1,11 @@
-// Builds the three bundles with esbuild, and the engine's declarations:
+// Builds the bundles with esbuild, and the engine's declarations:
 //   dist/engine.js    the embeddable engine (src/gpu, src/kernels, src/graph, shaders): one ES module, no imports
 //   dist/engine.d.ts  its types, one self-contained file (scripts/engine-dts.mjs)
+//   dist/screener.js  the model side for pages (src/screener.ts, engine included): one ES module, no imports
 //   dist/cli.js     the `screener` command for Node
 //   dist/bench.js   the benchmark runner for Node
 import { build } from 'esbuild';
-import { readFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { bundleDeclarations } from './engine-dts.mjs';
 
 const shared = {
@@ -23,6 +24,7 @@ const nodeBanner = {
 
 await Promise.all([
   build({ ...shared, entryPoints: ['src/engine.ts'], outfile: 'dist/engine.js', platform: 'browser' }),
+  build({ ...shared, entryPoints: ['src/screener.ts'], outfile: 'dist/screener.js', platform: 'browser' }),
   build({
     ...shared,
     entryPoints: ['src/cli/main.ts'],
@@ -42,12 +44,15 @@ await Promise.all([
 ]);
 chmodSync('dist/cli.js', 0o755);
 
-// The engine must stay embeddable anywhere: no import or require may survive bundling.
-const engine = readFileSync('dist/engine.js', 'utf8');
-const leak = engine.match(/^\s*import\s.*from\s|^\s*import\s*\(|\brequire\s*\(/m);
-if (leak) {
-  console.error(`build: dist/engine.js must have no imports, found: ${leak[0].trim()}`);
-  process.exit(1);
+// The engine and the model bundle must stay embeddable anywhere: no import or require may survive
+// bundling (a Node built-in reached from src/screener.ts would show up here first).
+for (const file of ['dist/engine.js', 'dist/screener.js']) {
+  const text = readFileSync(file, 'utf8');
+  const leak = text.match(/^\s*import\s.*from\s|^\s*import\s*\(|\brequire\s*\(/m);
+  if (leak) {
+    console.error(`build: ${file} must have no imports, found: ${leak[0].trim()}`);
+    process.exit(1);
+  }
 }
 
 writeFileSync('dist/engine.d.ts', bundleDeclarations(process.cwd(), 'src/engine.ts'));
