@@ -8,5 +8,6 @@ import { train } from './train';
 import { predict } from './predict';
 import { evaluate } from './eval';
 import { demo } from './demo';
+import { serve } from './serve';
 
-export const commands: Command[] = [doctor, info, phantom, scanData, train, predict, evaluate, demo];
+export const commands: Command[] = [doctor, info, phantom, scanData, train, predict, evaluate, demo, serve];
