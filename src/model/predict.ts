@@ -43,6 +43,8 @@ export interface PredictOptions {
   batch?: number;
   /** Called after each window with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Checked before each batch: once aborted, prediction stops with the signal's reason (a page's cancel button). */
+  signal?: AbortSignal;
 }
 
 export interface WindowedMap {
@@ -79,6 +81,7 @@ export async function predictPreprocessed(
   let done = 0;
   try {
     for (let k = 0; k <= batches.length; k++) {
+      options.signal?.throwIfAborted();
       const reading = previous?.values.read();
       reading?.catch(() => undefined); // awaited below; this only keeps a failure while batch k throws from going unhandled
       let current: { values: Tensor; origins: Shape3[] } | null = null;

@@ -17,3 +17,16 @@ export async function engineBundle(): Promise<typeof import('../../src/engine')>
   const url = new URL('/dist/engine.js', location.href).href;
   return import(/* @vite-ignore */ url);
 }
+
+/** The built model bundle (dist/screener.js), as a page imports it. */
+export async function screenerBundle(): Promise<typeof import('../../src/screener')> {
+  const url = new URL('/dist/screener.js', location.href).href;
+  return import(/* @vite-ignore */ url);
+}
+
+/** The text of a built file under dist/, fetched from the test server. */
+export async function distText(name: string): Promise<string> {
+  const response = await fetch(new URL(`/dist/${name}`, location.href));
+  if (!response.ok) throw new Error(`dist/${name}: ${response.status} (run npm run build first)`);
+  return response.text();
+}

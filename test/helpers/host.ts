@@ -1,5 +1,6 @@
 // The Node way for tests to get WebGPU: Dawn, with the software adapter found automatically.
 // test/helpers/host.browser.ts has the same exports; the Chromium runner swaps it in.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeGPU } from '../../src/gpu/node';
@@ -12,4 +13,15 @@ export async function hostGPU(): Promise<GPU> {
 export async function engineBundle(): Promise<typeof import('../../src/engine')> {
   const url = pathToFileURL(resolve('dist/engine.js')).href;
   return import(/* @vite-ignore */ url);
+}
+
+/** The built model bundle (dist/screener.js), loaded the way a page loads it. */
+export async function screenerBundle(): Promise<typeof import('../../src/screener')> {
+  const url = pathToFileURL(resolve('dist/screener.js')).href;
+  return import(/* @vite-ignore */ url);
+}
+
+/** The text of a built file under dist/. */
+export async function distText(name: string): Promise<string> {
+  return readFileSync(resolve('dist', name), 'utf8');
 }

@@ -203,6 +203,23 @@ describe('windowed prediction', () => {
     await expect(predictPreprocessed(rt, poolingModel(window, []), { data: image, shape }, { batch: 0 })).rejects.toThrow(/batch must be a positive integer/);
   });
 
+  it('stops between batches once its signal is aborted, with the signal\'s reason, and frees its tensors', async () => {
+    const shape: Shape3 = [13, 5, 19];
+    const window: Shape3 = [8, 8, 6];
+    const image = Float32Array.from(randomArray(13 * 5 * 19, 10, 0, 1));
+    const controller = new AbortController();
+    const sizes: number[] = [];
+    const liveBefore = rt.pool.getStats().liveBuffers;
+    const run = predictPreprocessed(rt, poolingModel(window, [], sizes), { data: image, shape }, {
+      batch: 1,
+      signal: controller.signal,
+      onProgress: (done) => done === 2 && controller.abort(new Error('cancelled by the user')),
+    });
+    await expect(run).rejects.toThrow('cancelled by the user');
+    expect(sizes.length).toBeLessThan(placeWindows(shape, window).length);
+    expect(rt.pool.getStats().liveBuffers).toBe(liveBefore);
+  });
+
   it('batches about 2^16 voxels of small windows, one window of large ones', () => {
     expect(defaultWindowBatch([16, 16, 16])).toBe(16);
     expect(defaultWindowBatch([32, 32, 32])).toBe(2);

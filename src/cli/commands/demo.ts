@@ -18,14 +18,14 @@ import { jsonReport, markdownTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
 import { intensityScorer, windowModelScorer } from '../../eval/scorers';
 import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
-import { presetConfig, withTargetSpacing, type ScreenerConfig } from '../../model/config';
+import { demoTrainingConfig } from '../../train/demo-config';
 import { ProgressBar } from '../../eval/progress';
 import { runTraining, summaryLine } from '../../train/run.node';
 import { loadTrainingScans } from '../../train/scans.node';
 
 export const DEMO_MODEL = 'models/demo.safetensors';
-/** Voxel size of the demo's own short training (--train). */
-export const DEMO_TRAIN_SPACING_MM = 6;
+// The demo's own short training (--train) shares its configuration with the page's.
+export { DEMO_TRAIN_SPACING_MM, demoTrainingConfig } from '../../train/demo-config';
 
 const spec = {
   out: { type: 'string' },
@@ -154,17 +154,6 @@ function findShippedModel(): string {
     // Not running from a file URL (bundled elsewhere): the working folder is all there is.
   }
   return DEMO_MODEL;
-}
-
-/**
- * The configuration of the demo's own short training: the `tiny` networks at 6 mm voxels, so that a
- * phantom (about 33 cm across) is a few hundred 16^3 windows and training plus prediction fit in the
- * demo's minutes on a software adapter. It finds bright and dark blobs, not subtle lesions.
- */
-export function demoTrainingConfig(steps: number): ScreenerConfig {
-  // withTargetSpacing also scales the self-supervised crops' spacing range to bracket 6 mm.
-  const config = withTargetSpacing(presetConfig('tiny'), DEMO_TRAIN_SPACING_MM);
-  return { ...config, preset: 'custom', train: { ...config.train, steps: { descriptor: steps, condition: steps, density: steps } } };
 }
 
 /** A short training run on phantoms of the trained kinds only (the held-out kind never appears). */

@@ -9,5 +9,6 @@ import { predict } from './predict';
 import { evaluate } from './eval';
 import { demo } from './demo';
 import { insertLesionsCommand } from './insert-lesions';
+import { serve } from './serve';
 
-export const commands: Command[] = [doctor, info, phantom, insertLesionsCommand, scanData, train, predict, evaluate, demo];
+export const commands: Command[] = [doctor, info, phantom, insertLesionsCommand, scanData, train, predict, evaluate, demo, serve];

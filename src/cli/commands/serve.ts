@@ -1,0 +1,100 @@
+// `screener serve`: the local web app. Serves the built page (dist/web), the model bundle it imports
+// and the models it may load, on 127.0.0.1 unless told otherwise. The page runs Screener on the
+// browser's own WebGPU: scans are opened, scored and trained on in the page, never uploaded.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { intOption, parseArgs, stringOption, UsageError } from '../args';
+import type { Command } from '../command';
+import { DataError } from '../../data/errors';
+import { createWebServer, modelEntry, modelsInFolder, type ModelEntry } from '../web-server';
+
+const spec = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  model: { type: 'list' },
+} as const;
+
+export const DEFAULT_PORT = 8080;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'the web app: open a CT or a phantom, run Screener, view the map, train, on this browser\'s WebGPU',
+  usage: [
+    'usage: screener serve [--port P] [--host 127.0.0.1] [--model M ...]',
+    '',
+    `  --port P    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
+    '  --host H    address to bind (default 127.0.0.1: this machine only)',
+    '  --model M   a .safetensors model to offer first (repeat for more); the shipped models in',
+    '              models/ are offered too',
+    '',
+    'Open the printed address in a browser with WebGPU (Chrome or Edge 113+; Chromium on Linux:',
+    '--enable-unsafe-webgpu). The page opens .nii/.nii.gz scans or generates phantoms, runs Screener',
+    'on the browser\'s GPU, shows the anomaly map over the CT (NiiVue), downloads it as NIfTI, and trains',
+    'tiny models. Scans stay in the browser: nothing is uploaded, and the page loads nothing from',
+    'any other origin.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, spec);
+    const port = intOption(args, 'port', DEFAULT_PORT);
+    if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
+    const host = stringOption(args, 'host') ?? '127.0.0.1';
+    const webDir = findBuilt('web');
+    if (!existsSync(resolve(webDir, 'index.html'))) throw new Error(`the page is not built (no ${webDir}/index.html): run npm run build`);
+    const screenerBundle = findBuilt('screener.js');
+    const models = offeredModels((args.options.model as string[] | undefined) ?? []);
+
+    const server = createWebServer({ webDir, screenerBundle, models });
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use: pick another with --port`) : error),
+      );
+      server.listen(port, host, resolvePromise);
+    });
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    console.log(`Screener: http://${shownHost}:${bound}/`);
+    console.error(`serving ${webDir} and ${models.length} model${models.length === 1 ? '' : 's'}${models.length ? ` (${models.map((m) => m.name).join(', ')})` : ''}; Ctrl-C stops`);
+    if (!LOOPBACK.has(host)) console.error(`note: bound to ${host}, so other machines can open the page too (scans still stay in each browser)`);
+
+    // Serve until interrupted; then close and exit cleanly.
+    await new Promise<void>((resolvePromise) => {
+      const stop = () => {
+        server.close(() => resolvePromise());
+        server.closeAllConnections();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
+
+/** A built file or folder beside this bundle (dist/), else under dist/ in the working folder. */
+function findBuilt(name: string): string {
+  try {
+    const beside = fileURLToPath(new URL(`./${name}`, import.meta.url));
+    if (existsSync(beside)) return beside;
+  } catch {
+    // Not running from a file URL: the working folder is all there is.
+  }
+  return resolve('dist', name);
+}
+
+/** The --model files first (each must exist), then the shipped models not already named. */
+function offeredModels(explicit: string[]): ModelEntry[] {
+  const entries: ModelEntry[] = [];
+  for (const path of explicit) {
+    if (!existsSync(path)) throw new DataError(path, 'no such model file');
+    if (!path.endsWith('.safetensors')) throw new UsageError(`--model must be a .safetensors file, got "${path}"`);
+    entries.push(modelEntry(resolve(path)));
+  }
+  const shippedDir = existsSync('models') ? resolve('models') : findBuilt('../models');
+  for (const path of modelsInFolder(shippedDir)) {
+    const entry = modelEntry(path);
+    if (!entries.some((e) => e.name === entry.name)) entries.push(entry);
+  }
+  return entries;
+}

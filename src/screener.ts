@@ -1,0 +1,44 @@
+// The model side for pages: dist/screener.js bundles this file (engine included) into one ES module
+// with no imports. It is the same code the `screener` command runs; the Node-only parts (files,
+// folders, caches, Dawn) live in *.node.ts files and src/cli, and none of them is reachable from here.
+//
+//   NIfTI from bytes (gzip included)  decodeNifti, encodeNifti
+//   preprocessing                     preprocessCt, toOriginalGrid
+//   prediction                        predictScan (sliding windows, batches, Gaussian blending), encodeAnomalyMap
+//   models                            Screener.fromSafetensors / toSafetensors, describeScreener, modelPreprocessing
+//   training in memory                ScreenerTrainer, trainingScanFromCt, demoTrainingConfig
+//   phantoms                          generatePhantom, generatePhantomCase
+//   a device                          browserRuntime (navigator.gpu), runtimeFromGPU (any WebGPU)
+
+// A device.
+export { browserGPU, browserRuntime } from './gpu/browser';
+export { describeAdapter, runtimeFromGPU, type AdapterReport } from './gpu/adapter';
+export type { Runtime } from './gpu/runtime';
+
+// Scans.
+export { DataError } from './data/errors';
+export { decodeNifti, encodeNifti, isGzip, type EncodeOptions, type NiftiVolume } from './data/nifti';
+export { DEFAULT_PREPROCESS, preprocessCt, toOriginalGrid, type PreprocessedScan, type PreprocessOptions } from './data/preprocess';
+export { formatShape, valueRange, voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './data/volume';
+
+// Phantoms.
+export { generatePhantomCase, phantomCaseName, phantomCaseSeed, type PhantomSetOptions } from './data/phantom/cases';
+export { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from './data/phantom/lesions';
+export { generatePhantom, type Phantom, type PhantomOptions } from './data/phantom/phantom';
+
+// The model.
+export { PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type ScreenerConfig, type Stage } from './model/config';
+export { validateConfig } from './model/validate-config';
+export { describeConfig, describeScreener, modelPreprocessing } from './model/describe';
+export { ANOMALY_DESCRIPTION, encodeAnomalyMap } from './model/anomaly-file';
+export { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, predictScan, type PredictOptions, type ScanPrediction } from './model/predict';
+export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './model/safetensors';
+export { METADATA_FORMAT, Screener, screenerConfigOf } from './model/screener';
+export { placeWindows } from './model/window-placement';
+
+// Training.
+export { lossesCsv } from './train/curves';
+export { DEMO_TRAIN_SPACING_MM, demoTrainingConfig } from './train/demo-config';
+export { formatDuration } from './train/progress';
+export { trainingScanFromCt, type TrainingScan } from './train/scans';
+export { NonFiniteLossError, ScreenerTrainer, TrainingInterrupted, type LossRecord, type TrainingPosition } from './train/trainer';
