@@ -167,6 +167,18 @@ describe('screener eval', () => {
     expect(report.failed[0].error).toMatch(/ct\.nii\.gz/);
     expect(existsSync(join(maps, 'case_0', 'intensity.nii.gz'))).toBe(true);
     expect(existsSync(join(maps, 'case_1'))).toBe(false);
+
+    // Mended, the case is scored by a resumed run, which takes the other two from their maps.
+    writePhantomCase(join(mixed, 'case_1'), generatePhantom({ seed: phantomCaseSeed(12, 1), lesions: ['liver_hyperdense'], size: 32 }));
+    const resumed = await run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', healthy, '--json', json, '--maps', maps, '--cache', join(root, 'cache'), '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toMatch(/3 cases with lesions, 2 of them from the maps of an earlier run/);
+    const after = JSON.parse(readFileSync(json, 'utf8'));
+    expect(after.failed).toEqual([]);
+    // The same map gives the same threshold-free metrics (the threshold's folds now hold three cases).
+    for (const key of ['auroc', 'auroc30', 'aupro30', 'diceBest']) expect(after.methods.intensity.cases[0][key], key).toBe(report.methods.intensity.cases[0][key]);
+    expect(existsSync(join(maps, 'case_1', 'intensity.nii.gz'))).toBe(true);
+    await expect(run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', healthy, '--resume'])).rejects.toThrow(/--resume takes the maps of an earlier run/);
   });
 
   it('explains what is missing', async () => {

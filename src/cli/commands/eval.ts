@@ -30,6 +30,7 @@ const spec = {
   cache: { type: 'string' },
   limit: { type: 'string' },
   overlap: { type: 'string' },
+  resume: { type: 'boolean' },
 } as const;
 
 export const evaluate: Command = {
@@ -53,6 +54,8 @@ export const evaluate: Command = {
     `  --cache DIR           cache of preprocessed scans (default ${defaultCacheDir()}, as train's)`,
     '  --limit N             only the first N cases (sorted by id)',
     '  --overlap F           overlap of Screener\'s sliding windows (default 0.5; less is faster)',
+    '  --resume              with --maps: take each case\'s maps from an earlier run of the same command',
+    '                        where they were written, and score only the cases without them',
     '',
     'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
     'Methods are printed side by side in one markdown table; the methods given are all scored.',
@@ -77,6 +80,8 @@ export const evaluate: Command = {
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
+    const resume = args.options.resume === true;
+    if (resume && stringOption(args, 'maps') === undefined) throw new UsageError('--resume takes the maps of an earlier run: give its --maps DIR');
     checkEvalPaths(args);
 
     return withModels(args, async (runtime, models) => {
@@ -100,9 +105,10 @@ export const evaluate: Command = {
         mapsDir: stringOption(args, 'maps'),
         cacheDir: cacheDir(args),
         limit,
+        resume,
         progress: process.stderr,
       });
-      console.log(`# screener eval: ${data} (${result.cases} cases with lesions)\n`);
+      console.log(`# screener eval: ${data} (${result.cases} cases with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);
       for (const s of scorers) console.log(`- **${s.name}**: ${s.description}`);
       console.log(`\n${markdownTable(result.methods)}\n\nPer-case spread:\n\n${spreadTable(result.methods)}\n`);
       console.log(`${result.thresholdSelection}.`);
