@@ -1,7 +1,7 @@
 // A recipe of the quality benchmark: the choices that make a trained Screener (network preset, voxel
 // size, density grid, density kind, condition, steps), turned into a configuration and a short name
 // that keys its models and results on disk.
-import { intOption, stringOption, UsageError, type ParsedArgs } from '../../src/cli/args';
+import { intOption, numberOption, stringOption, UsageError, type ParsedArgs } from '../../src/cli/args';
 import {
   isPresetName,
   presetConfig,
@@ -23,6 +23,8 @@ export interface Recipe {
   density: DensityKind;
   condition: ConditionKind;
   stepsPerStage: number;
+  /** Scale of the SSL colour augmentations (1: the paper's). */
+  colour: number;
 }
 
 export const RECIPE_OPTIONS = {
@@ -32,6 +34,7 @@ export const RECIPE_OPTIONS = {
   density: { type: 'string' },
   condition: { type: 'string' },
   steps: { type: 'string' },
+  colour: { type: 'string' },
 } as const;
 
 export const RECIPE_USAGE = [
@@ -41,14 +44,14 @@ export const RECIPE_USAGE = [
   '  --density KIND    flow (default) or gaussian',
   '  --condition KIND  masked (default), sincos or none',
   '  --steps N         training steps per stage (default 300)',
+  '  --colour S        scale of the colour augmentations (default 1, the paper\'s; 0 turns them off)',
 ];
 
 export function parseRecipe(args: ParsedArgs): Recipe {
   const preset = stringOption(args, 'preset') ?? 'tiny';
   if (!isPresetName(preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
-  const spacingText = stringOption(args, 'spacing') ?? '4';
-  const spacingMm = Number(spacingText);
-  if (!(spacingMm > 0 && spacingMm <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0 to 20), got "${spacingText}"`);
+  const spacingMm = numberOption(args, 'spacing') ?? 4;
+  if (!(spacingMm >= 0.1 && spacingMm <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
   const pool = intOption(args, 'pool', 2);
   if (pool < 1 || pool > 4) throw new UsageError('--pool must be 1, 2, 3 or 4');
   const density = stringOption(args, 'density') ?? 'flow';
@@ -57,17 +60,20 @@ export function parseRecipe(args: ParsedArgs): Recipe {
   if (!['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
   const stepsPerStage = intOption(args, 'steps', 300);
   if (stepsPerStage < 1) throw new UsageError('--steps must be at least 1');
-  return { preset, spacingMm, pool, density, condition: condition as ConditionKind, stepsPerStage };
+  const colour = numberOption(args, 'colour') ?? 1;
+  if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
+  return { preset, spacingMm, pool, density, condition: condition as ConditionKind, stepsPerStage, colour };
 }
 
-/** "tiny-4mm-pool2-flow-masked-300": the folder name of the recipe's models and results. */
+/** "tiny-4mm-pool2-flow-masked-300" (plus "-colour0.3" off the default): the folder name of the recipe's models and results. */
 export function recipeName(r: Recipe): string {
-  return `${r.preset}-${r.spacingMm}mm-pool${r.pool}-${r.density}-${r.condition}-${r.stepsPerStage}`;
+  return `${r.preset}-${r.spacingMm}mm-pool${r.pool}-${r.density}-${r.condition}-${r.stepsPerStage}${r.colour === 1 ? '' : `-colour${r.colour}`}`;
 }
 
 export function recipeConfig(r: Recipe): ScreenerConfig {
   const spaced = withTargetSpacing(presetConfig(r.preset), r.spacingMm);
   const config = withDensity(spaced, { kind: r.density, condition: r.condition, poolStride: [r.pool, r.pool, r.pool] as Triple });
   const steps = { descriptor: r.stepsPerStage, condition: r.stepsPerStage, density: r.stepsPerStage };
-  return { ...config, preset: 'custom', train: { ...config.train, steps } };
+  const ssl = r.colour === 1 ? config.ssl : { ...config.ssl, colourStrength: r.colour };
+  return { ...config, preset: 'custom', ssl, train: { ...config.train, steps } };
 }

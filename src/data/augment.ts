@@ -30,6 +30,27 @@ export const DEFAULT_COLOUR_AUGMENT: ColourAugmentOptions = {
   gamma: [0.7, 1.5],
 };
 
+/**
+ * The paper's colour augmentations with every range scaled by `strength` about "no change" (blur,
+ * sharpening, noise and brightness times strength; contrast 1 +- 0.25 strength; gamma 0.7^strength to
+ * 1.5^strength); strength 0 turns them off.
+ */
+export function scaledColourAugment(strength: number): ColourAugmentOptions | false {
+  if (!(strength >= 0)) throw new RangeError(`colour augmentation strength must be >= 0, got ${strength}`);
+  if (strength === 0) return false;
+  const d = DEFAULT_COLOUR_AUGMENT;
+  const times = (r: [number, number]): [number, number] => [r[0] * strength, r[1] * strength];
+  return {
+    probability: d.probability,
+    blurSigma: times(d.blurSigma),
+    sharpenAlpha: times(d.sharpenAlpha),
+    noiseStd: times(d.noiseStd),
+    brightness: times(d.brightness),
+    contrast: [1 - (1 - d.contrast[0]) * strength, 1 + (d.contrast[1] - 1) * strength],
+    gamma: [d.gamma[0] ** strength, d.gamma[1] ** strength],
+  };
+}
+
 export type ColourStep = 'blur' | 'sharpen' | 'noise' | 'brightness' | 'contrast' | 'gamma';
 
 /** Augments an image in place; returns which steps ran. */

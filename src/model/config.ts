@@ -37,6 +37,11 @@ export interface SslConfig {
   vicregWeights: [number, number, number];
   /** Crop spacing range in mm, [min per axis, max per axis]. */
   spacingRange: [Triple, Triple];
+  /**
+   * Scale of the colour augmentations' ranges (1, or absent: the paper's; 0: none). Weaker jitter
+   * leaves the descriptor more of a tissue's absolute intensity, which is what many lesions change.
+   */
+  colourStrength?: number;
 }
 
 export interface MaskingConfig {

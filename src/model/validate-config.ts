@@ -96,6 +96,7 @@ function checkFields(config: Fields): void {
   integer(ssl.positions, 'ssl.positions', 2, 1_000_000);
   number(ssl.temperature, 'ssl.temperature', 0, 100, true);
   triple(ssl.vicregWeights, 'ssl.vicregWeights', (v, f) => number(v, f, 0, 1e6));
+  if (ssl.colourStrength !== undefined) number(ssl.colourStrength, 'ssl.colourStrength', 0, 4);
   const range = list(ssl.spacingRange, 'ssl.spacingRange', 2, 2);
   const [rangeLo, rangeHi] = range.map((r, i) => triple(r, `ssl.spacingRange[${i}]`, mm));
   rangeLo!.forEach((s, a) => {

@@ -6,6 +6,7 @@ import type { Affine } from '../data/affine';
 import { drawBlockMask, applyBlockMask } from '../data/masking';
 import type { Rng } from '../data/rng';
 import { sampleCropPair } from '../data/sampler';
+import { scaledColourAugment } from '../data/augment';
 import type { ScreenerConfig, Triple } from '../model/config';
 import type { TrainingScan } from './scans';
 
@@ -46,10 +47,11 @@ export function sampleSslBatch(scans: readonly TrainingScan[], config: ScreenerC
   const images = new Float32Array(2 * B * voxels * channels);
   const coords: [Int32Array, Int32Array] = [new Int32Array(B * n * 4), new Int32Array(B * n * 4)];
   const blockSize = crop.map((s) => Math.max(1, Math.round(s * config.masking.blockFraction))) as Triple;
+  const colour = scaledColourAugment(config.ssl.colourStrength ?? 1);
   let maskedVoxels = 0;
   for (let b = 0; b < B; b++) {
     const scan = scans[rng.int(0, scans.length - 1)]!;
-    const pair = sampleCropPair(scan, { cropSize: crop, spacingRange: config.ssl.spacingRange, positions: n }, rng);
+    const pair = sampleCropPair(scan, { cropSize: crop, spacingRange: config.ssl.spacingRange, positions: n, colour }, rng);
     for (let view = 0; view < 2; view++) {
       const c = pair.crops[view]!;
       const index = view * B + b;

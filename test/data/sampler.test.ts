@@ -2,7 +2,7 @@
 // really shows the scan where its affine says, overlaps are in range, and masking/augmentation behave.
 import { describe, expect, it } from 'vitest';
 import { applyAffine } from '../../src/data/affine';
-import { augmentColour, DEFAULT_COLOUR_AUGMENT } from '../../src/data/augment';
+import { augmentColour, DEFAULT_COLOUR_AUGMENT, scaledColourAugment } from '../../src/data/augment';
 import { applyBlockMask, defaultBlockMask, drawBlockMask } from '../../src/data/masking';
 import { resampleTrilinear } from '../../src/data/resample';
 import { Rng } from '../../src/data/rng';
@@ -123,6 +123,33 @@ describe('colour augmentation and block masking', () => {
       expect(counts.get(step)! / 200).toBeGreaterThan(0.7);
       expect(counts.get(step)! / 200).toBeLessThan(0.9);
     }
+  });
+
+  it('scales every colour range about no change: the paper\'s at 1, none at 0, narrower in between', () => {
+    expect(scaledColourAugment(1)).toEqual(DEFAULT_COLOUR_AUGMENT);
+    expect(scaledColourAugment(0)).toBe(false);
+    const weak = scaledColourAugment(0.3) as typeof DEFAULT_COLOUR_AUGMENT;
+    expect(weak.brightness[0]).toBeCloseTo(-0.03, 12);
+    expect(weak.brightness[1]).toBeCloseTo(0.03, 12);
+    expect(weak.contrast[0]).toBeCloseTo(0.925, 12);
+    expect(weak.contrast[1]).toBeCloseTo(1.075, 12);
+    expect(weak.gamma[0]).toBeCloseTo(0.7 ** 0.3, 12);
+    expect(weak.noiseStd[1]).toBeCloseTo(0.015, 12);
+    expect(weak.probability).toBe(DEFAULT_COLOUR_AUGMENT.probability);
+    // On a smooth image, the mean absolute change shrinks with the strength.
+    const shape: Shape3 = [6, 6, 6];
+    const change = (options: typeof DEFAULT_COLOUR_AUGMENT) => {
+      let total = 0;
+      for (let seed = 0; seed < 40; seed++) {
+        const image = smoothScan(shape, seed).data;
+        const before = Float32Array.from(image);
+        augmentColour(image, shape, new Rng(seed), options);
+        total += image.reduce((a, v, i) => a + Math.abs(v - before[i]!), 0);
+      }
+      return total;
+    };
+    expect(change(weak)).toBeLessThan(0.5 * change(DEFAULT_COLOUR_AUGMENT));
+    expect(() => scaledColourAugment(-1)).toThrow(/strength/);
   });
 
   it('masks the requested share of blocks, with the requested probability', () => {

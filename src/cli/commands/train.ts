@@ -51,6 +51,8 @@ export const train: Command = {
     `                    (${TRAINING_LESION_KINDS.join(', ')}), "all" or a comma-separated list`,
     '  --from MODEL      start from this model\'s trained networks (e.g. to train another density)',
     '  --spacing MM      voxel size in mm the scans are resampled to (default: the preset\'s)',
+    '  --colour S        scale of the self-supervised colour augmentations (default 1, the paper\'s;',
+    '                    0 turns them off; weaker jitter keeps more of a tissue\'s absolute intensity)',
     `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
     '  --force           start a new run over the files of an earlier one at --out (see below)',
     '',
@@ -82,7 +84,10 @@ export const train: Command = {
     const preset = from && presetOption === undefined ? screenerConfigOf(readFileBytes(from), from) : presetConfig(presetName);
     const spacing = numberOption(args, 'spacing');
     if (spacing !== undefined && !(spacing >= 0.1 && spacing <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
-    const config = withDensity(spacing === undefined ? preset : withTargetSpacing(preset, spacing), densityOverrides(args));
+    const colour = numberOption(args, 'colour');
+    if (colour !== undefined && !(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
+    const spaced = withDensity(spacing === undefined ? preset : withTargetSpacing(preset, spacing), densityOverrides(args));
+    const config = colour === undefined ? spaced : { ...spaced, ssl: { ...spaced.ssl, colourStrength: colour } };
     const kinds = parseKinds(stringOption(args, 'kinds'));
 
     const log = (line: string) => console.error(`screener train: ${line}`);
