@@ -26,7 +26,7 @@ async function run(argv: string[]) {
   }
 }
 
-const argv = (json: string) => ['--cases', '2', '--healthy', '1', '--train-cases', '2', '--size', '32', '--spacing', '16', '--steps', '2', '--seeds', '1', '--out', join(root, 'q'), '--json', json];
+const argv = (json: string) => ['--cases', '2', '--healthy', '1', '--train-cases', '2', '--size', '32', '--spacing', '12', '--steps', '2', '--seeds', '1', '--out', join(root, 'q'), '--json', json];
 
 describe('quality benchmark', () => {
   it('trains a seed, scores it beside the intensity baseline with intervals, and reuses both on the next run', async () => {
@@ -36,7 +36,7 @@ describe('quality benchmark', () => {
     for (const row of ['Screener', 'intensity baseline', 'difference']) expect(first.out).toMatch(new RegExp(`\\| all lesions +\\| ${row} `));
     expect(first.out).toMatch(/\| trained kinds +\| Screener /);
     const report = JSON.parse(readFileSync(join(root, 'first.json'), 'utf8'));
-    expect(report.recipe).toMatchObject({ preset: 'tiny', spacingMm: 16, pool: 2, density: 'flow', condition: 'masked', stepsPerStage: 2 });
+    expect(report.recipe).toMatchObject({ preset: 'tiny', spacingMm: 12, pool: 2, density: 'flow', condition: 'masked', stepsPerStage: 2 });
     expect(report.runs).toHaveLength(1);
     expect(report.runs[0].seed).toBe(0);
     expect(report.runs[0].trainSeconds).toBeGreaterThan(0);
@@ -46,7 +46,7 @@ describe('quality benchmark', () => {
     expect(auroc.screener.interval[0]).toBeLessThanOrEqual(auroc.screener.mean);
     expect(auroc.screener.interval[1]).toBeGreaterThanOrEqual(auroc.screener.mean);
     expect(auroc.difference.mean).toBeCloseTo(auroc.screener.mean - auroc.intensity.mean, 10);
-    const model = join(root, 'q', 'models', 'tiny-16mm-pool2-flow-masked-2', 's0.safetensors');
+    const model = join(root, 'q', 'models', 'tiny-12mm-pool2-flow-masked-2', 's0.safetensors');
     expect(existsSync(model)).toBe(true);
 
     const second = await run(argv(join(root, 'second.json')));
