@@ -7,4 +7,9 @@ export interface Command {
   usage: string;
   /** Runs the command; resolves to the process exit code. */
   run(argv: string[]): Promise<number>;
+  /**
+   * True for a command that treats SIGINT and SIGTERM as its normal end (a server) and handles them
+   * itself; for the others a signal discards the files being written and ends the process at once.
+   */
+  stopsOnSignal?: boolean;
 }

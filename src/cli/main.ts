@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`screener: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
+  if (!command.stopsOnSignal) exitOnStopSignals();
   try {
     return await command.run(rest);
   } catch (error) {
@@ -44,14 +45,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Stopped by Ctrl-C or `kill`: remove the temporary files of writes in progress, then end as the
-// signal would have (128 + its number), so that no hidden half-written file is left behind.
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
-    discardPendingFiles();
-    console.error(`screener: stopped by ${signal}`);
-    process.exit(code);
-  });
+/**
+ * Stopped by Ctrl-C or `kill`: remove the temporary files of writes in progress, then end as the
+ * signal would have (128 + its number), so that no hidden half-written file is left behind.
+ */
+function exitOnStopSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      discardPendingFiles();
+      console.error(`screener: stopped by ${signal}`);
+      process.exit(code);
+    });
+  }
 }
 
 runToExit(() => main(process.argv.slice(2)));

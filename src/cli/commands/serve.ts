@@ -19,6 +19,8 @@ export const DEFAULT_PORT = 8080;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export const serve: Command = {
+  // Ctrl-C or SIGTERM is how a server is stopped: it closes and ends with 0.
+  stopsOnSignal: true,
   name: 'serve',
   summary: 'the web app: open a CT or a phantom, run Screener, view the map, train, on this browser\'s WebGPU',
   usage: [
