@@ -20,6 +20,7 @@ import { fitIntensityAtlas } from '../../src/eval/intensity-fit.node';
 import { runEvaluation } from '../../src/eval/run.node';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../src/eval/scorers';
 import { describeScreener, loadScreener, modelPreprocessing } from '../../src/model/predict-load.node';
+import { screenerConfigOf } from '../../src/model/screener';
 import { readCheckpointSummary } from '../../src/train/checkpoint';
 import { runTraining, trainPaths } from '../../src/train/run.node';
 import { loadTrainingScans } from '../../src/train/scans.node';
@@ -114,11 +115,12 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
       runs.push({ seed: m.seed, trainSeconds, ...result });
     }
 
-    // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases.
-    const spacing = givenModel ? null : recipe.spacingMm;
-    const baselinePath = join(out, 'results', `intensity-${spacing ?? name}mm-${counts.cases}cases-${counts.healthy}healthy.json`);
+    // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases;
+    // its scores depend on nothing else, so every recipe and model at that voxel size shares them.
+    const spacing = givenModel ? screenerConfigOf(readFileBytes(givenModel), givenModel).targetSpacing : recipeConfig(recipe).targetSpacing;
+    const baselinePath = join(out, 'results', `intensity-${spacing.join('x')}mm-${counts.cases}cases-${counts.healthy}healthy.json`);
     const baseline = await scoreOnce(baselinePath, async () => {
-      const preprocess = spacing === null ? modelSpacing(runtime, givenModel!) : { targetSpacing: [spacing, spacing, spacing] as [number, number, number] };
+      const preprocess = { targetSpacing: [...spacing] as [number, number, number] };
       const atlas = fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir });
       return evaluate(intensityScorer(atlas, { fitSource: `${counts.healthy} healthy phantoms`, preprocess }), dirs.test, counts.cases, cacheDir);
     });
@@ -160,15 +162,6 @@ async function scoreOnce(path: string, score: () => Promise<Scored>): Promise<Sc
   mkdirSync(resolve(path, '..'), { recursive: true });
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(scored) + '\n'));
   return scored;
-}
-
-function modelSpacing(runtime: Runtime, path: string) {
-  const model = loadScreener(runtime, path);
-  try {
-    return modelPreprocessing(model);
-  } finally {
-    model.dispose();
-  }
 }
 
 /**
