@@ -29,6 +29,7 @@ const spec = {
   from: { type: 'string' },
   cache: { type: 'string' },
   spacing: { type: 'string' },
+  colour: { type: 'string' },
   force: { type: 'boolean' },
   runtime: { type: 'string' },
 } as const;
