@@ -4,6 +4,8 @@
 //   dist/screener.js  the model side for pages (src/screener.ts, engine included): one ES module, no imports
 //   dist/web/         the page `screener serve` serves: index.html, app.css, app.js (src/web, NiiVue
 //                     bundled in); app.js imports ../screener.js, so the page runs the bundle above
+//   dist/web/remote.js  the page `train|predict --runtime chromium` drive in headless Chromium
+//                     (src/web/remote.ts); it too imports ../screener.js
 //   dist/cli.js     the `screener` command for Node
 //   dist/bench.js   the benchmark runner for Node
 import { build } from 'esbuild';
@@ -50,10 +52,18 @@ await Promise.all([
   }),
   build({
     ...shared,
+    entryPoints: ['src/web/remote.ts'],
+    outfile: 'dist/web/remote.js',
+    platform: 'browser',
+    plugins: [screenerExternal],
+  }),
+  build({
+    ...shared,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     platform: 'node',
-    external: ['webgpu'],
+    // puppeteer (a development dependency) is loaded only by --runtime chromium, when it is asked for.
+    external: ['webgpu', 'puppeteer'],
     banner: { js: '#!/usr/bin/env node\n' + nodeBanner.js },
   }),
   build({

@@ -7,6 +7,7 @@
 //   prediction                        predictScan (sliding windows, batches, Gaussian blending), encodeAnomalyMap
 //   models                            Screener.fromSafetensors / toSafetensors, describeScreener, modelPreprocessing
 //   training in memory                ScreenerTrainer, trainingScanFromCt, demoTrainingConfig
+//   a whole training run              driveTraining (files through RunFiles: `train --runtime chromium`)
 //   phantoms                          generatePhantom, generatePhantomCase
 //   a device                          browserRuntime (navigator.gpu), runtimeFromGPU (any WebGPU)
 
@@ -38,6 +39,7 @@ export { placeWindows } from './model/window-placement';
 
 // Training.
 export { lossesCsv } from './train/curves';
+export { CHECKPOINT_SUFFIX, driveTraining, trainPaths, type RunFiles, type TrainPaths, type TrainRunOptions, type TrainRunResult } from './train/run';
 export { DEMO_TRAIN_SPACING_MM, demoTrainingConfig } from './train/demo-config';
 export { formatDuration } from './train/progress';
 export { trainingScanFromCt, type TrainingScan } from './train/scans';

@@ -1,145 +1,22 @@
-// A whole `screener train` run in Node: pick up a checkpoint or a starting model, train the stages in
-// order, and keep the files beside the output up to date: the model (after each stage), the
-// checkpoint (every K steps), the loss CSV and its PNG plot. Every file is written to a temporary
-// name and renamed, so an interrupted or failed run never leaves a half-written one.
+// A whole `screener train` run in Node, on the local disk: the run itself is run.ts; here its files
+// are read with readFileBytes and written with writeFileAtomic (a temporary name renamed into place),
+// so an interrupted or failed run never leaves a half-written file.
 import { existsSync } from 'node:fs';
-import type { Runtime } from '../gpu/runtime';
 import { readFileBytes, writeFileAtomic } from '../data/files.node';
-import type { ScreenerConfig, Stage } from '../model/config';
-import { validateConfig } from '../model/validate-config';
-import { Screener } from '../model/screener';
-import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from './checkpoint';
-import { lossesCsv, plotLosses } from './curves';
-import { summaryLine, type RunSummary } from './progress';
-import type { TrainingScan } from './scans';
-import { ScreenerTrainer, type LossRecord, type TrainingPosition } from './trainer';
+import { driveTraining, type RunFiles, type TrainRunOptions, type TrainRunResult } from './run';
+import { summaryLine } from './progress';
 
-export interface TrainPaths {
-  model: string;
-  checkpoint: string;
-  csv: string;
-  png: string;
-}
+export { CHECKPOINT_SUFFIX, trainPaths, type RunFiles, type TrainPaths, type TrainRunOptions, type TrainRunResult } from './run';
 
-/** model.safetensors -> model.checkpoint.safetensors, model.losses.csv, model.losses.png. */
-/** How a training checkpoint's file name ends (written beside the model; not a model itself). */
-export const CHECKPOINT_SUFFIX = '.checkpoint.safetensors';
+/** The local disk as a run's files. */
+export const diskRunFiles: RunFiles = {
+  read: async (path) => (existsSync(path) ? readFileBytes(path) : null),
+  write: async (path, bytes) => writeFileAtomic(path, bytes),
+};
 
-export function trainPaths(out: string): TrainPaths {
-  const base = out.replace(/\.safetensors$/i, '');
-  return { model: out, checkpoint: `${base}${CHECKPOINT_SUFFIX}`, csv: `${base}.losses.csv`, png: `${base}.losses.png` };
-}
-
-export interface TrainRunOptions {
-  runtime: Runtime;
-  scans: readonly TrainingScan[];
-  out: string;
-  /** The config for a fresh run (ignored on resume, where the checkpoint's config rules). */
-  config: ScreenerConfig;
-  seed: number;
-  /** Only this stage; default every stage the model has, in order. */
-  stage?: Stage;
-  /** Steps per stage; default the config's. */
-  steps?: number;
-  resume?: boolean;
-  /** Start from the descriptor/condition (and, when the density config agrees, density) weights of this model file. */
-  from?: string;
-  onStep?(record: LossRecord, position: TrainingPosition): void;
-  log?(line: string): void;
-  signal?: AbortSignal;
-}
-
-export interface TrainRunResult extends RunSummary {
-  paths: TrainPaths;
-  history: LossRecord[];
-}
-
-/** Copies every tensor whose name and size agree from a saved model into `model`; returns how many. */
-function adoptWeights(model: Screener, source: Screener, prefixes: string[]): number {
-  const own = model.namedTensors();
-  let copied = 0;
-  for (const [name, t] of source.namedTensors()) {
-    const target = own.get(name);
-    if (!target || target.size !== t.size || !prefixes.some((p) => name.startsWith(`${p}.`))) continue;
-    target.runtime.copy(t.buffer, 0, target.buffer, 0, t.size * 4);
-    copied++;
-  }
-  return copied;
-}
-
-function startingTrainer(o: TrainRunOptions, paths: TrainPaths, log: (line: string) => void): ScreenerTrainer {
-  if (o.resume) {
-    if (!existsSync(paths.checkpoint)) throw new Error(`--resume: no checkpoint at ${paths.checkpoint}`);
-    const bytes = readFileBytes(paths.checkpoint);
-    const summary = readCheckpointSummary(bytes, paths.checkpoint);
-    const where = summary.position ? `${summary.position.stage} step ${summary.position.step}/${summary.position.steps}` : 'the start';
-    log(`resuming from ${paths.checkpoint} at ${where} (seed ${summary.seed}, ${summary.config.preset} preset)`);
-    return restoreCheckpoint(o.runtime, bytes, paths.checkpoint, o.scans);
-  }
-  const config = validateConfig(structuredClone(o.config));
-  const model = Screener.create(o.runtime, config, o.seed);
-  const from = o.from ?? (o.stage && o.stage !== 'descriptor' && existsSync(paths.model) ? paths.model : undefined);
-  if (from) {
-    const source = Screener.fromSafetensors(o.runtime, readFileBytes(from), from);
-    try {
-      const sameDensity = JSON.stringify(source.config.density) === JSON.stringify(config.density);
-      const prefixes = ['descriptor', 'condition', ...(sameDensity ? ['density'] : [])];
-      const copied = adoptWeights(model, source, prefixes);
-      for (const stage of source.trainedStages) if (stage !== 'density' || sameDensity) model.trainedStages.add(stage);
-      log(`starting from ${from}: ${copied} tensors (${[...model.trainedStages].join(', ') || 'no trained stages'})`);
-    } finally {
-      source.dispose();
-    }
-  }
-  return new ScreenerTrainer(o.runtime, model, o.scans, o.seed);
-}
-
-export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
-  const log = o.log ?? (() => {});
-  const paths = trainPaths(o.out);
-  const trainer = startingTrainer(o, paths, log);
-  const started = performance.now();
-  const stepsDone: Partial<Record<Stage, number>> = {};
-  try {
-    const all = trainer.stages;
-    if (o.stage && !all.includes(o.stage)) throw new Error(`this model has no ${o.stage} stage (its density condition is "${trainer.model.config.density.condition}")`);
-    let stages = o.stage ? [o.stage] : all;
-    const position = trainer.position;
-    if (o.resume && position && !o.stage) {
-      // Skip the stages the checkpoint has finished.
-      const at = all.indexOf(position.stage);
-      stages = all.slice(position.step >= position.steps ? at + 1 : at);
-    }
-    if (!trainer.model.trainedStages.has('descriptor') && !stages.includes('descriptor')) {
-      log('warning: the descriptor network is untrained (train it first, or pass --from MODEL)');
-    }
-    const saveFiles = async (withCheckpoint: boolean) => {
-      if (withCheckpoint) writeFileAtomic(paths.checkpoint, await encodeCheckpoint(trainer));
-      writeFileAtomic(paths.csv, new TextEncoder().encode(lossesCsv(trainer.history)));
-      if (trainer.history.length) writeFileAtomic(paths.png, plotLosses(trainer.history));
-    };
-    for (const stage of stages) {
-      const resumingThis = trainer.position?.stage === stage && trainer.position.step > 0 && trainer.position.step < trainer.position.steps;
-      const steps = o.steps ?? (resumingThis ? trainer.position!.steps : trainer.model.config.train.steps[stage]);
-      if (!resumingThis) trainer.position = null;
-      const from = resumingThis ? trainer.position!.step : 0;
-      log(`${stage} stage: ${from ? `steps ${from + 1}..${steps}` : `${steps} steps`}`);
-      await trainer.trainStage(stage, steps, {
-        onStep: o.onStep,
-        signal: o.signal,
-        saveCheckpoint: async () => saveFiles(true),
-      });
-      stepsDone[stage] = steps - from;
-      writeFileAtomic(paths.model, await trainer.model.toSafetensors());
-      log(`${stage} stage done: wrote ${paths.model}`);
-    }
-    await saveFiles(false);
-    const seconds = (performance.now() - started) / 1000;
-    return { steps: stepsDone, seconds, finalLosses: trainer.finalLosses(), paths, history: trainer.history };
-  } finally {
-    trainer.model.dispose();
-    trainer.dispose();
-  }
+/** A training run on this process's GPU, its files on the local disk. */
+export function runTraining(o: Omit<TrainRunOptions, 'files'>): Promise<TrainRunResult> {
+  return driveTraining({ ...o, files: diskRunFiles });
 }
 
 export { summaryLine };

@@ -5,18 +5,19 @@
 import { overlapOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
+import { RUNTIME_USAGE, runtimeOption, withRuntime } from '../runtime-option';
 import { PendingFile } from '../../data/atomic-write.node';
-import { readNifti } from '../../data/files.node';
+import { readFileBytes, readNifti } from '../../data/files.node';
 import { DataError } from '../../data/errors';
 import { ctGeometryProblem, windowFitProblem } from '../../data/plausible-geometry';
 import { preprocessCt } from '../../data/preprocess';
 import { formatShape, valueRange, voxelCount } from '../../data/volume';
-import { nodeRuntime } from '../../gpu/node';
 import { ProgressBar } from '../../eval/progress';
 import { renderOverlay } from '../../eval/overlay';
 import { encodeAnomalyMap } from '../../model/anomaly-file';
-import { predictPreprocessedScan } from '../../model/predict';
-import { describeScreener, readScreenerFile } from '../../model/predict-load.node';
+import { anomalyOnOriginalGrid, predictPreprocessed, type WindowedMap } from '../../model/predict';
+import { readScreenerFile } from '../../model/predict-load.node';
+import { describeConfig } from '../../model/describe';
 import { Screener } from '../../model/screener';
 
 const spec = {
@@ -27,6 +28,7 @@ const spec = {
   overlap: { type: 'string' },
   force: { type: 'boolean' },
   'force-geometry': { type: 'boolean' },
+  runtime: { type: 'string' },
 } as const;
 
 export const predict: Command = {
@@ -34,7 +36,7 @@ export const predict: Command = {
   summary: 'write the anomaly map of a CT (NIfTI on the input grid, optional PNG overlay)',
   usage: [
     'usage: screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F]',
-    '                        [--force] [--force-geometry]',
+    '                        [--force] [--force-geometry] [--runtime node|chromium]',
     '',
     '  --model M         weights made by `screener train`',
     '  --in FILE         a CT in HU (NIfTI .nii or .nii.gz)',
@@ -45,6 +47,7 @@ export const predict: Command = {
     '  --force           replace --out and --png if they exist (without it, an existing file is refused)',
     '  --force-geometry  score a scan whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is',
     '                    outside what a CT can be, or that is smaller than one window after preprocessing',
+    ...RUNTIME_USAGE,
     '',
     'The scan is preprocessed as in training (body crop, resampling to the model spacing, HU window,',
     'CLAHE), scored window by window with Gaussian-weighted blending, and mapped back onto its grid.',
@@ -63,6 +66,7 @@ export const predict: Command = {
     const png = stringOption(args, 'png');
     if (png !== undefined) requireSuffix('--png', png, /\.png$/i, '.png');
     const overlap = overlapOption(args);
+    const runtimeKind = runtimeOption(args);
     checkRunPaths({
       inputs: [{ option: '--model', path: modelPath }, { option: '--in', path: input }],
       outputs: [{ option: '--out', path: out }, ...(png !== undefined ? [{ option: '--png', path: png }] : [])],
@@ -84,30 +88,40 @@ export const predict: Command = {
     // The outputs exist under their temporary names from here on; they are renamed into place at the
     // end, or removed on any failure (and by the command line's signal handlers).
     const pending = [PendingFile.reserve(out), ...(png !== undefined ? [PendingFile.reserve(png)] : [])];
-    const runtime = await nodeRuntime();
     try {
-      const model = Screener.fromWeights(runtime, weights, modelPath);
-      try {
-        console.error(`model: ${describeScreener(model)}`);
-        const bar = new ProgressBar(process.stderr, 'predict', 'windows');
-        const result = await predictPreprocessedScan(runtime, model, scan, { overlap, onProgress: (done, total) => bar.update(done, total) });
-        const { anomaly } = result;
-        pending[0]!.commit(encodeAnomalyMap(anomaly, input, { gzip: !/\.nii$/i.test(out) }));
-        pending[1]?.commit(renderOverlay(ct, anomaly.data, { body: scan.originalBody.data }).toPng());
-        const [lo, hi] = valueRange(anomaly.data);
-        const voxels = voxelCount(ct.shape);
-        console.log(
-          `${out}: ${formatShape(anomaly.shape)} map, scores ${lo.toFixed(3)} .. ${hi.toFixed(3)}; ` +
-            `${result.seconds.toFixed(1)} s, ${result.windows} windows, ${Math.round(voxels / result.seconds).toLocaleString('en-US')} voxels/s` +
-            (png ? `; overlay ${png}` : ''),
-        );
-        return 0;
-      } finally {
-        model.dispose();
-      }
+      console.error(`model: ${describeConfig(weights.config)}`);
+      const bar = new ProgressBar(process.stderr, 'predict', 'windows');
+      const onProgress = (done: number, total: number) => bar.update(done, total);
+      // The windows are scored on the runtime asked for; everything before and after runs here.
+      const windowed: WindowedMap = await withRuntime(runtimeKind, {
+        node: async (runtime) => {
+          const model = Screener.fromWeights(runtime, weights, modelPath);
+          try {
+            return await predictPreprocessed(runtime, model, scan.image, { overlap, onProgress });
+          } finally {
+            model.dispose();
+          }
+        },
+        chromium: async (chromium, adapter) => {
+          console.error(`adapter: ${adapter}`);
+          return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, scan.image, { overlap, onProgress });
+        },
+      });
+      const mapping = performance.now();
+      const { anomaly } = anomalyOnOriginalGrid(windowed.map, scan);
+      const seconds = windowed.seconds + (performance.now() - mapping) / 1000;
+      pending[0]!.commit(encodeAnomalyMap(anomaly, input, { gzip: !/\.nii$/i.test(out) }));
+      pending[1]?.commit(renderOverlay(ct, anomaly.data, { body: scan.originalBody.data }).toPng());
+      const [lo, hi] = valueRange(anomaly.data);
+      const voxels = voxelCount(ct.shape);
+      console.log(
+        `${out}: ${formatShape(anomaly.shape)} map, scores ${lo.toFixed(3)} .. ${hi.toFixed(3)}; ` +
+          `${seconds.toFixed(1)} s, ${windowed.windows} windows, ${Math.round(voxels / seconds).toLocaleString('en-US')} voxels/s` +
+          (png ? `; overlay ${png}` : ''),
+      );
+      return 0;
     } finally {
       for (const file of pending) file.discard();
-      runtime.dispose();
     }
   },
 };

@@ -3,8 +3,8 @@
 // browser's own WebGPU: scans are opened, scored and trained on in the page, never uploaded.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { intOption, parseArgs, stringOption, UsageError } from '../args';
+import { findBuilt } from '../built-files';
 import type { Command } from '../command';
 import { DataError } from '../../data/errors';
 import { createWebServer, modelEntry, modelsInFolder, type ModelEntry } from '../web-server';
@@ -73,17 +73,6 @@ export const serve: Command = {
     return 0;
   },
 };
-
-/** A built file or folder beside this bundle (dist/), else under dist/ in the working folder. */
-function findBuilt(name: string): string {
-  try {
-    const beside = fileURLToPath(new URL(`./${name}`, import.meta.url));
-    if (existsSync(beside)) return beside;
-  } catch {
-    // Not running from a file URL: the working folder is all there is.
-  }
-  return resolve('dist', name);
-}
 
 /** The --model files first (each must exist), then the shipped models not already named. */
 function offeredModels(explicit: string[]): ModelEntry[] {

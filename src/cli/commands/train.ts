@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { intOption, numberOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
+import { RUNTIME_USAGE, runtimeOption, withRuntime } from '../runtime-option';
 import { DataError } from '../../data/errors';
-import { nodeRuntime } from '../../gpu/node';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
 import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
@@ -13,6 +13,7 @@ import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
 import { readFileBytes } from '../../data/files.node';
 import { screenerConfigOf } from '../../model/screener';
+import type { LossRecord, TrainingPosition } from '../../train/trainer';
 
 const spec = {
   data: { type: 'list' },
@@ -28,7 +29,9 @@ const spec = {
   from: { type: 'string' },
   cache: { type: 'string' },
   spacing: { type: 'string' },
+  colour: { type: 'string' },
   force: { type: 'boolean' },
+  runtime: { type: 'string' },
 } as const;
 
 export const train: Command = {
@@ -55,6 +58,7 @@ export const train: Command = {
     '                    0 turns them off; weaker jitter keeps more of a tissue\'s absolute intensity)',
     `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
     '  --force           start a new run over the files of an earlier one at --out (see below)',
+    ...RUNTIME_USAGE,
     '',
     'Which files are replaced: a new run refuses to start where FILE or its checkpoint, CSV or PNG',
     'already exist (continue that run with --resume, or replace it with --force). --resume continues',
@@ -89,6 +93,7 @@ export const train: Command = {
     const spaced = withDensity(spacing === undefined ? preset : withTargetSpacing(preset, spacing), densityOverrides(args));
     const config = colour === undefined ? spaced : { ...spaced, ssl: { ...spaced.ssl, colourStrength: colour } };
     const kinds = parseKinds(stringOption(args, 'kinds'));
+    const runtimeKind = runtimeOption(args);
 
     const log = (line: string) => console.error(`screener train: ${line}`);
     const started = performance.now();
@@ -104,45 +109,48 @@ export const train: Command = {
     log(`${scans.length} scans ready in ${formatDuration((performance.now() - started) / 1000)}${skipped.length ? `; left out ${skipped.length} with lesions of other kinds` : ''}`);
     for (const f of failed) log(`left out ${f.id}: ${f.error}`);
 
-    const runtime = await nodeRuntime();
-    const a = runtime.adapter;
-    log(`adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}${a.software ? ' (software)' : ''}`);
     const meter = new RateMeter();
     let lastPrinted = 0;
     let currentStage = '';
-    try {
-      const result = await runTraining({
-        runtime,
-        scans,
-        out,
-        config,
-        seed,
-        stage: stage as Stage | undefined,
-        steps,
-        resume: args.options.resume === true,
-        from,
-        log,
-        onStep: (record, position) => {
-          if (record.stage !== currentStage) {
-            currentStage = record.stage;
-            meter.reset();
-          }
-          const line = progressLine({ ...position, loss: record.loss, stepsPerSecond: meter.tick() });
-          const now = performance.now();
-          if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${position.step === position.steps ? '\n' : ''}`);
-          else if (now - lastPrinted > 30_000 || position.step === position.steps || position.step === 1) {
-            process.stderr.write(`${line}\n`);
-            lastPrinted = now;
-          }
-        },
-      });
-      const paths = trainPaths(out);
-      log(`wrote ${paths.model}, ${paths.checkpoint}, ${paths.csv}, ${paths.png}`);
-      console.log(summaryLine(result));
-      return 0;
-    } finally {
-      runtime.dispose();
-    }
+    const run = {
+      scans,
+      out,
+      config,
+      seed,
+      stage: stage as Stage | undefined,
+      steps,
+      resume: args.options.resume === true,
+      from,
+      log,
+      onStep: (record: LossRecord, position: TrainingPosition) => {
+        if (record.stage !== currentStage) {
+          currentStage = record.stage;
+          meter.reset();
+        }
+        const line = progressLine({ ...position, loss: record.loss, stepsPerSecond: meter.tick() });
+        const now = performance.now();
+        if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${position.step === position.steps ? '\n' : ''}`);
+        else if (now - lastPrinted > 30_000 || position.step === position.steps || position.step === 1) {
+          process.stderr.write(`${line}\n`);
+          lastPrinted = now;
+        }
+      },
+    };
+    // The same run either way: in this process, or in headless Chromium with its files written here.
+    const result = await withRuntime(runtimeKind, {
+      node: (runtime, adapter) => {
+        log(`adapter: ${adapter}`);
+        return runTraining({ runtime, ...run });
+      },
+      chromium: (chromium, adapter) => {
+        log(`adapter: ${adapter}`);
+        return chromium.train(run);
+      },
+    });
+    const paths = trainPaths(out);
+    log(`wrote ${paths.model}, ${paths.checkpoint}, ${paths.csv}, ${paths.png}`);
+    console.log(summaryLine(result));
+    return 0;
   },
 };
 
