@@ -29,7 +29,7 @@ const OUTDIR = path.join(ROOT, '.browser-bundle');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // --enable-unsafe-webgpu is all WebGPU needs: with no GPU, Chromium picks SwiftShader's Vulkan
 // adapter by itself. --no-sandbox because tests may run as root; the rest keeps Chromium off the
-// network and quiet.
+// network and quiet. (src/cli/chromium/flags.ts holds the same list for TypeScript callers.)
 const FLAGS = [
   '--enable-unsafe-webgpu',
   '--no-sandbox',

@@ -8,19 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs, chromiumPath } from '../../src/cli/chromium/flags';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-// As test/browser/run.mjs: WebGPU on (SwiftShader's Vulkan where there is no GPU), no sandbox for
-// root, and off the network.
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+const CHROMIUM = chromiumPath();
+const FLAGS = chromiumArgs();
 
 const files: Record<string, { path: string; type: string }> = {
   '/': { path: 'test/gpu/engine-page.html', type: 'text/html' },

@@ -10,25 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs, chromiumPath } from '../../src/cli/chromium/flags';
 import { decodeNifti, encodeNifti } from '../../src/data/nifti';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { encodeSafetensors } from '../../src/model/safetensors';
 import { Screener } from '../../src/model/screener';
 import { testRuntime } from '../helpers/runtime';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-// As test/browser/run.mjs, plus --enable-unsafe-swiftshader: without a GPU, Chromium gives WebGL
-// (NiiVue's) through SwiftShader only when asked to (the automatic fallback is deprecated).
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+const CHROMIUM = chromiumPath();
+const FLAGS = chromiumArgs();
 
 interface PageState {
   busy: string | null;

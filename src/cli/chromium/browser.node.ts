@@ -4,27 +4,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer';
+import { chromiumArgs, chromiumPath } from './flags';
+
+export { chromiumPath };
 
 export const INSTALL_CHROMIUM = 'apt-get install -y chromium libvulkan1';
-
-/** The browser: $CHROMIUM_PATH, else Debian's /usr/bin/chromium. */
-export function chromiumPath(): string {
-  return process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-}
-
-// --enable-unsafe-webgpu turns WebGPU on (with no GPU Chromium picks SwiftShader's Vulkan adapter by
-// itself); --enable-unsafe-swiftshader lets it fall back to SwiftShader where the GPU is refused;
-// --no-sandbox because the command may run as root; the rest keeps Chromium off the network.
-// The same flags as the test runner (test/browser/run.mjs).
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 export interface LaunchedChromium {
   browser: Browser;
@@ -45,7 +29,7 @@ export async function launchChromium(): Promise<LaunchedChromium> {
   }
   // A fresh profile per run: nothing carries over from, or into, anyone's browser.
   const profile = mkdtempSync(join(tmpdir(), 'screener-chromium-'));
-  const args = [...FLAGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])];
+  const args = chromiumArgs();
   let browser: Browser;
   try {
     browser = await puppeteer.launch({ executablePath, headless: true, userDataDir: profile, args, pipe: true });
