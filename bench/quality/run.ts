@@ -8,7 +8,8 @@
 // seed's model (an interrupted training resumes from its checkpoint) and each seed's scores. A recipe
 // longer than one sitting is therefore run again with the same options until it is done.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join, resolve } from 'node:path';
 import { intOption, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
 import { readFileBytes, writeFileAtomic } from '../../src/data/files.node';
 import { writeQualitySplit } from '../../src/data/phantom/write.node';
@@ -65,7 +66,6 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     return 0;
   }
   const args = parseArgs(argv, spec);
-  if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"\n${QUALITY_USAGE}`);
   const out = resolve(stringOption(args, 'out') ?? 'out/quality');
   const counts = {
     cases: intOption(args, 'cases', QUALITY_SET_DEFAULTS.cases),
@@ -82,7 +82,11 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const overlap = overlapOption(args);
   const givenModel = stringOption(args, 'model');
   const recipe = parseRecipe(args);
-  const name = givenModel ? `model-${givenModel.replace(/[^A-Za-z0-9._-]+/g, '_')}` : recipeName(recipe);
+  // A given model is known by its bytes, so scores kept for one file are never shown for another.
+  const name = givenModel ? `model-${basename(givenModel).replace(/[^A-Za-z0-9._-]+/g, '_')}-${contentTag(givenModel)}` : recipeName(recipe);
+  // Everything kept is keyed by the phantoms it came from: a model by its training set, scores by the test set.
+  const trainSet = `size${counts.size}-train${counts.train}`;
+  const testSet = `size${counts.size}-${counts.cases}cases`;
 
   // The phantoms: fixed by the design, written once and reused.
   const data = join(out, `phantoms-${counts.size}`);
@@ -99,10 +103,10 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const runtime = await nodeRuntime();
   try {
     const runs: QualityRun[] = [];
-    const models = givenModel ? [{ seed: null, path: givenModel }] : Array.from({ length: seeds }, (_, k) => ({ seed: firstSeed + k, path: join(out, 'models', name, `s${firstSeed + k}.safetensors`) }));
+    const models = givenModel ? [{ seed: null, path: givenModel }] : Array.from({ length: seeds }, (_, k) => ({ seed: firstSeed + k, path: join(out, 'models', name, trainSet, `s${firstSeed + k}.safetensors`) }));
     for (const m of models) {
       const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, recipeConfig(recipe), dirs.train, cacheDir);
-      const resultPath = join(out, 'results', name, `${m.seed === null ? 'model' : `s${m.seed}`}-${counts.cases}cases-overlap${overlap}.json`);
+      const resultPath = join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}.json`);
       const result = await scoreOnce(resultPath, async () => {
         const model = loadScreener(runtime, m.path);
         try {
@@ -118,7 +122,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases;
     // its scores depend on nothing else, so every recipe and model at that voxel size shares them.
     const spacing = givenModel ? screenerConfigOf(readFileBytes(givenModel), givenModel).targetSpacing : recipeConfig(recipe).targetSpacing;
-    const baselinePath = join(out, 'results', `intensity-${spacing.join('x')}mm-${counts.cases}cases-${counts.healthy}healthy.json`);
+    const baselinePath = join(out, 'results', `intensity-${spacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
     const baseline = await scoreOnce(baselinePath, async () => {
       const preprocess = { targetSpacing: [...spacing] as [number, number, number] };
       const atlas = fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir });
@@ -137,6 +141,11 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   } finally {
     runtime.dispose();
   }
+}
+
+/** The first 12 hex digits of a file's SHA-256. */
+function contentTag(path: string): string {
+  return createHash('sha256').update(readFileBytes(path)).digest('hex').slice(0, 12);
 }
 
 function seconds(since: number): string {

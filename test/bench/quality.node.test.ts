@@ -26,7 +26,7 @@ async function run(argv: string[]) {
   }
 }
 
-const argv = (json: string) => ['--cases', '2', '--healthy', '1', '--train-cases', '2', '--size', '32', '--spacing', '12', '--steps', '2', '--seeds', '1', '--out', join(root, 'q'), '--json', json];
+const argv = (json: string, size = 32) => ['--cases', '2', '--healthy', '1', '--train-cases', '2', '--size', String(size), '--spacing', '12', '--steps', '2', '--seeds', '1', '--out', join(root, 'q'), '--json', json];
 
 describe('quality benchmark', () => {
   it('trains a seed, scores it beside the intensity baseline with intervals, and reuses both on the next run', async () => {
@@ -46,7 +46,7 @@ describe('quality benchmark', () => {
     expect(auroc.screener.interval[0]).toBeLessThanOrEqual(auroc.screener.mean);
     expect(auroc.screener.interval[1]).toBeGreaterThanOrEqual(auroc.screener.mean);
     expect(auroc.difference.mean).toBeCloseTo(auroc.screener.mean - auroc.intensity.mean, 10);
-    const model = join(root, 'q', 'models', 'tiny-12mm-pool2-flow-masked-2', 's0.safetensors');
+    const model = join(root, 'q', 'models', 'tiny-12mm-pool2-flow-masked-2', 'size32-train2', 's0.safetensors');
     expect(existsSync(model)).toBe(true);
 
     const second = await run(argv(join(root, 'second.json')));
@@ -54,6 +54,12 @@ describe('quality benchmark', () => {
     expect(second.err).not.toMatch(/seed 0: (training|resuming)/);
     const again = JSON.parse(readFileSync(join(root, 'second.json'), 'utf8'));
     expect(again.summary).toEqual(report.summary);
+
+    // Other phantoms are another benchmark: nothing kept for the first set is taken for them.
+    const other = await run(argv(join(root, 'other.json'), 36));
+    expect(other.code).toBe(0);
+    expect(other.err).toMatch(/seed 0: training/);
+    expect(existsSync(join(root, 'q', 'models', 'tiny-12mm-pool2-flow-masked-2', 'size36-train2', 's0.safetensors'))).toBe(true);
   });
 
   it('refuses options it cannot honour before any work', async () => {
