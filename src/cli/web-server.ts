@@ -13,7 +13,7 @@ import { basename, extname, join, sep } from 'node:path';
 import { describeConfig } from '../model/describe';
 import { screenerConfigOf } from '../model/screener';
 import { readFileBytes } from '../data/files.node';
-import { CHECKPOINT_SUFFIX } from '../train/run.node';
+import { CHECKPOINT_SUFFIX } from '../train/run';
 
 export interface WebServerOptions {
   /** The built page: index.html, app.js, app.css. */
@@ -22,7 +22,15 @@ export interface WebServerOptions {
   screenerBundle: string;
   /** Models offered to the page, the default first. */
   models: ModelEntry[];
+  /**
+   * Host names a request may carry (without the port); others are refused, so that a web page that
+   * points its own name at this machine (DNS rebinding) cannot read the models. Any, when absent.
+   */
+  allowedHosts?: readonly string[];
 }
+
+/** The names a browser on this machine reaches a loopback server by. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
 
 export interface ModelEntry {
   /** The name the page sees and the URL uses (/models/NAME): the file's base name. */
@@ -112,6 +120,16 @@ export function createWebServer(options: WebServerOptions): http.Server {
   const modelList = JSON.stringify(options.models.map(({ name, bytes, description }) => ({ name, url: `/models/${encodeURIComponent(name)}`, bytes, description })));
 
   return http.createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch {
+      // A file that went away since start-up (a deleted model, say) fails its request, not the server.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    }
+  });
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const headers: http.OutgoingHttpHeaders = {
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
@@ -126,6 +144,8 @@ export function createWebServer(options: WebServerOptions): http.Server {
       res.setHeader('allow', 'GET, HEAD');
       return fail(405, 'method not allowed');
     }
+    const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    if (options.allowedHosts && !options.allowedHosts.includes(hostName)) return fail(421, `not served to host "${hostName}"`);
     const segments = pathSegments(req.url ?? '');
     if (!segments) return fail(400, 'bad path');
     const path = `/${segments.join('/')}`;
@@ -152,5 +172,5 @@ export function createWebServer(options: WebServerOptions): http.Server {
     if (path === '/favicon.ico') return void res.writeHead(204, headers).end();
     const file = resolveInside(options.webDir, path === '/' ? ['index.html'] : segments);
     return file ? send(file) : fail(404, 'not found');
-  });
+  }
 }

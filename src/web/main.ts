@@ -79,6 +79,8 @@ function refresh(): void {
   ui.train.disabled = !(gpu && idle && (ui.trainSource.value === 'phantoms' || state.trainFiles.length > 0));
   ui.trainCancel.disabled = state.busy !== 'train';
   ui.phantom.disabled = !idle;
+  // A new scan or model while a job runs would change what that job reads (or free its model).
+  ui.scanFile.disabled = ui.modelFile.disabled = ui.modelSelect.disabled = !idle;
   ui.downloadMap.disabled = !state.result;
   ui.threshold.disabled = !state.result;
   ui.downloadWeights.disabled = !state.weights;
@@ -308,6 +310,7 @@ function wireControls(): void {
   ui.scanFile.addEventListener('change', () => {
     const file = ui.scanFile.files?.[0];
     ui.scanFile.value = '';
+    if (file && state.busy) return fail(new Error(`${file.name}: a job is running; wait for it, or cancel it, first`));
     if (file) void openScanFile(file);
   });
   ui.phantom.addEventListener('click', () => {
@@ -322,6 +325,7 @@ function wireControls(): void {
   ui.modelFile.addEventListener('change', () => {
     const file = ui.modelFile.files?.[0];
     ui.modelFile.value = '';
+    if (file && state.busy) return fail(new Error(`${file.name}: a job is running; wait for it, or cancel it, first`));
     if (file) void openModelFile(file);
   });
   ui.run.addEventListener('click', () => void run());

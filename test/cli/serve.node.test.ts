@@ -16,9 +16,9 @@ interface Reply {
 }
 
 /** A request with the path sent exactly as written (fetch would normalise "/../x" before sending). */
-function request(port: number, rawPath: string, method = 'GET'): Promise<Reply> {
+function request(port: number, rawPath: string, method = 'GET', hostHeader?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method, ...(hostHeader ? { headers: { host: hostHeader } } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), headers: res.headers, body: Buffer.concat(chunks) }));
@@ -107,6 +107,15 @@ describe('screener serve', () => {
     expect(demo.type).toBe('application/octet-stream');
     expect(demo.body.equals(readFileSync('models/demo.safetensors'))).toBe(true);
     expect((await request(port, '/models/README.md')).status).toBe(404);
+  });
+
+  it('answers only to this machine\'s own names, so a page elsewhere cannot rebind its name to it', async () => {
+    for (const name of ['localhost', '127.0.0.1', '[::1]']) expect((await request(port, '/api/models', 'GET', `${name}:${port}`)).status, name).toBe(200);
+    for (const name of ['attacker.example', 'attacker.example:80', '192.0.2.1']) {
+      const reply = await request(port, '/api/models', 'GET', name);
+      expect(reply.status, name).toBe(421);
+      expect(reply.body.toString()).not.toMatch(/safetensors/);
+    }
   });
 
   it('refuses every way out of its folders', async () => {

@@ -7,7 +7,7 @@ import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import { findBuilt } from '../built-files';
 import type { Command } from '../command';
 import { DataError } from '../../data/errors';
-import { createWebServer, modelEntry, modelsInFolder, type ModelEntry } from '../web-server';
+import { createWebServer, LOOPBACK_HOST_NAMES, modelEntry, modelsInFolder, type ModelEntry } from '../web-server';
 
 const spec = {
   port: { type: 'string' },
@@ -47,7 +47,9 @@ export const serve: Command = {
     const screenerBundle = findBuilt('screener.js');
     const models = offeredModels((args.options.model as string[] | undefined) ?? []);
 
-    const server = createWebServer({ webDir, screenerBundle, models });
+    // Bound to this machine only, the server also answers only to this machine's own names.
+    const allowedHosts = LOOPBACK.has(host) ? LOOPBACK_HOST_NAMES : undefined;
+    const server = createWebServer({ webDir, screenerBundle, models, allowedHosts });
     await new Promise<void>((resolvePromise, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use: pick another with --port`) : error),
@@ -80,7 +82,11 @@ function offeredModels(explicit: string[]): ModelEntry[] {
   for (const path of explicit) {
     if (!existsSync(path)) throw new DataError(path, 'no such model file');
     if (!path.endsWith('.safetensors')) throw new UsageError(`--model must be a .safetensors file, got "${path}"`);
-    entries.push(modelEntry(resolve(path)));
+    const entry = modelEntry(resolve(path));
+    // The page and the URL know a model by its file name, so two --model files may not share one.
+    const twin = entries.find((e) => e.name === entry.name);
+    if (twin) throw new UsageError(`--model ${path} has the same file name as --model ${twin.path}; rename one`);
+    entries.push(entry);
   }
   const shippedDir = existsSync('models') ? resolve('models') : findBuilt('../models');
   for (const path of modelsInFolder(shippedDir)) {
