@@ -91,7 +91,13 @@ async function startingTrainer(o: TrainRunOptions, paths: TrainPaths, log: (line
   const model = Screener.create(o.runtime, config, o.seed);
   if (fromBytes) {
     const from = o.from ?? paths.model;
-    const source = Screener.fromSafetensors(o.runtime, fromBytes, from);
+    let source: Screener;
+    try {
+      source = Screener.fromSafetensors(o.runtime, fromBytes, from);
+    } catch (error) {
+      model.dispose(); // a bad starting file must not leave the new model's weights on the GPU
+      throw error;
+    }
     try {
       const sameDensity = JSON.stringify(source.config.density) === JSON.stringify(config.density);
       const prefixes = ['descriptor', 'condition', ...(sameDensity ? ['density'] : [])];

@@ -45,7 +45,6 @@ export const insertLesionsCommand: Command = {
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, spec);
-    if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const data = stringOption(args, 'data');
     const out = stringOption(args, 'out');
     if (!data) throw new UsageError('--data is required');
