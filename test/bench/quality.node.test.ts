@@ -2,7 +2,7 @@
 // recipe at a coarse voxel size, trained for two steps. It must write the report with Screener, the
 // baseline and their paired difference per lesion group, and a second run must reuse the trained
 // model and the scores instead of doing the work again.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -67,5 +67,13 @@ describe('quality benchmark', () => {
     await expect(run(['--pool', '5', '--out', join(root, 'bad')])).rejects.toThrow(/--pool must be/);
     await expect(run(['stray', '--out', join(root, 'bad')])).rejects.toThrow(/unexpected argument "stray"/);
     expect(existsSync(join(root, 'bad'))).toBe(false);
+  });
+
+  it('never replaces or removes a case folder that the quality set did not write', async () => {
+    const foreign = join(root, 'foreign', 'phantoms-32', 'test', 'case_005');
+    mkdirSync(foreign, { recursive: true });
+    writeFileSync(join(foreign, 'case.json'), '{"seed": 1}');
+    await expect(run(argv(join(root, 'foreign.json')).map((a) => (a === join(root, 'q') ? join(root, 'foreign') : a)))).rejects.toThrow(/case_005: is not a case of the quality set/);
+    expect(readFileSync(join(foreign, 'case.json'), 'utf8')).toBe('{"seed": 1}');
   });
 });

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeNifti } from '../files.node';
 import { renderMontage } from '../montage';
+import { DataError } from '../errors';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS } from './lesions';
 import type { Phantom } from './phantom';
 import { phantomCaseName } from './cases';
@@ -14,7 +15,7 @@ export interface WrittenCase {
   files: string[];
 }
 
-export function writePhantomCase(dir: string, phantom: Phantom, options: { png?: boolean; seed?: number; size?: number } = {}): WrittenCase {
+export function writePhantomCase(dir: string, phantom: Phantom, options: { png?: boolean; seed?: number; size?: number; set?: string } = {}): WrittenCase {
   const files: string[] = [];
   const write = (name: string, fn: (path: string) => void) => {
     const path = join(dir, name);
@@ -29,6 +30,7 @@ export function writePhantomCase(dir: string, phantom: Phantom, options: { png?:
   const meta = {
     seed: options.seed,
     ...(options.size !== undefined ? { size: options.size } : {}),
+    ...(options.set !== undefined ? { set: options.set } : {}),
     shape: phantom.ct.shape,
     spacing: phantom.ct.spacing.map((s) => +s.toFixed(4)),
     lesionKinds: LESION_KINDS,
@@ -43,33 +45,40 @@ export function writePhantomCase(dir: string, phantom: Phantom, options: { png?:
   return { dir, files };
 }
 
+/** What case.json of a quality-set case says it is; only such folders are ever replaced or removed. */
+export const QUALITY_SET_MARK = 'screener quality set';
+
 /**
  * Writes cases 0..count-1 of a quality-benchmark split into `dir` (case_NNN folders), skipping any
  * whose case.json already records the same seed and grid size, so that a benchmark run reuses them;
- * case folders past `count` are removed, so the folder holds exactly the split asked for.
+ * quality-set case folders past `count` are removed, so the folder holds exactly the split asked for.
+ * A case folder the quality set did not write is never touched: it is refused, naming it.
  */
 export function writeQualitySplit(dir: string, split: QualitySplit, count: number, size: number): string[] {
   const written: string[] = [];
   const wanted = new Set(Array.from({ length: count }, (_, i) => phantomCaseName(i)));
-  if (existsSync(dir)) {
-    for (const name of readdirSync(dir)) if (/^case_\d+$/.test(name) && !wanted.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  const existing = existsSync(dir) ? readdirSync(dir).filter((name) => /^case_\d+$/.test(name)) : [];
+  for (const name of existing) {
+    const meta = caseMeta(join(dir, name, 'case.json'));
+    if (meta?.set !== QUALITY_SET_MARK) throw new DataError(join(dir, name), 'is not a case of the quality set (its case.json does not say so): choose another folder, or move it away');
   }
+  for (const name of existing) if (!wanted.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
   for (let i = 0; i < count; i++) {
     const caseDir = join(dir, phantomCaseName(i));
     const seed = qualityCaseSeed(split, i);
-    if (sameCase(join(caseDir, 'case.json'), seed, size)) continue;
-    writePhantomCase(caseDir, generateQualityCase(split, i, size), { seed, size });
+    const meta = caseMeta(join(caseDir, 'case.json'));
+    if (meta?.seed === seed && meta.size === size) continue;
+    writePhantomCase(caseDir, generateQualityCase(split, i, size), { seed, size, set: QUALITY_SET_MARK });
     written.push(caseDir);
   }
   return written;
 }
 
-function sameCase(metaPath: string, seed: number, size: number): boolean {
-  if (!existsSync(metaPath)) return false;
+function caseMeta(metaPath: string): { seed?: number; size?: number; set?: string } | null {
+  if (!existsSync(metaPath)) return null;
   try {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { seed?: number; size?: number };
-    return meta.seed === seed && meta.size === size;
+    return JSON.parse(readFileSync(metaPath, 'utf8')) as { seed?: number; size?: number; set?: string };
   } catch {
-    return false;
+    return null;
   }
 }
