@@ -1,7 +1,7 @@
 // Running an evaluation over a data folder (Node): each case is read and preprocessed once, scored by
 // every method, mapped back onto its original grid and kept compactly; then thresholds, metrics,
 // per-kind groups, and pictures of the best and worst cases.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSameGrid } from '../data/checks';
 import { listCases, loadCase, type CaseEntry } from '../data/dataset.node';
@@ -184,6 +184,35 @@ async function scoreFolder(
   }
 }
 
+/** The file beside the maps that says which method made them. */
+export const MAP_METHODS_FILE = 'methods.json';
+
+/**
+ * Keeps, beside the maps, what each method's maps depend on. A resumed run must be the same methods:
+ * maps of another model, overlap or baseline fit are never mixed into one result.
+ */
+function recordMapMethods(mapsDir: string, scorers: AnomalyScorer[], resume: boolean): void {
+  const path = join(mapsDir, MAP_METHODS_FILE);
+  const now: Record<string, string> = Object.fromEntries(scorers.map((s) => [s.name, s.identity]));
+  if (resume && existsSync(path)) {
+    let before: Record<string, string>;
+    try {
+      before = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+    } catch {
+      throw new DataError(path, 'is not the JSON an evaluation writes; --resume cannot tell which methods made these maps');
+    }
+    for (const [name, identity] of Object.entries(now)) {
+      if (name in before && before[name] !== identity) {
+        throw new DataError(path, `--resume: the ${name} maps here were made by "${before[name]}", not by "${identity}"; use another --maps folder, or leave out --resume`);
+      }
+    }
+    Object.assign(now, { ...before, ...now });
+  } else if (resume && existsSync(mapsDir) && readdirSync(mapsDir, { withFileTypes: true }).some((e) => e.isDirectory())) {
+    throw new DataError(path, '--resume: no record of which methods made the maps in this folder; leave out --resume');
+  }
+  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(now, null, 2) + '\n'));
+}
+
 /** A map an earlier run wrote for a case, checked to lie on the case's CT grid. */
 function readStoredMap(path: string, ct: { shape: [number, number, number]; spacing: [number, number, number]; affine: Float64Array }, ctPath: string): { data: Float32Array } {
   const map = readNifti(path);
@@ -210,6 +239,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       }
     : undefined;
   const mapPath = (id: string, scorer: AnomalyScorer) => join(options.mapsDir!, safeName(id), `${scorer.name}.nii.gz`);
+  if (options.mapsDir) recordMapMethods(options.mapsDir, scorers, options.resume === true);
   const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
   const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, options.limit, onMap, storedMap);
   if (scored.cases.length === 0) {

@@ -4,6 +4,7 @@
 import type { Runtime } from '../gpu/runtime';
 import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess';
 import { predictPreprocessed, type WindowModel } from '../model/predict';
+import { DEFAULT_OVERLAP } from '../model/window-placement';
 import { IntensityAtlas, INTENSITY_BASELINE_DEFINITION } from './intensity-baseline';
 
 export interface AnomalyScorer {
@@ -11,6 +12,11 @@ export interface AnomalyScorer {
   readonly name: string;
   /** One sentence for the report: what the method is and where its weights or statistics came from. */
   readonly description: string;
+  /**
+   * Everything its maps depend on (weights, overlap, what a baseline was fitted on), so that maps
+   * kept from an earlier run are reused only for the same method.
+   */
+  readonly identity: string;
   readonly preprocess: PreprocessOptions;
   /** The anomaly map on the scan's preprocessed grid (higher = more anomalous). */
   score(scan: PreprocessedScan, onProgress?: (done: number, total: number) => void): Promise<{ map: Float32Array; windows: number }>;
@@ -20,11 +26,12 @@ export interface AnomalyScorer {
 export function windowModelScorer(
   runtime: Runtime,
   model: WindowModel,
-  info: { name: string; description: string; preprocess?: Partial<PreprocessOptions>; overlap?: number },
+  info: { name: string; description: string; preprocess?: Partial<PreprocessOptions>; overlap?: number; weights?: string },
 ): AnomalyScorer {
   return {
     name: info.name,
     description: info.description,
+    identity: `${info.description}; weights ${info.weights ?? 'unnamed'}; overlap ${info.overlap ?? DEFAULT_OVERLAP}`,
     preprocess: resolvePreprocessOptions(info.preprocess),
     async score(scan, onProgress) {
       const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress, overlap: info.overlap });
@@ -38,6 +45,7 @@ export function intensityScorer(atlas: IntensityAtlas, info: { fitSource: string
   return {
     name: 'intensity',
     description: `${INTENSITY_BASELINE_DEFINITION}; fitted on ${atlas.scans} scans from ${info.fitSource}`,
+    identity: `${INTENSITY_BASELINE_DEFINITION}; fitted on ${atlas.scans} scans from ${info.fitSource}; ${JSON.stringify(resolvePreprocessOptions(info.preprocess))}`,
     preprocess: resolvePreprocessOptions(info.preprocess),
     async score(scan) {
       return { map: atlas.score({ data: scan.image.data, shape: scan.image.shape }), windows: 0 };

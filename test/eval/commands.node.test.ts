@@ -179,6 +179,10 @@ describe('screener eval', () => {
     for (const key of ['auroc', 'auroc30', 'aupro30', 'diceBest']) expect(after.methods.intensity.cases[0][key], key).toBe(report.methods.intensity.cases[0][key]);
     expect(existsSync(join(maps, 'case_1', 'intensity.nii.gz'))).toBe(true);
     await expect(run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', healthy, '--resume'])).rejects.toThrow(/--resume takes the maps of an earlier run/);
+    // Maps of another method (here: the baseline fitted on other scans) are never mixed in.
+    await expect(run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', data, '--maps', maps, '--cache', join(root, 'cache'), '--resume'])).rejects.toThrow(
+      /methods\.json: --resume: the intensity maps here were made by/,
+    );
   });
 
   it('explains what is missing', async () => {

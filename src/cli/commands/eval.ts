@@ -4,7 +4,8 @@ import { overlapOption, parseArgs, intOption, stringOption, UsageError, type Par
 import type { Command } from '../command';
 import { checkEvalPaths } from './eval-paths';
 import { defaultCacheDir } from '../../train/scans.node';
-import { writeFileAtomic } from '../../data/files.node';
+import { createHash } from 'node:crypto';
+import { readFileBytes, writeFileAtomic } from '../../data/files.node';
 import { nodeRuntime } from '../../gpu/node';
 import type { Runtime } from '../../gpu/runtime';
 import { loadAblationModels } from '../../eval/ablation.node';
@@ -87,8 +88,9 @@ export const evaluate: Command = {
     return withModels(args, async (runtime, models) => {
       const scorers: AnomalyScorer[] = [];
       const primary = models[0];
-      for (const { name, model } of models) {
-        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model), overlap }));
+      for (const { name, model, path } of models) {
+        const weights = `sha256 ${createHash('sha256').update(readFileBytes(path)).digest('hex')}`;
+        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model), overlap, weights }));
       }
       if (baseline) {
         // The baseline sees scans preprocessed as the (first) model's, so both are judged on the same footing.
@@ -133,7 +135,7 @@ function cacheDir(args: ParsedArgs): string {
   return stringOption(args, 'cache') ?? defaultCacheDir();
 }
 
-type LoadedModels = { name: string; model: Screener }[] & { missing: string[] };
+type LoadedModels = { name: string; model: Screener; path: string }[] & { missing: string[] };
 
 /** Opens the GPU and loads the models only when a model is to be scored; frees both afterwards. */
 async function withModels(args: ParsedArgs, body: (runtime: Runtime | null, models: LoadedModels) => Promise<number>): Promise<number> {
@@ -143,10 +145,10 @@ async function withModels(args: ParsedArgs, body: (runtime: Runtime | null, mode
   const runtime = await nodeRuntime();
   const models: LoadedModels = Object.assign([], { missing: [] as string[] });
   try {
-    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath) });
+    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath), path: modelPath });
     if (modelsDir) {
       const grid = loadAblationModels(runtime, modelsDir);
-      models.push(...grid.models.map((m) => ({ name: m.name, model: m.model })));
+      models.push(...grid.models.map((m) => ({ name: m.name, model: m.model, path: m.path })));
       models.missing = grid.missing;
     }
     return await body(runtime, models);
