@@ -1,6 +1,7 @@
 // `npm run bench -- NAME... [--json]`: runs the named benchmarks (all when none is named) on this
 // machine's WebGPU adapter and prints a table, or with --json one JSON document.
 // `npm run bench -- quality [options]` is the quality benchmark (metrics, not speed), with its own options.
+import { adapterName } from '../src/gpu/adapter';
 import { nodeRuntime, runToExit } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
         ),
       );
     } else {
-      console.log(`adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' / ')}${adapter.software ? ' (software)' : ''}`);
+      console.log(`adapter: ${adapterName(adapter)}${adapter.software ? ' (software)' : ''}`);
       console.log(`ceilings: ${ceilings.fmaGflops.toFixed(2)} GFLOP/s FMA, ${ceilings.copyGBps.toFixed(2)} GB/s copy\n`);
       console.log(table(rows));
     }

@@ -13,7 +13,7 @@
 
 // A device.
 export { browserGPU, browserRuntime } from './gpu/browser';
-export { describeAdapter, runtimeFromGPU, type AdapterReport } from './gpu/adapter';
+export { adapterName, describeAdapter, runtimeFromGPU, type AdapterReport } from './gpu/adapter';
 export type { Runtime } from './gpu/runtime';
 
 // Scans.

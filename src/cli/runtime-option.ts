@@ -3,6 +3,7 @@
 // process (chromium/runtime.node.ts), for machines where Dawn's addon cannot run or only a browser
 // may use the GPU. Either way the files are read and written here, the same way.
 import type { Runtime } from '../gpu/runtime';
+import { adapterName } from '../gpu/adapter';
 import { nodeRuntime } from '../gpu/node';
 import { stringOption, UsageError, type ParsedArgs } from './args';
 import { ChromiumRuntime } from './chromium/runtime.node';
@@ -44,7 +45,7 @@ export async function withRuntime<T>(
   const runtime = await nodeRuntime();
   try {
     const a = runtime.adapter;
-    return await work.node(runtime, `${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}${a.software ? ' (software)' : ''}`);
+    return await work.node(runtime, `${adapterName(a)}${a.software ? ' (software)' : ''}`);
   } finally {
     runtime.dispose();
   }

@@ -40,6 +40,11 @@ export function describeAdapter(adapter: GPUAdapter): AdapterReport {
   return { vendor, architecture, device, description, software };
 }
 
+/** "vendor / architecture / device" (the description where no device name is given), for reports and logs. */
+export function adapterName(report: AdapterReport): string {
+  return [report.vendor, report.architecture, report.device || report.description].filter(Boolean).join(' / ') || 'unnamed adapter';
+}
+
 export function adapterLimits(adapter: GPUAdapter): ReportedLimits {
   const limits = {} as ReportedLimits;
   for (const name of REPORTED_LIMITS) limits[name] = Number(adapter.limits[name]);

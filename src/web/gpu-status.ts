@@ -1,5 +1,5 @@
 // Getting the page's WebGPU device, and saying plainly what to do when there is none.
-import { browserRuntime, type Runtime } from '../screener';
+import { adapterName, browserRuntime, type Runtime } from '../screener';
 
 export interface GpuStatus {
   runtime: Runtime | null;
@@ -36,7 +36,7 @@ export async function startGpu(): Promise<GpuStatus> {
   try {
     const runtime = await browserRuntime();
     const a = runtime.adapter;
-    const name = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ') || 'unnamed adapter';
+    const name = adapterName(a);
     return { runtime, label: `${name} (${a.software ? 'software adapter: slow' : 'GPU'})`, software: a.software };
   } catch (error) {
     return {

@@ -5,7 +5,7 @@
 // gives back (checkpoints, model, loss curves, the map) with its own atomic writer. The protocol is in
 // remote-protocol.ts; this page has no UI.
 import {
-  browserRuntime, DataError, driveTraining, predictPreprocessed, Screener,
+  adapterName, browserRuntime, DataError, driveTraining, predictPreprocessed, Screener,
   type RunFiles, type Runtime, type TrainingScan,
 } from '../screener';
 import type { NodeBindings, Outcome, PredictJob, PredictOutcome, RemoteError, RemoteJob, RemotePage, TrainJob, TrainOutcome } from './remote-protocol';
@@ -94,7 +94,7 @@ node.screenerRemote = {
   async adapter() {
     try {
       const a = (await device()).adapter;
-      return { ok: true, text: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / '), software: a.software };
+      return { ok: true, text: adapterName(a), software: a.software };
     } catch (error) {
       runtime = null;
       return { ok: false, text: error instanceof Error ? error.message : String(error), software: false };

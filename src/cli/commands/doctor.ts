@@ -1,5 +1,5 @@
 // `screener doctor`: which adapter this machine gives, its limits, and its measured ceilings.
-import { adapterLimits, describeAdapter } from '../../gpu/adapter';
+import { adapterLimits, adapterName, describeAdapter } from '../../gpu/adapter';
 import { nodeAdapter } from '../../gpu/node';
 import { openRuntime } from '../../gpu/adapter';
 import { measureCeilings } from '../../kernels/ceilings';
@@ -43,7 +43,7 @@ export const doctor: Command = {
         return 0;
       }
       const kind = report.software ? 'software adapter' : 'hardware adapter';
-      console.log(`adapter      ${[report.vendor, report.architecture, report.device].filter(Boolean).join(' / ')} (${kind})`);
+      console.log(`adapter      ${adapterName(report)} (${kind})`);
       console.log(`description  ${report.description || '(none given)'}`);
       console.log(`timestamps   ${runtime.hasTimestamps ? 'yes' : 'no'}`);
       console.log('limits');
