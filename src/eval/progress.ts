@@ -4,8 +4,8 @@
 // passed since the last one (or the start) and one at the end, so a log shows a long phase is alive
 // and a short one takes a single line.
 //
-// The time left is estimated from the units actually done since the first report, not since the bar
-// was made: the first unit often carries a one-off cost (compiling the GPU pipelines before the first
+// The time left is estimated from the units actually done since the first report of some done, not
+// since the bar was made: the first unit often carries a one-off cost (compiling the GPU pipelines before the first
 // window batch) that would otherwise be charged to every unit still to come. Until a second report
 // gives a rate, the time left is shown as '?'.
 export interface ProgressSink {
@@ -51,7 +51,8 @@ export class ProgressBar {
   update(done: number, total: number, note = ''): void {
     if (!this.sink || this.finished) return;
     const now = performance.now();
-    if (!this.first) this.first = { time: now, done };
+    // The rate starts at the first report of work done, not at a report of nothing done yet.
+    if (!this.first && done > 0) this.first = { time: now, done };
     this.last = { done, total, note, time: now };
     this.draw(now, false);
   }

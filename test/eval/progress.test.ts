@@ -23,6 +23,7 @@ describe('ProgressBar', () => {
     now = 0;
     const { lines, sink } = logSink();
     const bar = new ProgressBar(sink, 'windows', 'windows', { everySeconds: 2 });
+    bar.update(0, 800); // the phase begins: no rate yet
     now = 60_000; // the first batch of 16 takes a minute (pipelines compiled)
     bar.update(16, 800);
     expect(bar.secondsLeft()).toBe(Infinity);

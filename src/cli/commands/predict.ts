@@ -22,6 +22,7 @@ import { renderOverlay } from '../../eval/overlay';
 import { AnomalyFileWriter } from '../../model/anomaly-file';
 import { AnomalyOnOriginalGrid } from '../../model/anomaly-on-grid';
 import { predictPreprocessed, type WindowedMap } from '../../model/predict';
+import { placeWindows } from '../../model/window-placement';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
 import { Screener } from '../../model/screener';
@@ -122,8 +123,10 @@ export const predict: Command = {
       console.error(`model: ${describeConfig(weights.config)}`);
       const bar = new ProgressBar(process.stderr, 'windows', 'windows', PROGRESS);
       const onProgress = (done: number, total: number) => bar.update(done, total);
-      // While the GPU works the event loop is free: keep the log line coming between window batches.
-      const heartbeat = setInterval(() => bar.refresh(), 2000);
+      bar.update(0, placeWindows(scan.image.shape, [...train.cropSize], overlap).length);
+      // While the GPU works the event loop is free: keep the log line coming between window batches
+      // (refresh writes only when a line is due, so checking often costs nothing).
+      const heartbeat = setInterval(() => bar.refresh(), 500);
       heartbeat.unref();
       // The windows are scored on the runtime asked for; everything before and after runs here.
       let windowed: WindowedMap;
