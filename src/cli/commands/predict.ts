@@ -2,7 +2,7 @@
 // Everything that can be checked is checked before the GPU starts: the file names (outputs never
 // replace inputs or earlier results; the output folder is writable), the scan (readable, a CT's
 // geometry, at least one window after preprocessing) and the model (config and every tensor).
-// Memory on a large scan stays near three times its voxel data: the file is read and inflated in
+// Memory on a large scan stays within three times its voxel data: the file is read and inflated in
 // pieces into one array (a header that declares too much is refused first), preprocessing adds one
 // byte a voxel (the body mask), the scan is let go once preprocessed (unless --png draws it), and the
 // map is written a slab of slices at a time through a streaming gzip. Every phase shows progress.
@@ -68,8 +68,8 @@ export const predict: Command = {
     'CLAHE), scored window by window with Gaussian-weighted blending, and mapped back onto its grid.',
     'An output is never one of the inputs (links are followed), and is written under a temporary name',
     'that is renamed into place once complete, or removed if the run fails or is stopped.',
-    'Progress (reading, preprocessing, windows, writing) goes to stderr, a line at least every 2 s into a',
-    'log; the time left for the windows is estimated from the windows done. Memory stays near three times',
+    'Progress (reading, preprocessing, windows, writing) goes to stderr, into a log a line about every 2 s;',
+    'the time left for the windows is estimated from the windows done. Memory stays within three times',
     "the scan's voxel data plus a constant; --png keeps the scan and the whole map (4 bytes a voxel) too.",
   ].join('\n'),
   async run(argv) {
