@@ -6,6 +6,8 @@
 // line's SIGINT and SIGTERM handlers, or an ordinary exit after an error) can remove them all.
 // A PendingFile can be reserved long before it is written: a command reserves its outputs before it
 // starts working, which proves the folder writable and keeps the temporary name visible meanwhile.
+// A large file can be written in parts (append), so that it never has to be whole in memory; it is
+// still renamed into place only once complete.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from './errors';
@@ -60,8 +62,19 @@ export class PendingFile {
     }
   }
 
-  /** Writes the bytes, flushes them to the disk and renames the file into place. */
-  commit(bytes: Uint8Array): void {
+  /** Writes the next bytes of the file under its temporary name. */
+  append(bytes: Uint8Array): void {
+    if (this.fd === null) throw new Error(`${this.path}: already committed or discarded`);
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (error) {
+      this.discard();
+      throw new DataError(this.path, `cannot write (${describe(error)})`);
+    }
+  }
+
+  /** Writes the last bytes (if any), flushes the file to the disk and renames it into place. */
+  commit(bytes: Uint8Array = new Uint8Array(0)): void {
     if (this.fd === null) throw new Error(`${this.path}: already committed or discarded`);
     try {
       for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);

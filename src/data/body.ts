@@ -1,7 +1,7 @@
 // The body mask: the largest 3-D connected component above a HU threshold (the patient, not the
 // table or stray air-gap noise), with its enclosed holes (lungs, bowel gas) filled slice by slice so
 // that "inside the body" includes them. Evaluation counts only voxels inside this mask.
-import { labelComponents } from './components';
+import { keepLargestComponent } from './largest-component';
 import { DataError } from './errors';
 import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
 import { multiplyAffines, scaleShiftAffine } from './affine';
@@ -15,20 +15,14 @@ export interface Box {
   shape: Shape3;
 }
 
-/** The largest 6-connected component of `foreground`, as a 0/1 mask. */
+/** The largest 6-connected component of `foreground`, as a new 0/1 mask. */
 export function largestComponent(foreground: Uint8Array, shape: Shape3): { mask: Uint8Array; size: number } {
-  const { labels, sizes } = labelComponents(foreground, shape, 6);
-  let best = 0;
-  sizes.forEach((size, k) => {
-    if (size > (sizes[best - 1] ?? 0)) best = k + 1;
-  });
-  const mask = new Uint8Array(labels.length);
-  if (best) for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === best ? 1 : 0;
-  return { mask, size: best ? sizes[best - 1]! : 0 };
+  const mask = foreground.slice();
+  return { mask, size: keepLargestComponent(mask, shape) };
 }
 
 /** Fills, in each axial slice, the background not reachable from the slice border (4-connected). */
-export function fillHolesPerSlice(mask: Uint8Array, shape: Shape3): void {
+export function fillHolesPerSlice(mask: Uint8Array, shape: Shape3, onSlice?: (done: number, total: number) => void): void {
   const [D, H, W] = shape;
   const area = H * W;
   const outside = new Uint8Array(area);
@@ -54,6 +48,7 @@ export function fillHolesPerSlice(mask: Uint8Array, shape: Shape3): void {
       if (p < area - W) push(p + W);
     }
     for (let p = 0; p < area; p++) if (!outside[p]) mask[base + p] = 1;
+    onSlice?.(d + 1, D);
   }
 }
 
@@ -80,14 +75,24 @@ export function boundingBox(mask: Uint8Array, shape: Shape3): Box | undefined {
   return { start: lo as Shape3, shape: [0, 1, 2].map((a) => hi[a]! - lo[a]! + 1) as Shape3 };
 }
 
+/** Called during bodyMask with its step, work done and total work of that step. */
+export type BodyMaskProgress = (step: string, done: number, total: number) => void;
+
 /** Body mask of a CT in HU and the box around it. */
-export function bodyMask(ct: Volume<VoxelArray>, source: string, thresholdHu = BODY_THRESHOLD_HU): { mask: Uint8Array; box: Box } {
+export function bodyMask(
+  ct: Volume<VoxelArray>,
+  source: string,
+  thresholdHu = BODY_THRESHOLD_HU,
+  onProgress?: BodyMaskProgress,
+): { mask: Uint8Array; box: Box } {
   const n = voxelCount(ct.shape);
-  const foreground = new Uint8Array(n);
-  for (let i = 0; i < n; i++) foreground[i] = ct.data[i]! > thresholdHu ? 1 : 0;
-  const { mask, size } = largestComponent(foreground, ct.shape);
+  // One byte per voxel is all this needs: the threshold, the component search and the hole filling
+  // all work in this one array.
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = ct.data[i]! > thresholdHu ? 1 : 0;
+  const size = keepLargestComponent(mask, ct.shape, onProgress && ((done, total) => onProgress('body: largest component', done, total)));
   if (size === 0) throw new DataError(source, `no body found: no voxel is above ${thresholdHu} HU`);
-  fillHolesPerSlice(mask, ct.shape);
+  fillHolesPerSlice(mask, ct.shape, onProgress && ((done, total) => onProgress('body: filling holes', done, total)));
   return { mask, box: boundingBox(mask, ct.shape)! };
 }
 

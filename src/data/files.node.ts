@@ -1,24 +1,64 @@
-// Reading and writing scans on disk (Node only). Writes go to a temporary name in the same folder and
-// are renamed into place (atomic-write.node.ts), so an interrupted run never leaves a half-written
-// file under the real name.
-import { readFileSync } from 'node:fs';
+// Reading and writing scans on disk (Node only). Scans are read in pieces straight into the NIfTI
+// reader, so a large .nii.gz is never held compressed and inflated at once. Writes go to a temporary
+// name in the same folder and are renamed into place (atomic-write.node.ts), so an interrupted run
+// never leaves a half-written file under the real name.
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-write.node';
 import { checkSameGrid, toMask, type MaskOptions } from './checks';
 import { DataError } from './errors';
-import { decodeNifti, encodeNifti, type EncodeOptions, type NiftiVolume } from './nifti';
+import { encodeNifti, NiftiReader, type EncodeOptions, type NiftiReadOptions, type NiftiVolume } from './nifti';
 import type { Volume, VoxelArray } from './volume';
+
+/** Bytes read from the disk per piece: small against any scan, large enough that calls cost nothing. */
+const READ_PIECE = 1 << 20;
+
+function readError(path: string, error: unknown): DataError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new DataError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`);
+}
 
 export function readFileBytes(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`);
+    throw readError(path, error);
   }
 }
 
-export function readNifti(path: string): NiftiVolume {
-  return decodeNifti(readFileBytes(path), path);
+export interface ReadNiftiOptions extends NiftiReadOptions {
+  /** Called after each piece read from the disk with the bytes read so far and the file's size. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Reads a .nii or .nii.gz, a piece at a time (see the top of this file). */
+export function readNifti(path: string, options: ReadNiftiOptions = {}): NiftiVolume {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw readError(path, error);
+  }
+  try {
+    const reader = new NiftiReader(path, options);
+    const size = fstatSync(fd).size;
+    const piece = new Uint8Array(READ_PIECE);
+    for (let done = 0; ; ) {
+      let n: number;
+      try {
+        n = readSync(fd, piece, 0, piece.length, null);
+      } catch (error) {
+        throw readError(path, error);
+      }
+      if (n === 0) break;
+      // The reader may keep what it is given (a header cut by the piece's end): hand it a copy.
+      reader.push(piece.slice(0, n));
+      done += n;
+      options.onProgress?.(done, size);
+    }
+    return reader.finish();
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a lesion (or body) mask and checks it against the CT it belongs to. */

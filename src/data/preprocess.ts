@@ -1,8 +1,10 @@
 // The Screener paper's preprocessing of a CT in HU: crop to the body, resample to a target spacing,
 // clip to [-1000, 300] HU and rescale to [0, 1], then 3-D CLAHE. The geometry of every step is kept so
 // that a map computed on the preprocessed grid can be put back onto the original grid and affine.
+// On a large scan the only full-resolution arrays made are the body mask (one byte a voxel): the crop
+// is read in place by the resampling (a box in the scan), never copied out.
 import { affineSpacing, multiplyAffines, scaleShiftAffine, type Affine } from './affine';
-import { BODY_THRESHOLD_HU, bodyMask, cropVolume, type Box } from './body';
+import { BODY_THRESHOLD_HU, bodyMask, cropVolume, type BodyMaskProgress, type Box } from './body';
 import { clahe3d, CLAHE_CLIP_LIMIT, type ClaheOptions } from './clahe';
 import { checkSameGrid } from './checks';
 import { resampleNearest, resampleTrilinear, sameExtentMap, shapeForSpacing, type GridMap } from './resample';
@@ -51,23 +53,35 @@ export function resolvePreprocessOptions(options: Partial<PreprocessOptions> = {
   return { ...DEFAULT_PREPROCESS, ...options };
 }
 
-export function preprocessCt(ct: Volume<VoxelArray>, source: string, options: Partial<PreprocessOptions> = {}): PreprocessedScan {
-  const o = resolvePreprocessOptions(options);
-  const body = bodyMask(ct, source, o.bodyThresholdHu);
-  const cropped = cropVolume(ct, body.box);
-  const shape = shapeForSpacing(cropped.shape, cropped.spacing, o.targetSpacing);
-  const map = sameExtentMap(cropped.shape, shape);
-  const affine = multiplyAffines(cropped.affine, scaleShiftAffine(map.scale, map.offset));
-  const spacing = cropped.spacing.map((s, a) => s * map.scale[a]!) as Vec3;
+/** Called as preprocessing goes: the step, and work done and total of that step. */
+export type PreprocessProgress = BodyMaskProgress;
 
-  const hu = resampleTrilinear(cropped.data, cropped.shape, shape, map);
+export function preprocessCt(
+  ct: Volume<VoxelArray>,
+  source: string,
+  options: Partial<PreprocessOptions> = {},
+  onProgress?: PreprocessProgress,
+): PreprocessedScan {
+  const o = resolvePreprocessOptions(options);
+  const body = bodyMask(ct, source, o.bodyThresholdHu, onProgress);
+  const box = body.box;
+  const shape = shapeForSpacing(box.shape, ct.spacing, o.targetSpacing);
+  const map = sameExtentMap(box.shape, shape);
+  // The affine of the crop (its first voxel at box.start), then of the resampled grid.
+  const croppedAffine = multiplyAffines(ct.affine, scaleShiftAffine([1, 1, 1], box.start));
+  const affine = multiplyAffines(croppedAffine, scaleShiftAffine(map.scale, map.offset));
+  const spacing = ct.spacing.map((s, a) => s * map.scale[a]!) as Vec3;
+
+  onProgress?.('resampling', 0, 1);
+  const hu = resampleTrilinear(ct.data, ct.shape, shape, map, { box });
+  onProgress?.('HU window and CLAHE', 0, 1);
   let image = windowToUnit(hu, o.huWindow);
   if (o.clahe) image = clahe3d(image, shape, o.clahe);
+  onProgress?.('HU window and CLAHE', 1, 1);
 
-  const croppedBody = cropVolume({ ...ct, data: body.mask }, body.box);
   return {
     image: { data: image, shape, spacing, affine },
-    body: { data: resampleNearest(croppedBody.data, croppedBody.shape, shape, map), shape, spacing, affine },
+    body: { data: resampleNearest(body.mask, ct.shape, shape, map, { box }), shape, spacing, affine },
     originalBody: { data: body.mask, shape: [...ct.shape] as Shape3, spacing: [...ct.spacing] as Vec3, affine: ct.affine },
     geometry: { originalShape: [...ct.shape] as Shape3, originalAffine: ct.affine, crop: body.box, shape, map },
   };

@@ -2,7 +2,7 @@
 // coordinates (index_in = scale * index_out + offset, per axis); samples outside the input are clamped
 // to its edge. Per-axis indices and weights are computed once, so the voxel loop does no divisions.
 import { multiplyAffines, scaleShiftAffine } from './affine';
-import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
+import type { Shape3, Vec3, Volume, VoxelArray } from './volume';
 
 export interface GridMap {
   scale: Vec3;
@@ -23,13 +23,24 @@ export function shapeForSpacing(shape: Shape3, spacing: Vec3, target: Vec3): Sha
   return [0, 1, 2].map((a) => Math.max(1, Math.round((shape[a]! * spacing[a]!) / target[a]!))) as Shape3;
 }
 
+/**
+ * Where resampling reads and writes: `box`, a part of the input array (its first voxel and shape) to
+ * be treated as the whole input, so that a crop need not be copied out first; `slices`, the output
+ * slices [from, to) to compute, so that a large output can be made a slab at a time.
+ */
+export interface ResampleRegion {
+  box?: { start: Shape3; shape: Shape3 };
+  slices?: [number, number];
+}
+
 interface AxisTable {
   lo: Int32Array;
   hi: Int32Array;
   t: Float32Array;
 }
 
-function linearAxis(n: number, m: number, scale: number, offset: number, stride: number): AxisTable {
+/** Per output index along one axis: the two input offsets and the weight (inputs clamped to [0, n - 1], then shifted by `start`). */
+function linearAxis(n: number, m: number, scale: number, offset: number, stride: number, start = 0): AxisTable {
   const lo = new Int32Array(m);
   const hi = new Int32Array(m);
   const t = new Float32Array(m);
@@ -37,22 +48,32 @@ function linearAxis(n: number, m: number, scale: number, offset: number, stride:
     const x = Math.min(Math.max(scale * j + offset, 0), n - 1);
     const i0 = Math.floor(x);
     const i1 = Math.min(i0 + 1, n - 1);
-    lo[j] = i0 * stride;
-    hi[j] = i1 * stride;
+    lo[j] = (start + i0) * stride;
+    hi[j] = (start + i1) * stride;
     t[j] = x - i0;
   }
   return { lo, hi, t };
 }
 
-/** Trilinear resampling of an image onto an output grid. */
-export function resampleTrilinear(data: ArrayLike<number>, shape: Shape3, outShape: Shape3, map: GridMap): Float32Array {
-  const [D, H, W] = shape;
-  const ad = linearAxis(D, outShape[0], map.scale[0], map.offset[0], H * W);
-  const ah = linearAxis(H, outShape[1], map.scale[1], map.offset[1], W);
-  const aw = linearAxis(W, outShape[2], map.scale[2], map.offset[2], 1);
-  const out = new Float32Array(voxelCount(outShape));
+function regionOf(shape: Shape3, outShape: Shape3, region: ResampleRegion): { start: Shape3; size: Shape3; from: number; to: number } {
+  const [from, to] = region.slices ?? [0, outShape[0]];
+  if (!(from >= 0 && to <= outShape[0] && from <= to)) throw new RangeError(`resample: slices ${from}..${to} outside 0..${outShape[0]}`);
+  return { start: region.box?.start ?? [0, 0, 0], size: region.box?.shape ?? shape, from, to };
+}
+
+/**
+ * Trilinear resampling of an image onto an output grid (see ResampleRegion for `region`); the result
+ * holds the output slices asked for, row-major.
+ */
+export function resampleTrilinear(data: ArrayLike<number>, shape: Shape3, outShape: Shape3, map: GridMap, region: ResampleRegion = {}): Float32Array {
+  const [, H, W] = shape;
+  const { start, size, from, to } = regionOf(shape, outShape, region);
+  const ad = linearAxis(size[0], outShape[0], map.scale[0], map.offset[0], H * W, start[0]);
+  const ah = linearAxis(size[1], outShape[1], map.scale[1], map.offset[1], W, start[1]);
+  const aw = linearAxis(size[2], outShape[2], map.scale[2], map.offset[2], 1, start[2]);
+  const out = new Float32Array((to - from) * outShape[1] * outShape[2]);
   let o = 0;
-  for (let d = 0; d < outShape[0]; d++) {
+  for (let d = from; d < to; d++) {
     const d0 = ad.lo[d]!, d1 = ad.hi[d]!, td = ad.t[d]!;
     for (let h = 0; h < outShape[1]; h++) {
       const h0 = ah.lo[h]!, h1 = ah.hi[h]!, th = ah.t[h]!;
@@ -72,21 +93,22 @@ export function resampleTrilinear(data: ArrayLike<number>, shape: Shape3, outSha
   return out;
 }
 
-function nearestAxis(n: number, m: number, scale: number, offset: number, stride: number): Int32Array {
+function nearestAxis(n: number, m: number, scale: number, offset: number, stride: number, start = 0): Int32Array {
   const index = new Int32Array(m);
-  for (let j = 0; j < m; j++) index[j] = Math.min(Math.max(Math.round(scale * j + offset), 0), n - 1) * stride;
+  for (let j = 0; j < m; j++) index[j] = (start + Math.min(Math.max(Math.round(scale * j + offset), 0), n - 1)) * stride;
   return index;
 }
 
 /** Nearest-neighbour resampling (for masks and labels): output has the input's array type. */
-export function resampleNearest<T extends VoxelArray>(data: T, shape: Shape3, outShape: Shape3, map: GridMap): T {
+export function resampleNearest<T extends VoxelArray>(data: T, shape: Shape3, outShape: Shape3, map: GridMap, region: ResampleRegion = {}): T {
   const [, H, W] = shape;
-  const id = nearestAxis(shape[0], outShape[0], map.scale[0], map.offset[0], H * W);
-  const ih = nearestAxis(H, outShape[1], map.scale[1], map.offset[1], W);
-  const iw = nearestAxis(W, outShape[2], map.scale[2], map.offset[2], 1);
-  const out = new (data.constructor as new (n: number) => T)(voxelCount(outShape));
+  const { start, size, from, to } = regionOf(shape, outShape, region);
+  const id = nearestAxis(size[0], outShape[0], map.scale[0], map.offset[0], H * W, start[0]);
+  const ih = nearestAxis(size[1], outShape[1], map.scale[1], map.offset[1], W, start[1]);
+  const iw = nearestAxis(size[2], outShape[2], map.scale[2], map.offset[2], 1, start[2]);
+  const out = new (data.constructor as new (n: number) => T)((to - from) * outShape[1] * outShape[2]);
   let o = 0;
-  for (let d = 0; d < outShape[0]; d++) {
+  for (let d = from; d < to; d++) {
     for (let h = 0; h < outShape[1]; h++) {
       const row = id[d]! + ih[h]!;
       for (let w = 0; w < outShape[2]; w++) out[o++] = data[row + iw[w]!]!;

@@ -1,16 +1,92 @@
 // The anomaly map as a file: float32 NLL per voxel, NIfTI-1 on the input's grid and affine. One
-// encoder for `screener predict` and the page's download, so both give the same bytes.
+// encoder for `screener predict` and the page's download, so both give the same bytes. It streams:
+// slabs of slices go in, file bytes come out (through a streaming gzip), so that the command line
+// never holds the whole map, its bytes and their gzip at once. The bytes go to the compressor in
+// pieces of a fixed size whatever the slabs, so the file depends on the map only, not on how it
+// was cut. No Node imports: the page uses it too.
+import { Gzip } from 'fflate';
+import type { Affine } from '../data/affine';
 import { DataError } from '../data/errors';
-import { encodeNifti } from '../data/nifti';
-import type { Volume } from '../data/volume';
+import { niftiHeaderBytes } from '../data/nifti';
+import { voxelCount, type Shape3, type Volume } from '../data/volume';
 
 export const ANOMALY_DESCRIPTION = 'screener anomaly (NLL)';
 
-/**
- * Encodes an anomaly map (gzip unless told otherwise). Non-finite scores mean a damaged or untrained
- * model; they are refused, naming the scan they came from, rather than written.
- */
+/** Bytes handed to the compressor at a time. */
+const PIECE = 1 << 20;
+
+export class AnomalyFileWriter {
+  private readonly gzip: Gzip | null;
+  private readonly piece = new Uint8Array(PIECE);
+  private filled = 0;
+  private voxels = 0;
+  private readonly total: number;
+  /** The lowest and highest score written. */
+  min = Infinity;
+  max = -Infinity;
+
+  /**
+   * `sink` receives the file's bytes in order (each array is the sink's to keep). Non-finite scores
+   * mean a damaged or untrained model; they are refused, naming `source` (the scan they came from).
+   */
+  constructor(
+    shape: Shape3,
+    affine: Affine,
+    private readonly source: string,
+    private readonly sink: (bytes: Uint8Array) => void,
+    options: { gzip?: boolean } = {},
+  ) {
+    this.total = voxelCount(shape);
+    // mtime 0: the same map always gives the same bytes.
+    this.gzip = options.gzip === false ? null : new Gzip({ level: 6, mtime: 0 }, (chunk) => chunk.length && sink(chunk));
+    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: ANOMALY_DESCRIPTION }));
+  }
+
+  /** The next slices of the map, row-major. */
+  push(slab: Float32Array): void {
+    if (this.voxels + slab.length > this.total) throw new RangeError(`${this.source}: more anomaly voxels than the map holds`);
+    for (let i = 0; i < slab.length; i++) {
+      const v = slab[i]!;
+      if (!Number.isFinite(v)) throw new DataError(this.source, 'the model gave non-finite scores (a damaged or untrained model?)');
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+    }
+    this.voxels += slab.length;
+    // float32 little-endian, the byte order of every platform this runs on (x86, ARM).
+    this.write(new Uint8Array(slab.buffer, slab.byteOffset, slab.byteLength));
+  }
+
+  /** Ends the file; every voxel must have been pushed. */
+  finish(): void {
+    if (this.voxels !== this.total) throw new RangeError(`${this.source}: ${this.voxels} of ${this.total} anomaly voxels written`);
+    const last = this.piece.slice(0, this.filled);
+    this.filled = 0;
+    if (this.gzip) this.gzip.push(last, true);
+    else if (last.length) this.sink(last);
+  }
+
+  private write(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length; ) {
+      const n = Math.min(PIECE - this.filled, bytes.length - at);
+      this.piece.set(bytes.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === PIECE) {
+        this.filled = 0;
+        if (this.gzip) this.gzip.push(this.piece.slice());
+        else this.sink(this.piece.slice());
+      }
+    }
+  }
+}
+
+/** Encodes a whole anomaly map in memory (gzip unless told otherwise): the page's download. */
 export function encodeAnomalyMap(anomaly: Volume<Float32Array>, source: string, options: { gzip?: boolean } = {}): Uint8Array {
-  if (!anomaly.data.every(Number.isFinite)) throw new DataError(source, 'the model gave non-finite scores (a damaged or untrained model?)');
-  return encodeNifti(anomaly, { datatype: 'float32', description: ANOMALY_DESCRIPTION, gzip: options.gzip ?? true }, source);
+  const parts: Uint8Array[] = [];
+  const writer = new AnomalyFileWriter(anomaly.shape, anomaly.affine, source, (bytes) => parts.push(bytes), options);
+  writer.push(anomaly.data);
+  writer.finish();
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
 }

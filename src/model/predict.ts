@@ -13,8 +13,10 @@
 import type { Runtime } from '../gpu/runtime';
 import type { PositionInScan } from './screener';
 import { fromArray, noGrad, resizeTrilinear, tidy, type Tensor } from '../graph/index';
-import { preprocessCt, toOriginalGrid, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess';
+import { affineSpacing } from '../data/affine';
+import { preprocessCt, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess';
 import { voxelCount, type Shape3, type Volume, type VoxelArray } from '../data/volume';
+import { AnomalyOnOriginalGrid } from './anomaly-on-grid';
 import { WindowBlender } from './window-blend';
 import { DEFAULT_OVERLAP, extractWindow, gaussianWindowWeights, placeWindows } from './window-placement';
 
@@ -115,19 +117,14 @@ export async function predictPreprocessed(
 }
 
 /**
- * Puts a map computed on the preprocessed grid back onto the scan's original grid and affine. Voxels
- * outside the body (on either grid) get the minimum of the map inside the body, so that nothing
- * outside the body ever outranks a voxel in it.
+ * Puts a map computed on the preprocessed grid back onto the scan's original grid and affine, whole
+ * (see AnomalyOnOriginalGrid, which gives it a slab at a time, for the rule outside the body).
  */
 export function anomalyOnOriginalGrid(map: Float32Array, scan: PreprocessedScan): { anomaly: Volume<Float32Array>; floor: number } {
-  let floor = Infinity;
-  for (let i = 0; i < map.length; i++) if (scan.body.data[i] && map[i]! < floor) floor = map[i]!;
-  if (floor === Infinity) for (let i = 0; i < map.length; i++) floor = Math.min(floor, map[i]!); // no body voxel there
-  const inside = Float32Array.from(map, (v, i) => (scan.body.data[i] ? v : floor));
-  const anomaly = toOriginalGrid(inside, scan.geometry, { fill: floor });
-  const body = scan.originalBody.data;
-  for (let i = 0; i < anomaly.data.length; i++) if (!body[i]) anomaly.data[i] = floor;
-  return { anomaly, floor };
+  const onGrid = new AnomalyOnOriginalGrid(map, scan);
+  const affine = scan.geometry.originalAffine;
+  const shape = [...scan.geometry.originalShape] as Shape3;
+  return { anomaly: { data: onGrid.slab(0, shape[0]), shape, spacing: affineSpacing(affine), affine }, floor: onGrid.floor };
 }
 
 export interface ScanPrediction extends WindowedMap {
