@@ -5,7 +5,7 @@
 //   NIfTI from bytes (gzip included)  decodeNifti, encodeNifti
 //   preprocessing                     preprocessCt, toOriginalGrid
 //   prediction                        predictScan (sliding windows, batches, Gaussian blending), encodeAnomalyMap
-//   models                            Screener.fromSafetensors / toSafetensors, describeScreener, modelPreprocessing
+//   models                            Screener.fromSafetensors / toSafetensors, describeScreener, configPreprocessing (what a model expects of a scan)
 //   training in memory                ScreenerTrainer, trainingScanFromCt, demoTrainingConfig
 //   a whole training run              driveTraining (files through RunFiles: `train --runtime chromium`)
 //   phantoms                          generatePhantom, generatePhantomCase
@@ -28,9 +28,9 @@ export { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type Lesion
 export { generatePhantom, type Phantom, type PhantomOptions } from './data/phantom/phantom';
 
 // The model.
-export { PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type ScreenerConfig, type Stage } from './model/config';
+export { configPreprocessing, PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type ScreenerConfig, type Stage } from './model/config';
 export { validateConfig } from './model/validate-config';
-export { describeConfig, describeScreener, modelPreprocessing } from './model/describe';
+export { describeConfig, describeScreener } from './model/describe';
 export { ANOMALY_DESCRIPTION, encodeAnomalyMap } from './model/anomaly-file';
 export { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, predictScan, type PredictOptions, type ScanPrediction } from './model/predict';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './model/safetensors';

@@ -48,7 +48,6 @@ export const predict: Benchmark = {
       const ct = syntheticCt(n);
       let lastReport = 0;
       const result = await predictScan(runtime, model, ct, `synthetic ${n}^3`, {
-        preprocess: { targetSpacing: model.config.targetSpacing },
         onProgress: (done, total) => {
           if (performance.now() - lastReport > 30_000) {
             lastReport = performance.now();

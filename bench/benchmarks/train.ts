@@ -6,7 +6,7 @@ import type { Benchmark, BenchCase } from '../harness';
 import type { Runtime } from '../../src/gpu/runtime';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
-import { conditionChannels, presetConfig, type ScreenerConfig, type Stage } from '../../src/model/config';
+import { conditionChannels, configPreprocessing, presetConfig, type ScreenerConfig, type Stage } from '../../src/model/config';
 import { Screener } from '../../src/model/screener';
 import { DenseUNet } from '../../src/model/unet';
 import { trainingScanFromCt } from '../../src/train/scans';
@@ -67,7 +67,7 @@ export const train: Benchmark = {
     const preset = flags.has('--tiny') ? 'tiny' : flags.has('--base') ? 'base' : 'small';
     const timed = flags.has('--quick') ? 2 : 5;
     const config = presetConfig(preset);
-    const scans = [1, 2].map((seed) => trainingScanFromCt(generatePhantom({ seed, size: 64, kindPool: TRAINING_LESION_KINDS }).ct, `phantom ${seed}`));
+    const scans = [1, 2].map((seed) => trainingScanFromCt(generatePhantom({ seed, size: 64, kindPool: TRAINING_LESION_KINDS }).ct, `phantom ${seed}`, configPreprocessing(config)));
     const model = Screener.create(runtime, config, 0);
     const trainer = new ScreenerTrainer(runtime, model, scans, 0);
     const cases: BenchCase[] = [];

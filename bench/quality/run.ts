@@ -20,11 +20,12 @@ import type { MethodResult } from '../../src/eval/evaluate';
 import { fitIntensityAtlas } from '../../src/eval/intensity-fit.node';
 import { runEvaluation } from '../../src/eval/run.node';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../src/eval/scorers';
-import { describeScreener, loadScreener, modelPreprocessing } from '../../src/model/predict-load.node';
+import { describeScreener, loadScreener } from '../../src/model/predict-load.node';
 import { screenerConfigOf } from '../../src/model/screener';
 import { readCheckpointSummary } from '../../src/train/checkpoint';
 import { runTraining, trainPaths } from '../../src/train/run.node';
 import { loadTrainingScans } from '../../src/train/scans.node';
+import { configPreprocessing } from '../../src/model/config';
 import { parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeConfig, recipeName } from './recipe';
 import { qualityJson, qualityTable, type QualityRun } from './report';
 
@@ -110,7 +111,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
       const result = await scoreOnce(resultPath, async () => {
         const model = loadScreener(runtime, m.path);
         try {
-          const scorer = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model), overlap });
+          const scorer = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap });
           return await evaluate(scorer, dirs.test, counts.cases, cacheDir);
         } finally {
           model.dispose();
@@ -185,7 +186,7 @@ async function trainIfNeeded(runtime: Runtime, path: string, seed: number, confi
   const finished = existsSync(path) && position?.stage === 'density' && position.step >= position.steps;
   if (finished) return spent;
   mkdirSync(resolve(path, '..'), { recursive: true });
-  const { scans } = loadTrainingScans([trainDir], { cacheDir, preprocess: { targetSpacing: config.targetSpacing } });
+  const { scans } = loadTrainingScans([trainDir], { cacheDir, preprocess: configPreprocessing(config) });
   const resume = position !== null;
   log(`seed ${seed}: ${resume ? `resuming at ${position!.stage} step ${position!.step}` : 'training'} (${path})`);
   const started = performance.now();

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCase, type CaseEntry } from './dataset.node';
 import { writeFileAtomic } from './files.node';
-import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessedScan } from './preprocess';
+import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from './preprocess';
 import type { Affine } from './affine';
 import { voxelCount, type Shape3, type Vec3 } from './volume';
 
@@ -51,7 +51,7 @@ export class PreprocessedCache {
 
   constructor(
     readonly dir: string,
-    options: Partial<PreprocessOptions> = {},
+    options: PreprocessRequest,
   ) {
     this.options = resolvePreprocessOptions(options);
   }

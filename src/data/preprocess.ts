@@ -20,8 +20,14 @@ export interface PreprocessOptions {
   clahe: ClaheOptions | false;
 }
 
-export const DEFAULT_PREPROCESS: PreprocessOptions = {
-  targetSpacing: [2.5, 2.5, 2.5],
+/**
+ * What a caller asks of preprocessing: the voxel size always (it belongs to the model that will read
+ * the scan, and only its config says it), the rest as the paper does unless given.
+ */
+export type PreprocessRequest = Partial<PreprocessOptions> & Pick<PreprocessOptions, 'targetSpacing'>;
+
+/** The paper's preprocessing, less the voxel size. */
+export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'targetSpacing'> = {
   huWindow: HU_WINDOW,
   bodyThresholdHu: BODY_THRESHOLD_HU,
   clahe: { clipLimit: CLAHE_CLIP_LIMIT },
@@ -49,7 +55,7 @@ export interface PreprocessedScan {
   geometry: PreprocessGeometry;
 }
 
-export function resolvePreprocessOptions(options: Partial<PreprocessOptions> = {}): PreprocessOptions {
+export function resolvePreprocessOptions(options: PreprocessRequest): PreprocessOptions {
   return { ...DEFAULT_PREPROCESS, ...options };
 }
 
@@ -59,7 +65,7 @@ export type PreprocessProgress = BodyMaskProgress;
 export function preprocessCt(
   ct: Volume<VoxelArray>,
   source: string,
-  options: Partial<PreprocessOptions> = {},
+  options: PreprocessRequest,
   onProgress?: PreprocessProgress,
 ): PreprocessedScan {
   const o = resolvePreprocessOptions(options);

@@ -4,13 +4,13 @@ import { PreprocessedCache } from '../data/cache.node';
 import { listCases } from '../data/dataset.node';
 import { DataError } from '../data/errors';
 import { readNifti } from '../data/files.node';
-import { preprocessCt, type PreprocessOptions } from '../data/preprocess';
+import { preprocessCt, type PreprocessRequest } from '../data/preprocess';
 import { ATLAS_CELLS, IntensityAtlas, type ScanForBaseline } from './intensity-baseline';
 import { ProgressBar, type ProgressSink } from './progress';
 
 export function fitIntensityAtlas(
   roots: string[],
-  preprocess: Partial<PreprocessOptions>,
+  preprocess: PreprocessRequest,
   options: { cacheDir?: string; progress?: ProgressSink | null; maxCases?: number } = {},
 ): IntensityAtlas {
   const entries = roots.flatMap((root) => listCases(root)).slice(0, options.maxCases ?? Infinity);

@@ -2,7 +2,7 @@
 // preprocessed grid; the evaluation puts every map back onto the original grid the same way
 // (anomalyOnOriginalGrid) and scores them all over the same body voxels.
 import type { Runtime } from '../gpu/runtime';
-import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess';
+import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from '../data/preprocess';
 import { predictPreprocessed, type WindowModel } from '../model/predict';
 import { DEFAULT_OVERLAP } from '../model/window-placement';
 import { IntensityAtlas, INTENSITY_BASELINE_DEFINITION } from './intensity-baseline';
@@ -26,13 +26,13 @@ export interface AnomalyScorer {
 export function windowModelScorer(
   runtime: Runtime,
   model: WindowModel,
-  info: { name: string; description: string; preprocess?: Partial<PreprocessOptions>; overlap?: number; weights?: string },
+  info: { name: string; description: string; overlap?: number; weights?: string },
 ): AnomalyScorer {
   return {
     name: info.name,
     description: info.description,
     identity: `${info.description}; weights ${info.weights ?? 'unnamed'}; overlap ${info.overlap ?? DEFAULT_OVERLAP}`,
-    preprocess: resolvePreprocessOptions(info.preprocess),
+    preprocess: model.preprocess,
     async score(scan, onProgress) {
       const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress, overlap: info.overlap });
       return { map, windows };
@@ -41,7 +41,7 @@ export function windowModelScorer(
 }
 
 /** The intensity-outlier baseline, fitted beforehand on scans preprocessed with the same options. */
-export function intensityScorer(atlas: IntensityAtlas, info: { fitSource: string; preprocess?: Partial<PreprocessOptions> }): AnomalyScorer {
+export function intensityScorer(atlas: IntensityAtlas, info: { fitSource: string; preprocess: PreprocessRequest }): AnomalyScorer {
   return {
     name: 'intensity',
     description: `${INTENSITY_BASELINE_DEFINITION}; fitted on ${atlas.scans} scans from ${info.fitSource}`,

@@ -1,6 +1,8 @@
 // Screener's configuration: the two dense networks, the SSL heads, the density model and the training
 // schedule, as one JSON-serialisable object that travels inside every .safetensors file, plus the
 // three presets (tiny for tests, small for this machine's software adapter, base for GPUs).
+import { resolvePreprocessOptions, type PreprocessOptions } from '../data/preprocess';
+
 export type Triple = [number, number, number];
 
 export type ActivationKind = 'leakyRelu' | 'silu';
@@ -11,6 +13,8 @@ export type Stage = 'descriptor' | 'condition' | 'density';
 export const STAGES: readonly Stage[] = ['descriptor', 'condition', 'density'];
 export type PresetName = 'tiny' | 'small' | 'base';
 export const PRESETS: readonly PresetName[] = ['tiny', 'small', 'base'];
+/** The preset `screener train` uses when none is named. */
+export const DEFAULT_PRESET: PresetName = 'small';
 
 /** A 3-D UNet whose decoder levels are projected to `embedding` channels and merged top-down. */
 export interface UNetConfig {
@@ -92,7 +96,7 @@ export interface ScreenerConfig {
   format: 'screener';
   version: 1;
   preset: PresetName | 'custom';
-  /** The preprocessing spacing the model was trained at (DEFAULT_PREPROCESS: 2.5 mm). */
+  /** The voxel size scans are preprocessed to for this model, in training and in prediction alike. */
   targetSpacing: Triple;
   descriptor: UNetConfig;
   condition: UNetConfig;
@@ -172,6 +176,15 @@ export function isPresetName(name: string): name is PresetName {
 /** The GroupNorm groups actually used at a level of `channels` channels. */
 export function groupsFor(config: UNetConfig, channels: number): number {
   return Math.min(config.groups, channels);
+}
+
+/**
+ * The preprocessing a model of this config expects: its voxel size, and the paper's body crop, HU
+ * window and CLAHE. Training, prediction, evaluation and the baseline beside a model all take it from
+ * here, never beside the model.
+ */
+export function configPreprocessing(config: ScreenerConfig): PreprocessOptions {
+  return resolvePreprocessOptions({ targetSpacing: [...config.targetSpacing] });
 }
 
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */

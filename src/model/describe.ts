@@ -1,13 +1,7 @@
 // What callers need to know of a model, in Node and in pages alike: the preprocessing it was trained
 // with and a one-line description for reports, the page and its model list.
-import type { PreprocessOptions } from '../data/preprocess';
 import type { ScreenerConfig } from './config';
 import type { Screener } from './screener';
-
-/** The preprocessing a model was trained with (its voxel spacing; the rest is the paper's). */
-export function modelPreprocessing(model: Screener): Partial<PreprocessOptions> {
-  return { targetSpacing: [...model.config.targetSpacing] };
-}
 
 /** "small preset, masked condition, flow density, 32x32x32 windows at 2.5x2.5x2.5 mm". */
 export function describeConfig(c: ScreenerConfig): string {

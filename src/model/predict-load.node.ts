@@ -8,7 +8,7 @@ import { readFileBytes } from '../data/files.node';
 import { Screener } from './screener';
 import { readScreenerWeights, type ScreenerWeights } from './weights';
 
-export { describeScreener, modelPreprocessing } from './describe';
+export { describeScreener } from './describe';
 
 export const TRAIN_HINT = 'make one with `screener train --data DIR --out MODEL.safetensors`';
 

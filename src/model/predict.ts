@@ -23,6 +23,8 @@ import { DEFAULT_OVERLAP, extractWindow, gaussianWindowWeights, placeWindows } f
 /** What inference needs of a model (Screener has it; tests use small stand-ins). */
 export interface WindowModel {
   readonly windowShape: [number, number, number];
+  /** The preprocessing the model expects of a scan (its voxel size above all). */
+  readonly preprocess: PreprocessOptions;
   /**
    * NLL per pooled voxel, [N, d, h, w, 1], for N windows [N, D, H, W, 1] of preprocessed intensities;
    * `positionInScan` says where each window lies (for position-conditioned models).
@@ -133,16 +135,16 @@ export interface ScanPrediction extends WindowedMap {
   scan: PreprocessedScan;
 }
 
-/** The anomaly map of a CT in HU, on its own grid and affine. */
+/** The anomaly map of a CT in HU, on its own grid and affine, preprocessed as the model expects. */
 export async function predictScan(
   runtime: Runtime,
   model: WindowModel,
   ct: Volume<VoxelArray>,
   source: string,
-  options: PredictOptions & { preprocess?: Partial<PreprocessOptions> } = {},
+  options: PredictOptions = {},
 ): Promise<ScanPrediction> {
   const started = performance.now();
-  const scan = preprocessCt(ct, source, options.preprocess);
+  const scan = preprocessCt(ct, source, model.preprocess);
   return predictPreprocessedScan(runtime, model, scan, options, started);
 }
 

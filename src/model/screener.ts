@@ -6,7 +6,8 @@ import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/affine';
-import { conditionChannels, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import { conditionChannels, configPreprocessing, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import type { PreprocessOptions } from '../data/preprocess';
 import { validateConfig } from './validate-config';
 import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
 import { createDensity, type DensityModel } from './density';
@@ -61,6 +62,11 @@ export class Screener {
     }
     model.trainedStages = new Set(weights.trainedStages);
     return model;
+  }
+
+  /** The preprocessing every scan this model reads must have had (configPreprocessing of its config). */
+  get preprocess(): PreprocessOptions {
+    return configPreprocessing(this.config);
   }
 
   /** The window (D, H, W) predictions use: the training crop size. */

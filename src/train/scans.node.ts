@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PreprocessedCache } from '../data/cache.node';
 import { listCases, type CaseEntry } from '../data/dataset.node';
 import { DataError } from '../data/errors';
-import type { PreprocessOptions } from '../data/preprocess';
+import type { PreprocessRequest } from '../data/preprocess';
 import type { TrainingScan } from './scans';
 
 export function defaultCacheDir(): string {
@@ -32,7 +32,8 @@ export interface LoadScansOptions {
   /** Keep only cases whose listed lesions are all of these kinds (cases without case.json are kept). */
   kinds?: readonly string[];
   cacheDir?: string;
-  preprocess?: Partial<PreprocessOptions>;
+  /** The preprocessing of the model being trained (configPreprocessing of its config). */
+  preprocess: PreprocessRequest;
   /** Called once per case (to show progress). */
   onCase?(entry: CaseEntry, index: number, total: number, cached: boolean): void;
 }
@@ -45,8 +46,8 @@ export interface LoadedScans {
   failed: { id: string; error: string }[];
 }
 
-export function loadTrainingScans(dirs: readonly string[], options: LoadScansOptions = {}): LoadedScans {
-  const cache = new PreprocessedCache(options.cacheDir ?? defaultCacheDir(), options.preprocess ?? {});
+export function loadTrainingScans(dirs: readonly string[], options: LoadScansOptions): LoadedScans {
+  const cache = new PreprocessedCache(options.cacheDir ?? defaultCacheDir(), options.preprocess);
   const entries = dirs.flatMap((dir) => listCases(dir).map((entry) => ({ ...entry, id: `${dir}:${entry.id}` })));
   if (entries.length === 0) throw new DataError(dirs.join(', '), 'no cases found (expected one folder per case holding ct.nii.gz)');
   const allowed = options.kinds && new Set(options.kinds);

@@ -1,7 +1,7 @@
 // What the trainers read: preprocessed scans (values in [0, 1] on the preprocessed grid), wherever they
 // came from: a folder dataset through the preprocessing cache in Node, phantoms generated in memory in
 // a browser or a test.
-import { preprocessCt, type PreprocessOptions } from '../data/preprocess';
+import { preprocessCt, type PreprocessRequest } from '../data/preprocess';
 import type { Shape3, Vec3, Volume, VoxelArray } from '../data/volume';
 
 export interface TrainingScan {
@@ -15,7 +15,7 @@ export interface TrainingScan {
 }
 
 /** Preprocesses a CT in HU (crop to body, resample, window, CLAHE) into a training scan. */
-export function trainingScanFromCt(ct: Volume<VoxelArray>, id: string, options: Partial<PreprocessOptions> = {}): TrainingScan {
+export function trainingScanFromCt(ct: Volume<VoxelArray>, id: string, options: PreprocessRequest): TrainingScan {
   const { image } = preprocessCt(ct, id, options);
   return { id, data: image.data, shape: image.shape, spacing: image.spacing };
 }

@@ -92,6 +92,7 @@ export class ScreenerTrainer {
     readonly scans: readonly TrainingScan[],
     readonly seed: number,
   ) {
+    checkScanSpacing(scans, model.config.targetSpacing);
     const d = model.config.descriptor.embedding;
     const widths = model.config.ssl.projector;
     this.projectors.set('descriptor', new MLP(runtime, [d, ...widths], 'relu', { seed: deriveSeed(seed, 11) }));
@@ -203,5 +204,24 @@ export class ScreenerTrainer {
     this.optimizer?.dispose();
     this.optimizer = null;
     for (const p of this.projectors.values()) p.dispose();
+  }
+}
+
+/**
+ * Every scan a model trains on must have been preprocessed to the model's voxel size: a descriptor
+ * trained at one scale and run at another learns nothing useful, and nothing downstream would notice.
+ * Preprocessing meets the spacing to within half a voxel over the scan's extent.
+ */
+export function checkScanSpacing(scans: readonly TrainingScan[], target: readonly number[]): void {
+  for (const scan of scans) {
+    for (let a = 0; a < 3; a++) {
+      const tolerance = target[a]! * (0.5 / Math.max(1, scan.shape[a]! - 0.5) + 1e-6);
+      if (!(Math.abs(scan.spacing[a]! - target[a]!) <= tolerance)) {
+        throw new Error(
+          `${scan.id}: preprocessed to ${scan.spacing.map((v) => +v.toFixed(3)).join(' x ')} mm, but the model works at ${target.join(' x ')} mm; ` +
+            'preprocess the scans with the model\'s own preprocessing (configPreprocessing of its config)',
+        );
+      }
+    }
   }
 }

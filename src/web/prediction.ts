@@ -1,6 +1,6 @@
 // One run of Screener on the open scan: the CLI's predictScan (preprocessing, sliding windows in
 // batches, Gaussian blending, back onto the scan's grid) and the CLI's file encoder for the map.
-import { encodeAnomalyMap, modelPreprocessing, predictScan, valueRange, type Runtime, type Screener, type Volume } from '../screener';
+import { encodeAnomalyMap, predictScan, valueRange, type Runtime, type Screener, type Volume } from '../screener';
 import type { OpenScan } from './scans';
 
 export interface PredictionResult {
@@ -23,7 +23,6 @@ export async function runPrediction(
 ): Promise<PredictionResult> {
   const result = await predictScan(runtime, model, scan.ct, scan.name, {
     overlap: options.overlap,
-    preprocess: modelPreprocessing(model),
     onProgress: options.onProgress,
     signal: options.signal,
   });

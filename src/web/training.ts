@@ -2,7 +2,7 @@
 // the trainer `screener train` drives, every stage in order on scans held in memory, and the weights
 // as the .safetensors file the CLI loads.
 import {
-  demoTrainingConfig, generatePhantomCase, Screener, ScreenerTrainer, TRAINING_LESION_KINDS, trainingScanFromCt,
+  configPreprocessing, demoTrainingConfig, generatePhantomCase, Screener, ScreenerTrainer, TRAINING_LESION_KINDS, trainingScanFromCt,
   type LossRecord, type Stage, type TrainingScan, type Volume, type VoxelArray,
 } from '../screener';
 
@@ -19,8 +19,8 @@ export interface TrainOptions {
 
 /** Preprocesses CTs (HU) at the training spacing: each one is a few hundred milliseconds of CPU. */
 export function trainingScans(cts: { name: string; ct: Volume<VoxelArray> }[]): TrainingScan[] {
-  const spacing = demoTrainingConfig(1).targetSpacing;
-  return cts.map(({ name, ct }) => trainingScanFromCt(ct, name, { targetSpacing: spacing }));
+  const preprocess = configPreprocessing(demoTrainingConfig(1));
+  return cts.map(({ name, ct }) => trainingScanFromCt(ct, name, preprocess));
 }
 
 /** `count` phantoms with lesions of the trained kinds only, as `screener demo --train` makes them. */

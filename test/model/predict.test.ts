@@ -7,7 +7,7 @@ import type { Shape3 } from '../../src/data/volume';
 import { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, type WindowModel } from '../../src/model/predict';
 import { WindowBlender } from '../../src/model/window-blend';
 import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
-import { preprocessCt } from '../../src/data/preprocess';
+import { preprocessCt, resolvePreprocessOptions } from '../../src/data/preprocess';
 import { identityAffine } from '../../src/data/affine';
 import { expectClose, randomArray } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';
@@ -103,6 +103,7 @@ describe('blending', () => {
 function poolingModel(window: Shape3, seen: { origin: number[]; scanShape: number[] }[], batches: number[] = []): WindowModel {
   return {
     windowShape: window,
+    preprocess: resolvePreprocessOptions({ targetSpacing: [2, 2, 2] }),
     scoreWindow(image, positions) {
       const n = image.shape[0]!;
       expect(positions!.length).toBe(n);

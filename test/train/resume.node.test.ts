@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
-import { presetConfig, withDensity } from '../../src/model/config';
+import { presetConfig, withDensity, withTargetSpacing } from '../../src/model/config';
 import { Screener } from '../../src/model/screener';
 import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from '../../src/train/checkpoint';
 import { runTraining, trainPaths } from '../../src/train/run.node';
@@ -24,7 +24,7 @@ const scans = () => [21, 22].map((seed) => trainingScanFromCt(generatePhantom({ 
 
 /** Tiny, with a Gaussian density on no condition (two stages: descriptor, density), a checkpoint every 2 steps. */
 function config() {
-  const c = withDensity(presetConfig('tiny'), { kind: 'gaussian', condition: 'none' });
+  const c = withDensity(withTargetSpacing(presetConfig('tiny'), 5), { kind: 'gaussian', condition: 'none' });
   c.train.checkpointEvery = 2;
   return c;
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
-import { presetConfig, withDensity, type ScreenerConfig } from '../../src/model/config';
+import { presetConfig, withDensity, type ScreenerConfig, withTargetSpacing } from '../../src/model/config';
 import { Screener } from '../../src/model/screener';
 import { trainingScanFromCt, type TrainingScan } from '../../src/train/scans';
 import { ScreenerTrainer } from '../../src/train/trainer';
@@ -16,7 +16,8 @@ function phantomScans(): TrainingScan[] {
 }
 
 function tinyConfig(density: Partial<ScreenerConfig['density']>): ScreenerConfig {
-  const config = withDensity(presetConfig('tiny'), density);
+  // At the scans' 5 mm: a model trains only on scans preprocessed to its own voxel size.
+  const config = withDensity(withTargetSpacing(presetConfig('tiny'), 5), density);
   config.train.ssl.warmupSteps = 0;
   config.train.density.warmupSteps = 0;
   return config;
@@ -24,6 +25,15 @@ function tinyConfig(density: Partial<ScreenerConfig['density']>): ScreenerConfig
 
 describe('Screener training', () => {
   const scans = phantomScans();
+
+  it('refuses scans preprocessed to another voxel size than the model\'s, naming the scan', async () => {
+    const rt = await testRuntime();
+    const model = Screener.create(rt, tinyConfig({ kind: 'gaussian', condition: 'none' }), 1);
+    const coarse = [trainingScanFromCt(generatePhantom({ seed: 13, size: 40 }).ct, 'phantom 13', { targetSpacing: [8, 8, 8] })];
+    expect(() => new ScreenerTrainer(rt, model, coarse, 0)).toThrow(/phantom 13: preprocessed to 8[.0-9]* x [.0-9]* x [.0-9]* mm, but the model works at 5 x 5 x 5 mm/);
+    expect(() => new ScreenerTrainer(rt, model, scans, 0).dispose()).not.toThrow();
+    model.dispose();
+  });
 
   it('trains the descriptor, the condition network and a flow density: finite, falling losses', async () => {
     const rt = await testRuntime();

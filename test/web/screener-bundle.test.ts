@@ -11,7 +11,7 @@ const PAGE_NEEDS = [
   // scans in and maps out, as bytes
   'decodeNifti', 'encodeNifti', 'encodeAnomalyMap', 'DataError',
   // the preprocessing and the predictor
-  'preprocessCt', 'toOriginalGrid', 'predictScan', 'predictPreprocessed', 'modelPreprocessing',
+  'preprocessCt', 'toOriginalGrid', 'predictScan', 'predictPreprocessed', 'configPreprocessing',
   // models: weights in and out
   'Screener', 'screenerConfigOf', 'decodeSafetensors', 'encodeSafetensors', 'describeScreener', 'presetConfig',
   // training on scans in memory

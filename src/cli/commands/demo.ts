@@ -17,9 +17,10 @@ import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
 import { jsonReport, markdownTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
 import { intensityScorer, windowModelScorer } from '../../eval/scorers';
-import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
+import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import { demoTrainingConfig } from '../../train/demo-config';
 import { ProgressBar } from '../../eval/progress';
+import { configPreprocessing } from '../../model/config';
 import { runTraining, summaryLine } from '../../train/run.node';
 import { loadTrainingScans } from '../../train/scans.node';
 
@@ -107,12 +108,13 @@ export const demo: Command = {
     const model = loadScreener(runtime, modelPath);
     try {
       log(`Model ${modelPath}: ${describeScreener(model)}`);
-      const preprocess = modelPreprocessing(model);
+      // The baseline sees scans preprocessed as the model's, so both are judged on the same footing.
+      const preprocess = model.preprocess;
       const atlas = fitIntensityAtlas([healthyDir], preprocess, { progress: process.stderr });
       const result = await runEvaluation({
         data: dataDir,
         scorers: [
-          windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, preprocess }),
+          windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})` }),
           intensityScorer(atlas, { fitSource: `${healthyCount} healthy phantoms`, preprocess }),
         ],
         mapsDir: join(out, 'maps'),
@@ -168,7 +170,7 @@ async function trainDemoModel(out: string, modelPath: string, o: { size: number;
   }
   const config = demoTrainingConfig(o.steps);
   log(`Training on ${count} phantoms of the trained kinds: tiny networks at ${config.targetSpacing.join('x')} mm, ${o.steps} steps per stage`);
-  const { scans } = loadTrainingScans([trainDir], { cacheDir: join(out, 'cache'), preprocess: { targetSpacing: config.targetSpacing } });
+  const { scans } = loadTrainingScans([trainDir], { cacheDir: join(out, 'cache'), preprocess: configPreprocessing(config) });
   const runtime = await nodeRuntime();
   try {
     const bar = new ProgressBar(process.stderr, 'train', 'steps');

@@ -1,6 +1,6 @@
 // `screener eval`: the paper's metrics for Screener, the intensity baseline and the ablation grid,
 // side by side over the cases of a data folder that have lesion masks.
-import { overlapOption, parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { numberOption, overlapOption, parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { checkEvalPaths } from './eval-paths';
 import { defaultCacheDir } from '../../train/scans.node';
@@ -13,8 +13,9 @@ import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
 import { jsonReport, markdownTable, spreadTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
-import type { PreprocessOptions } from '../../data/preprocess';
-import { describeScreener, loadScreener, modelPreprocessing } from '../../model/predict-load.node';
+import type { PreprocessRequest } from '../../data/preprocess';
+import { DEFAULT_PRESET, presetConfig, type Triple } from '../../model/config';
+import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import type { Screener } from '../../model/screener';
 
 const spec = {
@@ -32,6 +33,7 @@ const spec = {
   limit: { type: 'string' },
   overlap: { type: 'string' },
   resume: { type: 'boolean' },
+  spacing: { type: 'string' },
 } as const;
 
 export const evaluate: Command = {
@@ -55,6 +57,8 @@ export const evaluate: Command = {
     `  --cache DIR           cache of preprocessed scans (default ${defaultCacheDir()}, as train's)`,
     '  --limit N             only the first N cases (sorted by id)',
     '  --overlap F           overlap of Screener\'s sliding windows (default 0.5; less is faster)',
+    '  --spacing MM          the voxel size the baseline alone preprocesses to (with a model: the model\'s;',
+    `                        default: the ${DEFAULT_PRESET} preset's, ${presetConfig(DEFAULT_PRESET).targetSpacing[0]} mm)`,
     '  --resume              with --maps: take each case\'s maps from an earlier run of the same command',
     '                        where they were written, and score only the cases without them',
     '',
@@ -90,11 +94,12 @@ export const evaluate: Command = {
       const primary = models[0];
       for (const { name, model, path } of models) {
         const weights = `sha256 ${createHash('sha256').update(readFileBytes(path)).digest('hex')}`;
-        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, preprocess: modelPreprocessing(model), overlap, weights }));
+        scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, overlap, weights }));
       }
       if (baseline) {
         // The baseline sees scans preprocessed as the (first) model's, so both are judged on the same footing.
-        const preprocess: Partial<PreprocessOptions> = primary ? modelPreprocessing(primary.model) : {};
+        // Alone, at --spacing or the default preset's voxel size.
+        const preprocess: PreprocessRequest = primary ? primary.model.preprocess : { targetSpacing: baselineSpacing(args) };
         const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr });
         scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
       }
@@ -130,6 +135,14 @@ export const evaluate: Command = {
     });
   },
 };
+
+/** The baseline's voxel size when no model gives one: --spacing MM, else the default preset's. */
+function baselineSpacing(args: ParsedArgs): Triple {
+  const mm = numberOption(args, 'spacing');
+  if (mm === undefined) return [...presetConfig(DEFAULT_PRESET).targetSpacing];
+  if (!(mm >= 0.1 && mm <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
+  return [mm, mm, mm];
+}
 
 function cacheDir(args: ParsedArgs): string {
   return stringOption(args, 'cache') ?? defaultCacheDir();

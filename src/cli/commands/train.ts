@@ -7,7 +7,7 @@ import { checkRunPaths, requireSuffix } from '../output-paths';
 import { RUNTIME_USAGE, runtimeOption, withRuntime } from '../runtime-option';
 import { DataError } from '../../data/errors';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
-import { isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
+import { configPreprocessing, DEFAULT_PRESET, isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
@@ -73,7 +73,7 @@ export const train: Command = {
     const data = (args.options.data as string[] | undefined) ?? [];
     if (data.length === 0) throw new UsageError('--data is required');
     const presetOption = stringOption(args, 'preset');
-    const presetName = presetOption ?? 'small';
+    const presetName = presetOption ?? DEFAULT_PRESET;
     if (!isPresetName(presetName)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
     const from = stringOption(args, 'from');
     const stage = stringOption(args, 'stage');
@@ -100,7 +100,7 @@ export const train: Command = {
     const { scans, skipped, failed } = loadTrainingScans(data, {
       kinds,
       cacheDir: stringOption(args, 'cache'),
-      preprocess: { targetSpacing: config.targetSpacing },
+      preprocess: configPreprocessing(config),
       onCase: (entry, i, total, cached) => {
         if (process.stderr.isTTY) process.stderr.write(`\rpreprocessing ${i + 1}/${total} ${cached ? '(cached)' : entry.id}\x1b[K`);
       },
