@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCase, type CaseEntry } from './dataset.node';
 import { writeFileAtomic } from './files.node';
+import { requireCtGeometry } from './plausible-geometry';
 import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from './preprocess';
 import type { Affine } from './affine';
 import { voxelCount, type Shape3, type Vec3 } from './volume';
@@ -52,6 +53,8 @@ export class PreprocessedCache {
   constructor(
     readonly dir: string,
     options: PreprocessRequest,
+    /** Preprocess scans whose voxel size or extent is not a CT's (ctGeometryProblem) instead of refusing them. */
+    readonly forceGeometry = false,
   ) {
     this.options = resolvePreprocessOptions(options);
   }
@@ -74,6 +77,9 @@ export class PreprocessedCache {
     }
     this.misses++;
     const loaded = loadCase(entry);
+    // A scan in metres read as millimetres, or a voxel size off by 1000, would preprocess to a few
+    // voxels or to gigabytes; either way nothing learnt from it or scored on it would mean anything.
+    requireCtGeometry(loaded.ct, entry.ctPath, this.forceGeometry);
     const scan = preprocessCt(loaded.ct, entry.ctPath, this.options);
     const lesion = loaded.lesion && maskToPreprocessed(loaded.lesion, entry.lesionPath!, scan.geometry);
     const result: PreprocessedCase = { entry, scan, ...(lesion ? { lesion } : {}) };

@@ -2,6 +2,7 @@
 // almost always wrong (a unit mix-up, a corrupt pixdim), and a model would score it silently into a
 // meaningless map, or resample it onto a grid too large for memory; so commands refuse it, with the
 // numbers, unless the user says it is intended (--force-geometry).
+import { DataError } from './errors';
 import { formatShape, type Shape3, type Vec3 } from './volume';
 
 /** Voxel sizes a CT scanner produces along any axis, in mm (micro-CT and thick slabs excluded). */
@@ -23,6 +24,12 @@ export function ctGeometryProblem(volume: { shape: Shape3; spacing: Vec3 }): str
     return `physical extent ${mm(extent)} mm (${formatShape(volume.shape)} voxels of ${mm(volume.spacing)} mm) is outside what a CT can be (${min / 10} cm to ${max / 1000} m per side)`;
   }
   return null;
+}
+
+/** Refuses, naming the file, a scan whose geometry cannot be a CT's, unless `force` (--force-geometry). */
+export function requireCtGeometry(volume: { shape: Shape3; spacing: Vec3 }, source: string, force: boolean): void {
+  const problem = force ? null : ctGeometryProblem(volume);
+  if (problem) throw new DataError(source, `${problem}; --force-geometry takes it anyway`);
 }
 
 /**

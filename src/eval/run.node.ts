@@ -10,6 +10,7 @@ import { HELD_OUT_LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '.
 import { PreprocessedCache } from '../data/cache.node';
 import { preprocessCt, type PreprocessedScan } from '../data/preprocess';
 import { DataError } from '../data/errors';
+import { requireCtGeometry } from '../data/plausible-geometry';
 import { anomalyOnOriginalGrid } from '../model/predict';
 import {
   bestAndWorst,
@@ -58,6 +59,8 @@ export interface RunOptions {
    * only once every method has scored it), so an interrupted evaluation goes on where it stopped.
    */
   resume?: boolean;
+  /** Score scans whose voxel size or extent is not a CT's instead of listing them as failed. */
+  forceGeometry?: boolean;
 }
 
 /** A case that could not be scored (unreadable scan, mask on another grid, ...), and why. */
@@ -105,15 +108,22 @@ export function safeName(id: string): string {
  * Scores every lesion case of `root` with every scorer. Returns the cases (ground truth on the original
  * grid) and, per scorer, the compact body scores and seconds per case.
  */
+interface ScoreFolderOptions {
+  label: string;
+  progress: ProgressSink | null;
+  cacheDir?: string;
+  limit?: number;
+  forceGeometry?: boolean;
+  /** Called with each case's maps once every scorer has scored it. */
+  onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void;
+  /** A map an earlier run wrote for this case and scorer, to take instead of scoring (resume). */
+  storedMap?: (id: string, scorer: AnomalyScorer) => string | null;
+}
+
 async function scoreFolder(
   root: string,
   scorers: AnomalyScorer[],
-  label: string,
-  progress: ProgressSink | null,
-  cacheDir: string | undefined,
-  limit: number | undefined,
-  onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void,
-  storedMap?: (id: string, scorer: AnomalyScorer) => string | null,
+  { label, progress, cacheDir, limit, forceGeometry = false, onMap, storedMap }: ScoreFolderOptions,
 ): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; failed: FailedCase[]; reused: number }> {
   const entries = lesionCases(root, limit);
   const cases: LoadedEvalCase[] = [];
@@ -145,6 +155,7 @@ async function scoreFolder(
     const maps: Float32Array[] = [];
     const stored = scorers.map((scorer) => storedMap?.(entry.id, scorer) ?? null);
     const loaded = loadCase(entry);
+    requireCtGeometry(loaded.ct, entry.ctPath, forceGeometry);
     const kinds = readKinds(entry, loaded.ct);
     const scans = new Map<string, PreprocessedScan>();
     let evalCase: LoadedEvalCase | undefined;
@@ -153,7 +164,7 @@ async function scoreFolder(
       const key = JSON.stringify(scorer.preprocess);
       let scan = scans.get(key);
       if (!scan) {
-        scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess).get(entry).scan : preprocessCt(loaded.ct, entry.ctPath, scorer.preprocess);
+        scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess, forceGeometry).get(entry).scan : preprocessCt(loaded.ct, entry.ctPath, scorer.preprocess);
         scans.set(key, scan);
       }
       // Every method is scored over the same voxels: the body of the first method's preprocessing.
@@ -241,7 +252,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   const mapPath = (id: string, scorer: AnomalyScorer) => join(options.mapsDir!, safeName(id), `${scorer.name}.nii.gz`);
   if (options.mapsDir) recordMapMethods(options.mapsDir, scorers, options.resume === true);
   const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
-  const scored = await scoreFolder(options.data, scorers, 'eval', progress, options.cacheDir, options.limit, onMap, storedMap);
+  const common = { progress, cacheDir: options.cacheDir, forceGeometry: options.forceGeometry };
+  const scored = await scoreFolder(options.data, scorers, { ...common, label: 'eval', limit: options.limit, onMap, storedMap });
   if (scored.cases.length === 0) {
     throw new DataError(options.data, `no case could be scored:\n${scored.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
   }
@@ -250,7 +262,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   const policies: ThresholdPolicy[] = scorers.map(() => ({ kind: 'split' }));
   const failed = [...scored.failed];
   if (options.thresholdData) {
-    const held = await scoreFolder(options.thresholdData, scorers, 'threshold cases', progress, options.cacheDir, undefined);
+    const held = await scoreFolder(options.thresholdData, scorers, { ...common, label: 'threshold cases' });
     failed.push(...held.failed.map((f) => ({ ...f, id: `${options.thresholdData}: ${f.id}` })));
     for (const s of scorers.keys()) {
       policies[s] = { kind: 'given', threshold: thresholdFromCases(held.cases, held.scores[s]!), source: `${held.cases.length} cases of ${options.thresholdData}` };

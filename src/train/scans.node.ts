@@ -34,6 +34,8 @@ export interface LoadScansOptions {
   cacheDir?: string;
   /** The preprocessing of the model being trained (configPreprocessing of its config). */
   preprocess: PreprocessRequest;
+  /** Train on scans whose voxel size or extent is not a CT's instead of leaving them out. */
+  forceGeometry?: boolean;
   /** Called once per case (to show progress). */
   onCase?(entry: CaseEntry, index: number, total: number, cached: boolean): void;
 }
@@ -47,7 +49,7 @@ export interface LoadedScans {
 }
 
 export function loadTrainingScans(dirs: readonly string[], options: LoadScansOptions): LoadedScans {
-  const cache = new PreprocessedCache(options.cacheDir ?? defaultCacheDir(), options.preprocess);
+  const cache = new PreprocessedCache(options.cacheDir ?? defaultCacheDir(), options.preprocess, options.forceGeometry === true);
   const entries = dirs.flatMap((dir) => listCases(dir).map((entry) => ({ ...entry, id: `${dir}:${entry.id}` })));
   if (entries.length === 0) throw new DataError(dirs.join(', '), 'no cases found (expected one folder per case holding ct.nii.gz)');
   const allowed = options.kinds && new Set(options.kinds);

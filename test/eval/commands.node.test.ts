@@ -9,6 +9,7 @@ import { evaluate } from '../../src/cli/commands/eval';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
 import { readNifti, writeNifti } from '../../src/data/files.node';
+import { affineFromRows, affineRows } from '../../src/data/affine';
 import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
@@ -183,6 +184,27 @@ describe('screener eval', () => {
     await expect(run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', data, '--maps', maps, '--cache', join(root, 'cache'), '--resume'])).rejects.toThrow(
       /methods\.json: --resume: the intensity maps here were made by/,
     );
+  });
+
+  it('lists a scan whose geometry is not a CT\'s as failed, and scores it with --force-geometry', async () => {
+    const odd = join(root, 'odd');
+    for (let i = 0; i < 2; i++) writePhantomCase(join(odd, `case_${i}`), generatePhantom({ seed: phantomCaseSeed(13, i), lesions: ['kidney_cyst'], size: 32 }));
+    // case_1's header in metres read as millimetres: every voxel 1000 times too small.
+    const ctFile = join(odd, 'case_1', 'ct.nii.gz');
+    const ct = readNifti(ctFile);
+    const affine = affineFromRows(affineRows(ct.affine).slice(0, 3).map((row) => row.map((v) => v / 1000)));
+    writeNifti(ctFile, { ...ct, affine, spacing: ct.spacing.map((v) => v / 1000) as [number, number, number] }, { datatype: 'int16' });
+    const lesionFile = join(odd, 'case_1', 'lesion.nii.gz');
+    const lesion = readNifti(lesionFile);
+    writeNifti(lesionFile, { ...lesion, affine, spacing: ct.spacing.map((v) => v / 1000) as [number, number, number] }, { datatype: 'uint8' });
+    rmSync(join(odd, 'case_1', 'lesion_kinds.nii.gz'));
+    const json = join(root, 'odd.json');
+    const refused = await run(evaluate, ['--data', odd, '--baseline', 'intensity', '--fit-data', healthy, '--json', json, '--cache', join(root, 'cache')]);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(readFileSync(json, 'utf8')).failed[0].error).toMatch(/case_1[\\/]ct\.nii\.gz: voxel size .* is outside what a CT can be.*--force-geometry/);
+    const forced = await run(evaluate, ['--data', odd, '--baseline', 'intensity', '--fit-data', healthy, '--json', json, '--cache', join(root, 'cache'), '--force-geometry']);
+    expect(forced.code, forced.out).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8')).methods.intensity.cases).toHaveLength(2);
   });
 
   it('explains what is missing', async () => {

@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
+import { writeNifti } from '../../src/data/files.node';
+import { affineFromRows, affineRows } from '../../src/data/affine';
 import { presetConfig, withDensity, withTargetSpacing } from '../../src/model/config';
 import { Screener } from '../../src/model/screener';
 import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from '../../src/train/checkpoint';
@@ -107,12 +109,17 @@ describe('training runs', () => {
     writePhantomCase(join(data, 'case_c'), generatePhantom({ seed: 35, size: 32, healthy: true }));
     writeFileSync(join(data, 'case_a', 'lesion.nii.gz'), 'not a mask'); // labels are never used in training
     writeFileSync(join(data, 'case_b', 'ct.nii.gz'), readFileSync(join(data, 'case_b', 'ct.nii.gz')).subarray(0, 100));
+    // case_d's header in metres read as millimetres: a voxel size no CT has.
+    const d = generatePhantom({ seed: 36, size: 32, healthy: true }).ct;
+    writeNifti(join(data, 'case_d', 'ct.nii.gz'), { ...d, affine: affineFromRows(affineRows(d.affine).slice(0, 3).map((row) => row.map((v) => v / 1000))), spacing: d.spacing.map((v) => v / 1000) as [number, number, number] }, { datatype: 'int16' });
     const { scans, failed } = loadTrainingScans([data], { cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } });
     expect(scans.map((s) => s.id)).toEqual([`${data}:case_a`, `${data}:case_c`]);
-    expect(failed.map((f) => f.id)).toEqual([`${data}:case_b`]);
+    expect(failed.map((f) => f.id)).toEqual([`${data}:case_b`, `${data}:case_d`]);
     expect(failed[0]!.error).toMatch(/case_b[\\/]ct\.nii\.gz/);
+    expect(failed[1]!.error).toMatch(/case_d[\\/]ct\.nii\.gz: voxel size .* is outside what a CT can be/);
     writeFileSync(join(data, 'case_a', 'ct.nii.gz'), 'broken');
     writeFileSync(join(data, 'case_c', 'ct.nii.gz'), 'broken');
+    rmSync(join(data, 'case_d'), { recursive: true });
     expect(() => loadTrainingScans([data], { cacheDir: join(dir, 'cache'), preprocess: { targetSpacing: [5, 5, 5] } })).toThrow(/no scan could be read/);
   });
 });

@@ -34,6 +34,7 @@ const spec = {
   overlap: { type: 'string' },
   resume: { type: 'boolean' },
   spacing: { type: 'string' },
+  'force-geometry': { type: 'boolean' },
 } as const;
 
 export const evaluate: Command = {
@@ -59,6 +60,8 @@ export const evaluate: Command = {
     '  --overlap F           overlap of Screener\'s sliding windows (default 0.5; less is faster)',
     '  --spacing MM          the voxel size the baseline alone preprocesses to (with a model: the model\'s;',
     `                        default: the ${DEFAULT_PRESET} preset's, ${presetConfig(DEFAULT_PRESET).targetSpacing[0]} mm)`,
+    '  --force-geometry      score scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not',
+    '                        a CT\'s (without it they are listed as failed cases)',
     '  --resume              with --maps: take each case\'s maps from an earlier run of the same command',
     '                        where they were written, and score only the cases without them',
     '',
@@ -86,6 +89,7 @@ export const evaluate: Command = {
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
     const resume = args.options.resume === true;
+    const forceGeometry = args.options['force-geometry'] === true;
     if (resume && stringOption(args, 'maps') === undefined) throw new UsageError('--resume takes the maps of an earlier run: give its --maps DIR');
     checkEvalPaths(args);
 
@@ -100,7 +104,7 @@ export const evaluate: Command = {
         // The baseline sees scans preprocessed as the (first) model's, so both are judged on the same footing.
         // Alone, at --spacing or the default preset's voxel size.
         const preprocess: PreprocessRequest = primary ? primary.model.preprocess : { targetSpacing: baselineSpacing(args) };
-        const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr });
+        const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr, forceGeometry });
         scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
       }
       const montageDir = stringOption(args, 'montages');
@@ -113,6 +117,7 @@ export const evaluate: Command = {
         cacheDir: cacheDir(args),
         limit,
         resume,
+        forceGeometry,
         progress: process.stderr,
       });
       console.log(`# screener eval: ${data} (${result.cases} cases with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);

@@ -31,6 +31,7 @@ const spec = {
   spacing: { type: 'string' },
   colour: { type: 'string' },
   force: { type: 'boolean' },
+  'force-geometry': { type: 'boolean' },
   runtime: { type: 'string' },
 } as const;
 
@@ -56,6 +57,8 @@ export const train: Command = {
     '  --spacing MM      voxel size in mm the scans are resampled to (default: the preset\'s)',
     '  --colour S        scale of the self-supervised colour augmentations (default 1, the paper\'s;',
     '                    0 turns them off; weaker jitter keeps more of a tissue\'s absolute intensity)',
+    '  --force-geometry  train on scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not',
+    '                    a CT\'s (without it they are left out, each named)',
     `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
     '  --force           start a new run over the files of an earlier one at --out (see below)',
     ...RUNTIME_USAGE,
@@ -101,6 +104,7 @@ export const train: Command = {
       kinds,
       cacheDir: stringOption(args, 'cache'),
       preprocess: configPreprocessing(config),
+      forceGeometry: args.options['force-geometry'] === true,
       onCase: (entry, i, total, cached) => {
         if (process.stderr.isTTY) process.stderr.write(`\rpreprocessing ${i + 1}/${total} ${cached ? '(cached)' : entry.id}\x1b[K`);
       },
