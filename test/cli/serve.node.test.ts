@@ -101,7 +101,7 @@ describe('screener serve', () => {
     const models = JSON.parse(list.body.toString()) as { name: string; url: string; bytes: number; description: string }[];
     expect(models.map((m) => m.name).slice(0, 2)).toEqual(['mine.safetensors', 'demo.safetensors']);
     expect(models.every((m) => !m.name.includes('checkpoint'))).toBe(true);
-    expect(models[0]!.description).toMatch(/tiny preset/);
+    expect(models[0]!.description).toMatch(/preset, masked condition, flow density, 16x16x16 windows at 4x4x4 mm/);
     const demo = await request(port, models[1]!.url);
     expect(demo.status).toBe(200);
     expect(demo.type).toBe('application/octet-stream');
