@@ -7,7 +7,7 @@
 // the run's inputs nor another of its outputs; an existing output is replaced only with --force or
 // where the command's help states a rule that replaces it (`replaces`).
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DataError } from '../data/errors';
 import { UsageError } from './args';
 
@@ -52,6 +52,14 @@ export function resolveReal(path: string): string {
       at = parent;
     }
   }
+}
+
+/** Whether `child` is `parent` or lies below it (both resolved paths). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  // '' is the folder itself; a path that climbs out starts with '..' followed by a separator.
+  const climbs = rel === '..' || rel.startsWith('../') || rel.startsWith('..\\');
+  return !climbs && !isAbsolute(rel);
 }
 
 function isLink(path: string): boolean {

@@ -1,9 +1,10 @@
 // `screener insert-lesions`: a validation set with known ground truth made from real scans: synthetic
 // lesions inserted into every case of a data folder, written as a new data folder.
-import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
+import { isInside, resolveReal } from '../output-paths';
 import { listCases } from '../../data/dataset.node';
 import { readNifti, writeFileAtomic } from '../../data/files.node';
 import { insertLesions, LESION_RULES } from '../../data/lesions/insert';
@@ -83,25 +84,10 @@ export const insertLesionsCommand: Command = {
   },
 };
 
-/** The real path of a folder, or of its nearest existing ancestor joined with the rest. */
-function canonical(path: string): string {
-  const absolute = resolve(path);
-  if (existsSync(absolute)) return realpathSync(absolute);
-  const parent = dirname(absolute);
-  return parent === absolute ? absolute : join(canonical(parent), absolute.slice(parent.length + 1));
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  // '' is the folder itself; a path that climbs out starts with '..' followed by a separator.
-  const climbs = rel === '..' || rel.startsWith('../') || rel.startsWith('..\\');
-  return !climbs && !isAbsolute(rel);
-}
-
 /** The output must not mix with the source: writing into it would overwrite real scans. */
 function checkFolders(data: string, out: string): void {
-  const d = canonical(data);
-  const o = canonical(out);
+  const d = resolveReal(data);
+  const o = resolveReal(out);
   if (isInside(o, d)) throw new UsageError(`--out ${out} lies inside --data ${data} (or is it); choose a folder outside the source data`);
   if (isInside(d, o)) throw new UsageError(`--data ${data} lies inside --out ${out}; choose an output folder that does not hold the source data`);
 }
