@@ -5,26 +5,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCaptured } from '../helpers/run-command';
 import { runQualityBenchmark } from '../../bench/quality/run';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-quality-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await runQualityBenchmark(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+const run = (argv: string[]) => runCaptured(runQualityBenchmark, argv);
 
 const argv = (json: string, size = 32) => ['--cases', '2', '--healthy', '1', '--train-cases', '2', '--size', String(size), '--spacing', '12', '--steps', '2', '--seeds', '1', '--out', join(root, 'q'), '--json', json];
 

@@ -7,7 +7,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../helpers/run-command';
 import { chromiumPath } from '../../src/cli/chromium/browser.node';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
@@ -34,22 +35,7 @@ beforeAll(() => {
   }
 });
 
-/** Runs a command in-process, capturing stdout and stderr lines. */
-async function run(command: { run(argv: string[]): Promise<number> }, argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await command.run(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+const run = runCommand;
 
 interface Row {
   key: string;

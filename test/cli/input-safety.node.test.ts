@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../helpers/run-command';
 import { info } from '../../src/cli/commands/info';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
@@ -42,20 +43,7 @@ beforeAll(async () => {
   writePhantomCase(join(data, 'case_0'), phantom);
 });
 
-/** Runs a command in-process; resolves to its exit code and everything it printed on stderr. */
-async function run(command: { run(argv: string[]): Promise<number> }, argv: string[]) {
-  const errors: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void errors.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await command.run(argv), errors };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+const run = runCommand;
 
 /** The CT with its affine (spacing and offset) multiplied by `factor`. */
 function scaled(factor: number): Volume<VoxelArray> {

@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../helpers/run-command';
 import { insertLesionsCommand } from '../../src/cli/commands/insert-lesions';
 import { affineFromRows } from '../../src/data/affine';
 import { readNifti, writeNifti } from '../../src/data/files.node';
@@ -16,16 +17,7 @@ const data = join(root, 'data');
 const out = join(root, 'inserted');
 
 /** Runs the command in-process, capturing what it prints. */
-async function run(argv: string[]) {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void lines.push(a.join(' ')));
-  try {
-    const code = await insertLesionsCommand.run(argv);
-    return { code, out: lines.join('\n') };
-  } finally {
-    log.mockRestore();
-  }
-}
+const run = (argv: string[]) => runCommand(insertLesionsCommand, argv);
 
 beforeAll(() => {
   // case_a: int16, a plain diagonal affine, with a source lesion mask that must not be carried over.

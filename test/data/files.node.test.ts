@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../helpers/run-command';
 import { info } from '../../src/cli/commands/info';
 import { phantom } from '../../src/cli/commands/phantom';
 import { scanData } from '../../src/cli/commands/scan-data';
@@ -24,17 +25,7 @@ function toyCt(shape: Shape3 = [10, 12, 14]): Volume<Int16Array> {
   return { data, shape, spacing: [3, 2, 2], affine };
 }
 
-/** Runs a command, capturing what it prints. */
-async function run(command: { run(argv: string[]): Promise<number> }, argv: string[]) {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void lines.push(a.join(' ')));
-  try {
-    const code = await command.run(argv);
-    return { code, out: lines.join('\n') };
-  } finally {
-    log.mockRestore();
-  }
-}
+const run = runCommand;
 
 describe('files', () => {
   it('writes atomically (no temporary file left) and reads back', () => {

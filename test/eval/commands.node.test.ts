@@ -3,7 +3,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../helpers/run-command';
 import { demo, demoTrainingConfig } from '../../src/cli/commands/demo';
 import { evaluate } from '../../src/cli/commands/eval';
 import { predict } from '../../src/cli/commands/predict';
@@ -41,21 +42,7 @@ beforeAll(async () => {
   }
 });
 
-/** Runs a command in-process, capturing what it prints on stdout. */
-async function run(command: { run(argv: string[]): Promise<number> }, argv: string[]) {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void lines.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await command.run(argv);
-    return { code, out: lines.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+const run = runCommand;
 
 describe('screener predict', () => {
   it('writes a finite map on the input grid and affine, the body minimum outside the body, and a PNG', async () => {
