@@ -43,7 +43,7 @@ export const evaluate: Command = {
   usage: [
     'usage: screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--ablation --models DIR]',
     '                     [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N]',
-    '                     [--overlap F]',
+    '                     [--overlap F] [--spacing MM] [--force-geometry] [--resume]',
     '',
     '  --data DIR            cases to score: every case folder with ct.nii.gz and lesion.nii.gz',
     '                        (lesion_kinds.nii.gz, as phantoms have, adds rows per kind group)',
