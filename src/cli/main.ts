@@ -1,6 +1,6 @@
 // `screener`: the command-line entry point. Dispatches to one sub-command and sets the exit code.
 import { discardPendingFiles } from '../data/atomic-write.node';
-import { runToExit } from '../gpu/node';
+import { disposeNodeRuntimes, runToExit } from '../gpu/node';
 import { UsageError } from './args';
 import { commands } from './commands/index';
 
@@ -53,6 +53,7 @@ function exitOnStopSignals(): void {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       discardPendingFiles();
+      disposeNodeRuntimes();
       console.error(`screener: stopped by ${signal}`);
       process.exit(code);
     });

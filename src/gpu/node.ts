@@ -111,16 +111,31 @@ export async function nodeAdapter(choice?: AdapterChoice): Promise<GPUAdapter> {
   );
 }
 
+/** The runtimes nodeRuntime() opened and nobody has disposed yet. */
+const openRuntimes = new Set<Runtime>();
+
 /** A runtime on Dawn: the GPU if one is usable, else the software adapter. */
 export async function nodeRuntime(choice?: AdapterChoice): Promise<Runtime> {
   const runtime = await openRuntime(await nodeAdapter(choice));
+  openRuntimes.add(runtime);
   // Dawn keeps the process alive while the GPU object is referenced; let go once the device is gone,
   // unless a later runtime has taken another GPU object since (releasing that one would crash Dawn).
   const gpu = heldGPU;
   runtime.onDeviceLost(() => {
+    openRuntimes.delete(runtime);
     if (heldGPU === gpu) heldGPU = null;
   });
   return runtime;
+}
+
+/**
+ * Destroys every device still open, for a process about to exit in the middle of GPU work (a stop
+ * signal): process.exit while SwiftShader's threads still run a submission tears Dawn down under them
+ * and ends the process with a segmentation fault instead of its exit code.
+ */
+export function disposeNodeRuntimes(): void {
+  for (const runtime of openRuntimes) runtime.dispose();
+  openRuntimes.clear();
 }
 
 /** Whether this machine exposes a GPU to user space at all (Linux: DRM render nodes, NVIDIA, WSL). */
