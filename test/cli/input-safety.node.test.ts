@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeTinyModel } from '../helpers/tiny-model.node';
 import { runCommand } from '../helpers/run-command';
 import { info } from '../../src/cli/commands/info';
 import { predict } from '../../src/cli/commands/predict';
@@ -17,9 +18,6 @@ import { niftiFileBytes, writeNifti } from '../../src/data/files.node';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
 import type { Volume, VoxelArray } from '../../src/data/volume';
-import { nodeRuntime } from '../../src/gpu/node';
-import { presetConfig } from '../../src/model/config';
-import { Screener } from '../../src/model/screener';
 
 const execFileP = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'screener-safety-'));
@@ -33,11 +31,7 @@ let ct: Volume<VoxelArray>;
 beforeAll(async () => {
   if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
   // A tiny random model at 20 mm: a 32-voxel phantom is a handful of 16^3 windows (see the eval tests).
-  const runtime = await nodeRuntime();
-  const model = Screener.create(runtime, { ...presetConfig('tiny'), targetSpacing: [20, 20, 20] }, 3);
-  writeFileSync(modelPath, await model.toSafetensors());
-  model.dispose();
-  runtime.dispose();
+  await writeTinyModel(modelPath, 20);
   const phantom = generatePhantom({ seed: 4, lesions: ['liver_hypodense'], size: 32 });
   ct = phantom.ct;
   writePhantomCase(join(data, 'case_0'), phantom);

@@ -3,16 +3,14 @@
 // declares too much is refused before it is read, and every phase reports its progress. The scans
 // come from bench/large-scan.mjs, the generator of the big-scan measurement in bench/RESULTS.md.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeTinyModel } from '../helpers/tiny-model.node';
 import { predict } from '../../src/cli/commands/predict';
 import { readNifti } from '../../src/data/files.node';
-import { nodeRuntime } from '../../src/gpu/node';
-import { presetConfig } from '../../src/model/config';
-import { Screener } from '../../src/model/screener';
 
 const execFileP = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'screener-large-'));
@@ -28,11 +26,7 @@ beforeAll(async () => {
   if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
   // A tiny random model at 10 mm: both scans preprocess to about 28 x 28 x 40 voxels, a dozen windows
   // without overlap, so the GPU part is the same small cost for both and the difference is the scan's.
-  const runtime = await nodeRuntime();
-  const model = Screener.create(runtime, { ...presetConfig('tiny'), targetSpacing: [10, 10, 10] }, 3);
-  writeFileSync(modelPath, await model.toSafetensors());
-  model.dispose();
-  runtime.dispose();
+  await writeTinyModel(modelPath, 10);
   await execFileP(process.execPath, ['bench/large-scan.mjs', big, '256', '256', '200', '1.5', '2.0']);
   await execFileP(process.execPath, ['bench/large-scan.mjs', small, '64', '64', '50', '6', '8']);
 }, 120_000);

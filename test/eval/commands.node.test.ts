@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyModel } from '../helpers/tiny-model.node';
 import { runCommand } from '../helpers/run-command';
 import { demo, demoTrainingConfig } from '../../src/cli/commands/demo';
 import { evaluate } from '../../src/cli/commands/eval';
@@ -14,9 +15,7 @@ import { affineFromRows, affineRows } from '../../src/data/affine';
 import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
-import { nodeRuntime } from '../../src/gpu/node';
-import { presetConfig } from '../../src/model/config';
-import { Screener, screenerConfigOf } from '../../src/model/screener';
+import { screenerConfigOf } from '../../src/model/screener';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -26,15 +25,8 @@ const data = join(root, 'phantoms');
 const healthy = join(root, 'healthy');
 
 beforeAll(async () => {
-  // A tiny random model at a coarse spacing: a 32-voxel phantom preprocesses to about 17x15x17
-  // voxels, a handful of 16^3 windows, so the whole pipeline runs in seconds on a software adapter.
-  const config = { ...presetConfig('tiny'), targetSpacing: [20, 20, 20] as [number, number, number] };
-  // Its own runtime, disposed before the commands open theirs (as separate `screener` runs would).
-  const runtime = await nodeRuntime();
-  const model = Screener.create(runtime, config, 3);
-  writeFileSync(modelPath, await model.toSafetensors());
-  model.dispose();
-  runtime.dispose();
+  // At 20 mm a 32-voxel phantom preprocesses to about 17x15x17 voxels.
+  await writeTinyModel(modelPath, 20);
   for (let i = 0; i < 2; i++) {
     const seed = phantomCaseSeed(11, i);
     writePhantomCase(join(data, `case_${i}`), generatePhantom({ seed, lesions: ['splenic_infarct', 'liver_hyperdense'], size: 32 }));
