@@ -25,7 +25,8 @@ import { screenerConfigOf } from '../../src/model/screener';
 import { readCheckpointSummary } from '../../src/train/checkpoint';
 import { runTraining, trainPaths } from '../../src/train/run.node';
 import { loadTrainingScans } from '../../src/train/scans.node';
-import { configPreprocessing } from '../../src/model/config';
+import { configPreprocessing, type ScreenerConfig } from '../../src/model/config';
+import { stepSecondsOfCsv } from '../../src/train/curves';
 import { parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeConfig, recipeName } from './recipe';
 import { qualityJson, qualityTable, type QualityRun } from './report';
 
@@ -83,8 +84,11 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const overlap = overlapOption(args);
   const givenModel = stringOption(args, 'model');
   const recipe = parseRecipe(args);
-  // A given model is known by its bytes, so scores kept for one file are never shown for another.
-  const name = givenModel ? `model-${basename(givenModel).replace(/[^A-Za-z0-9._-]+/g, '_')}-${contentTag(givenModel)}` : recipeName(recipe);
+  // A given model is read (and its config checked) before any work; it is known by its bytes, so
+  // scores kept for one file are never shown for another.
+  const givenBytes = givenModel === undefined ? null : readFileBytes(givenModel);
+  const config = givenBytes ? screenerConfigOf(givenBytes, givenModel!) : recipeConfig(recipe);
+  const name = givenBytes ? `model-${basename(givenModel!).replace(/[^A-Za-z0-9._-]+/g, '_')}-${contentTag(givenBytes)}` : recipeName(recipe);
   // Everything kept is keyed by the phantoms it came from: a model by its training set, scores by the test set.
   const trainSet = `size${counts.size}-train${counts.train}`;
   const testSet = `size${counts.size}-${counts.cases}cases`;
@@ -106,7 +110,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     const runs: QualityRun[] = [];
     const models = givenModel ? [{ seed: null, path: givenModel }] : Array.from({ length: seeds }, (_, k) => ({ seed: firstSeed + k, path: join(out, 'models', name, trainSet, `s${firstSeed + k}.safetensors`) }));
     for (const m of models) {
-      const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, recipeConfig(recipe), dirs.train, cacheDir);
+      const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, config, dirs.train, cacheDir);
       const resultPath = join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}.json`);
       const result = await scoreOnce(resultPath, async () => {
         const model = loadScreener(runtime, m.path);
@@ -122,10 +126,9 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
 
     // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases;
     // its scores depend on nothing else, so every recipe and model at that voxel size shares them.
-    const spacing = givenModel ? screenerConfigOf(readFileBytes(givenModel), givenModel).targetSpacing : recipeConfig(recipe).targetSpacing;
-    const baselinePath = join(out, 'results', `intensity-${spacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
+    const preprocess = configPreprocessing(config);
+    const baselinePath = join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
     const baseline = await scoreOnce(baselinePath, async () => {
-      const preprocess = { targetSpacing: [...spacing] as [number, number, number] };
       const atlas = fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir });
       return evaluate(intensityScorer(atlas, { fitSource: `${counts.healthy} healthy phantoms`, preprocess }), dirs.test, counts.cases, cacheDir);
     });
@@ -144,9 +147,9 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   }
 }
 
-/** The first 12 hex digits of a file's SHA-256. */
-function contentTag(path: string): string {
-  return createHash('sha256').update(readFileBytes(path)).digest('hex').slice(0, 12);
+/** The first 12 hex digits of the bytes' SHA-256. */
+function contentTag(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 12);
 }
 
 function seconds(since: number): string {
@@ -176,43 +179,34 @@ async function scoreOnce(path: string, score: () => Promise<Scored>): Promise<Sc
 
 /**
  * Trains one seed of the recipe unless its model is finished; resumes from its checkpoint when a run
- * stopped part-way. Returns the seconds of training, summed over the sittings it took.
+ * stopped part-way. Returns the seconds of its training steps, over every sitting it took (the loss
+ * history, which the checkpoint carries, holds each step's time).
  */
-async function trainIfNeeded(runtime: Runtime, path: string, seed: number, config: ReturnType<typeof recipeConfig>, trainDir: string, cacheDir: string): Promise<number> {
+async function trainIfNeeded(runtime: Runtime, path: string, seed: number, config: ScreenerConfig, trainDir: string, cacheDir: string): Promise<number> {
   const paths = trainPaths(path);
-  const timePath = path.replace(/\.safetensors$/, '.seconds.json');
-  const spent = existsSync(timePath) ? (JSON.parse(readFileSync(timePath, 'utf8')) as { seconds: number }).seconds : 0;
   const position = existsSync(paths.checkpoint) ? readCheckpointSummary(readFileBytes(paths.checkpoint), paths.checkpoint).position : null;
   const finished = existsSync(path) && position?.stage === 'density' && position.step >= position.steps;
-  if (finished) return spent;
-  mkdirSync(resolve(path, '..'), { recursive: true });
-  const { scans } = loadTrainingScans([trainDir], { cacheDir, preprocess: configPreprocessing(config) });
-  const resume = position !== null;
-  log(`seed ${seed}: ${resume ? `resuming at ${position!.stage} step ${position!.step}` : 'training'} (${path})`);
-  const started = performance.now();
-  let lastLog = 0;
-  const result = await runTraining({
-    runtime,
-    scans,
-    out: path,
-    config,
-    seed,
-    resume,
-    onStep: (record, at) => {
-      const now = performance.now();
-      if (now - lastLog > 30_000 || at.step === at.steps) {
-        log(`seed ${seed}: ${record.stage} ${at.step}/${at.steps} loss ${record.loss.toFixed(3)}`);
-        lastLog = now;
-      }
-      // Each step's time is kept, so a run stopped part-way still counts what it trained.
-      writeSeconds(timePath, spent + (now - started) / 1000);
-    },
-  });
-  const total = spent + result.seconds;
-  writeSeconds(timePath, total);
-  return total;
-}
-
-function writeSeconds(path: string, seconds: number): void {
-  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify({ seconds: +seconds.toFixed(1) }) + '\n'));
+  if (!finished) {
+    mkdirSync(resolve(path, '..'), { recursive: true });
+    const { scans } = loadTrainingScans([trainDir], { cacheDir, preprocess: configPreprocessing(config) });
+    const resume = position !== null;
+    log(`seed ${seed}: ${resume ? `resuming at ${position!.stage} step ${position!.step}` : 'training'} (${path})`);
+    let lastLog = 0;
+    await runTraining({
+      runtime,
+      scans,
+      out: path,
+      config,
+      seed,
+      resume,
+      onStep: (record, at) => {
+        const now = performance.now();
+        if (now - lastLog > 30_000 || at.step === at.steps) {
+          log(`seed ${seed}: ${record.stage} ${at.step}/${at.steps} loss ${record.loss.toFixed(3)}`);
+          lastLog = now;
+        }
+      },
+    });
+  }
+  return stepSecondsOfCsv(readFileSync(paths.csv, 'utf8'));
 }

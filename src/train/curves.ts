@@ -9,6 +9,11 @@ export function lossesCsv(history: readonly LossRecord[]): string {
   return ['stage,step,loss,lr,seconds', ...rows].join('\n') + '\n';
 }
 
+/** The seconds of all steps in a loss CSV that lossesCsv wrote (a resumed run's history included). */
+export function stepSecondsOfCsv(csv: string): number {
+  return csv.trim().split('\n').slice(1).reduce((sum, row) => sum + Number(row.split(',')[4]), 0);
+}
+
 const COLOURS: Record<Stage, Rgb> = { descriptor: [214, 39, 40], condition: [31, 119, 180], density: [44, 160, 44] };
 
 // A 3x5 pixel font for the numbers on the plot: each glyph is five rows of three bits.

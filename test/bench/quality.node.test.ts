@@ -27,7 +27,12 @@ describe('quality benchmark', () => {
     expect(report.recipe).toMatchObject({ preset: 'tiny', spacingMm: 12, pool: 2, density: 'flow', condition: 'masked', stepsPerStage: 2 });
     expect(report.runs).toHaveLength(1);
     expect(report.runs[0].seed).toBe(0);
+    // The training time is the steps' own, as the loss CSV beside the model records them.
+    const csv = readFileSync(join(root, 'q', 'models', 'tiny-12mm-pool2-flow-masked-2', 'size32-train2', 's0.losses.csv'), 'utf8');
+    const stepSeconds = csv.trim().split('\n').slice(1).map((row) => Number(row.split(',')[4]));
+    expect(stepSeconds).toHaveLength(6);
     expect(report.runs[0].trainSeconds).toBeGreaterThan(0);
+    expect(report.runs[0].trainSeconds).toBeCloseTo(stepSeconds.reduce((a, b) => a + b, 0), 9);
     expect(report.runs[0].method.cases.map((c: { id: string }) => c.id)).toEqual(['case_000', 'case_001']);
     const auroc = report.summary['all lesions'].auroc;
     expect(auroc.screener.cases).toBe(2);
