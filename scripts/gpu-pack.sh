@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Packs what a bare GPU machine lacks for this project into .gpu/ (ignored by git): Node.js, Dawn's
 # `webgpu` package (native addon for linux-x64 plus its small dependencies) and the Vulkan loader.
-# Run from the project root after `npm run setup` and `npm run build`; carry .gpu and dist to the GPU
-# machine and start commands there with `source .gpu/activate.sh;` (see ../shared/GPU.md).
+# Run from the project root after `npm run setup` and `npm run build`; it also bundles the portable test
+# suite into dist/tests. Carry .gpu and dist to the GPU machine and start commands there with
+# `source .gpu/activate.sh;` (docs/gpu.md), then `bash scripts/gpu-measure.sh`.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 addon=node_modules/webgpu/dist/linux-x64.dawn.node
 [ -f "$addon" ] || { echo "gpu-pack: $addon is missing: run npm run setup first" >&2; exit 1; }
 mkdir -p .gpu
+# The portable test suite as plain Node modules (dist/tests), which scripts/gpu-measure.sh runs there.
+node test/bundled/build.mjs
 [ -s .gpu/node.xz ] || xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > .gpu/node.xz
 rm -rf .gpu/node_modules && mkdir -p .gpu/node_modules/webgpu/dist
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu/node_modules/webgpu/

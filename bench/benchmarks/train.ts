@@ -2,6 +2,8 @@
 // voxel pairs/s and GFLOP/s of the step's convolutions as a fraction of the adapter's FMA ceiling.
 // Default: the `small` preset; --tiny or --base for the others; --quick times 2 steps instead of 5;
 // --profile adds one step per stage with per-kernel timestamps and prints where its GPU time went.
+// The peer is the same step in PyTorch on the CPU (bench/peers/), timed after the engine in the same
+// run when python3 has torch; --no-peer skips it, --peer-cuda times it on CUDA instead.
 import type { Benchmark, BenchCase } from '../harness';
 import type { Runtime } from '../../src/gpu/runtime';
 import { generatePhantom } from '../../src/data/phantom/phantom';
@@ -11,6 +13,7 @@ import { Screener } from '../../src/model/screener';
 import { DenseUNet } from '../../src/model/unet';
 import { trainingScanFromCt } from '../../src/train/scans';
 import { ScreenerTrainer } from '../../src/train/trainer';
+import { torchTrainStep } from '../peers/torch';
 
 /**
  * FLOPs of a step's convolutions (and of the flow's per-voxel channel mixing, which is a 1x1x1
@@ -99,6 +102,18 @@ export const train: Benchmark = {
           flops: stepFlops(config, stage),
           extra: { preset, stage, cropsPerSecond, voxelPairsPerSecond, steps: times.length },
         });
+      }
+      if (!flags.has('--no-peer')) {
+        const peer = torchTrainStep(config, timed, flags.has('--peer-cuda') ? 'cuda' : 'cpu');
+        if ('unavailable' in peer) console.error(`bench: train: no PyTorch peer: ${peer.unavailable}`);
+        else {
+          console.error(`bench: train: PyTorch ${peer.torch} on ${peer.device} (${peer.threads} threads): ${trainer.stages.map((s) => `${s} ${(1000 / peer.ms[s]).toFixed(2)} steps/s`).join(', ')}`);
+          for (const c of cases) {
+            const stage = c.extra!.stage as Stage;
+            c.peerMedianMs = peer.ms[stage];
+            c.extra = { ...c.extra, peer: `PyTorch ${peer.torch} ${peer.device}, ${peer.threads} threads` };
+          }
+        }
       }
       return cases;
     } finally {

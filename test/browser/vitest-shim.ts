@@ -1,13 +1,14 @@
 // What `import ... from 'vitest'` resolves to when a test file is bundled for Chromium
-// (test/browser/run.mjs). Vitest's own runner needs Node, so this file re-creates the small part of
-// its API that the suite uses: describe/it/test (with .skip/.only/.todo/.each/.skipIf/.runIf),
-// the four hooks, `vi.fn`/`vi.spyOn`, and `expect`. `expect` is not re-implemented: it is built from
-// the same packages vitest builds it from (@vitest/expect on chai), so every matcher, its messages
-// and its diffs behave exactly as under `vitest run`.
+// (test/browser/run.mjs) or for plain Node without vitest (test/bundled/, the suite a GPU machine
+// runs). Vitest's own runner cannot run there, so this file re-creates the small part of its API
+// that the suite uses: describe/it/test (with .skip/.only/.todo/.each/.skipIf/.runIf), the four
+// hooks, `vi.fn`/`vi.spyOn`, and `expect`. `expect` is not re-implemented: it is built from the same
+// packages vitest builds it from (@vitest/expect on chai), so every matcher, its messages and its
+// diffs behave exactly as under `vitest run`.
 //
-// Protocol with the runner: test files register tests while they are imported; the page then calls
+// Protocol with the runner: test files register tests while they are imported; the runner then calls
 // `globalThis.__vitestShim.run()`, which runs them in order and reports each step through
-// `globalThis.__report(event)` (a function the runner exposes to the page).
+// `globalThis.__report(event)` (a function the runner provides).
 import * as chai from 'chai';
 import {
   ASYMMETRIC_MATCHERS_OBJECT,
@@ -290,8 +291,17 @@ async function failAll(s: Suite, path: string[], errors: unknown[]): Promise<voi
   }
 }
 
-// Errors nobody awaited fail the run, as they do under vitest.
-addEventListener('error', (e) => void report({ type: 'error', name: 'uncaught error', error: serialize(e.error ?? e.message) }));
-addEventListener('unhandledrejection', (e) => void report({ type: 'error', name: 'unhandled rejection', error: serialize(e.reason) }));
+// Errors nobody awaited fail the run, as they do under vitest: through the page's events in
+// Chromium, through the process's in Node (test/bundled/run.mjs runs the same bundles there).
+const uncaught = (err: unknown) => void report({ type: 'error', name: 'uncaught error', error: serialize(err) });
+const unhandled = (reason: unknown) => void report({ type: 'error', name: 'unhandled rejection', error: serialize(reason) });
+if (typeof addEventListener === 'function') {
+  addEventListener('error', (e) => uncaught(e.error ?? e.message));
+  addEventListener('unhandledrejection', (e) => unhandled(e.reason));
+} else {
+  const proc = (globalThis as any).process;
+  proc.on('uncaughtException', uncaught);
+  proc.on('unhandledRejection', unhandled);
+}
 
 (globalThis as any).__vitestShim = { run: () => runSuite(root, [], [], false) };
