@@ -63,6 +63,17 @@ fn source_coord(o: i32, kk: u32, s: u32, p: i32, extent: u32) -> i32 {
   return select(-1, i, i >= 0 && i < i32(extent));
 }
 
+// The destination voxel (d, h, w, batch) of the mm-th voxel of residue class r, whose voxels are
+// r + R * (quotient), quotients ordered w fastest, then h, d and batch (qd: quotient extents, batch in .w).
+fn class_voxel(mm: u32, r: vec3<u32>, R: vec4<u32>, qd: vec4<u32>) -> vec4<u32> {
+  var rest = mm;
+  let qw = rest % qd.z; rest = rest / qd.z;
+  let qh = rest % qd.y; rest = rest / qd.y;
+  let qq = rest % qd.x;
+  let n = rest / qd.x;
+  return vec4<u32>(r.x + R.x * qq, r.y + R.y * qh, r.z + R.z * qw, n);
+}
+
 @compute @workgroup_size(THREADS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -103,14 +114,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let m = e / TK;
 #endif
     let mm = m0 + m;
-    var rest = mm;
-    let qw = rest % qd.z; rest = rest / qd.z;
-    let qh = rest % qd.y; rest = rest / qd.y;
-    let qq = rest % qd.x;
-    let n = rest / qd.x;
-    let od = rd + R.x * qq;
-    let oh = rh + R.y * qh;
-    let ow = rw + R.z * qw;
+    let o = class_voxel(mm, vec3<u32>(rd, rh, rw), R, qd);
+    let od = o.x;
+    let oh = o.y;
+    let ow = o.z;
+    let n = o.w;
     let ok = m < TM && mm < params.per_class && od < dd.x && oh < dd.y && ow < dd.z;
     rows[i] = vec4<i32>(i32(od), i32(oh), i32(ow), select(-1, i32(n), ok));
   }
@@ -183,14 +191,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var i = 0u; i < RM; i++) {
     let mm = m0 + ty + THREADS_M * i;
     if (mm >= params.per_class) { continue; }
-    var rest = mm;
-    let qw = rest % qd.z; rest = rest / qd.z;
-    let qh = rest % qd.y; rest = rest / qd.y;
-    let qq = rest % qd.x;
-    let n = rest / qd.x;
-    let od = rd + R.x * qq;
-    let oh = rh + R.y * qh;
-    let ow = rw + R.z * qw;
+    let o = class_voxel(mm, vec3<u32>(rd, rh, rw), R, qd);
+    let od = o.x;
+    let oh = o.y;
+    let ow = o.z;
+    let n = o.w;
     if (od >= dd.x || oh >= dd.y || ow >= dd.z) { continue; }
     let base = (voxel_row(n, od, oh, dd) + ow) * dd.w;
     for (var j = 0u; j < RN; j++) {
