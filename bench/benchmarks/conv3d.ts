@@ -1,4 +1,4 @@
-// The fast 3-D convolutions (src/kernels/conv3d_fast.ts) at the shapes of Screener's UNet, in all three
+// The implicit-GEMM 3-D convolutions (src/kernels/conv3d) at the shapes of Screener's UNet, in all three
 // directions, against TensorFlow.js's WebGPU backend on the same adapter in the same process.
 //
 // Flags: --no-peer (skip TensorFlow.js), --no-tune (the fixed default tiles), --tune-cache=FILE (the
@@ -9,9 +9,18 @@ import { dirname } from 'node:path';
 import { nodeGPU } from '../../src/gpu/node';
 import type { Runtime } from '../../src/gpu/runtime';
 import { median, timeGpu } from '../../src/gpu/timing';
-import type { Conv3dGeometry, Triple } from '../../src/kernels/conv3d_direct';
-import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith, tileName, type ConvDirection } from '../../src/kernels/conv3d_fast';
-import { conv3dTuner, convFlops, type TuningTable } from '../../src/kernels/conv3d_tuner';
+import {
+  conv3dFastForwardWith,
+  conv3dFastGradInputWith,
+  conv3dFastGradWeightWith,
+  conv3dTuner,
+  convFlops,
+  tileName,
+  type Conv3dGeometry,
+  type ConvDirection,
+  type Triple,
+  type TuningTable,
+} from '../../src/kernels/conv3d';
 import type { BenchCase, Benchmark } from '../harness';
 
 interface Shape {

@@ -3,7 +3,7 @@ import source from '../../shaders/pool3d.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
-import type { Triple } from './conv3d_direct';
+import type { Triple } from './conv3d';
 
 export interface Pool3dGeometry {
   batch: number;

@@ -4,7 +4,7 @@ import source from '../../shaders/resize3d.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
-import type { Triple } from './conv3d_direct';
+import type { Triple } from './conv3d';
 
 export interface Resize3dGeometry {
   batch: number;

@@ -2,8 +2,10 @@
 // schedule, as one JSON-serialisable object that travels inside every .safetensors file, plus the
 // three presets (tiny for tests, small for this machine's software adapter, base for GPUs).
 import { resolvePreprocessOptions, type PreprocessOptions } from '../data/preprocess';
+import type { Triple } from '../kernels/conv3d';
 
-export type Triple = [number, number, number];
+/** (D, H, W) extents, spacings and strides: the engine's one definition, for the model's users too. */
+export type { Triple };
 
 export type ActivationKind = 'leakyRelu' | 'silu';
 export type SslLoss = 'vicreg' | 'infonce';

@@ -3,6 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
+import type { Triple } from '../../src/kernels/conv3d';
+import { conv3dReference, convGeometry, voxels } from '../helpers/conv_reference';
 import { gradcheck } from '../helpers/gradcheck';
 import { expectClose, randomArray } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';
@@ -12,71 +14,21 @@ beforeAll(async () => {
   rt = await testRuntime();
 });
 
-type T3 = [number, number, number];
-const t3 = (v: number | T3): T3 => (typeof v === 'number' ? [v, v, v] : v);
-const outExtent = (i: number, k: number, s: number, p: number) => Math.floor((i + 2 * p - k) / s) + 1;
+const t3 = (v: number | Triple): Triple => (typeof v === 'number' ? [v, v, v] : v);
 
 interface ConvCase {
   batch: number;
-  size: T3;
+  size: Triple;
   cin: number;
   cout: number;
-  kernel: T3;
-  stride: T3;
-  padding: T3;
+  kernel: Triple;
+  stride: Triple;
+  padding: Triple;
 }
 
-/**
- * Visits every (output position, tap, input position) triple of a convolution with x [N, size, cin] and
- * y [N, out, cout]; `visit(xi, yi, wi)` gets the flat offsets of x[.., ci], y[.., co] and w[co, tap, ci]
- * without the channel terms, which the callers loop over.
- */
-function forEachTap(c: ConvCase, visit: (xBase: number, yBase: number, tap: number) => void): T3 {
-  const [D, H, W] = c.size;
-  const [kd, kh, kw] = c.kernel;
-  const out = c.size.map((e, i) => outExtent(e, c.kernel[i]!, c.stride[i]!, c.padding[i]!)) as T3;
-  for (let n = 0; n < c.batch; n++)
-    for (let od = 0; od < out[0]; od++)
-      for (let oh = 0; oh < out[1]; oh++)
-        for (let ow = 0; ow < out[2]; ow++)
-          for (let a = 0; a < kd; a++)
-            for (let b = 0; b < kh; b++)
-              for (let e = 0; e < kw; e++) {
-                const id = od * c.stride[0] - c.padding[0] + a;
-                const ih = oh * c.stride[1] - c.padding[1] + b;
-                const iw = ow * c.stride[2] - c.padding[2] + e;
-                if (id < 0 || id >= D || ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                const xBase = (((n * D + id) * H + ih) * W + iw) * c.cin;
-                const yBase = (((n * out[0] + od) * out[1] + oh) * out[2] + ow) * c.cout;
-                visit(xBase, yBase, (a * kh + b) * kw + e);
-              }
-  return out;
-}
+const caseGeometry = (c: ConvCase) => convGeometry(c.batch, c.size, c.cin, c.cout, c.kernel, c.stride, c.padding);
 
-/** y, dx, dw and db of conv3d in float64, for input x, weights w [cout, k, cin], bias b and seed dy. */
-function convRef(c: ConvCase, x: Float64Array, w: Float64Array, b: Float64Array, dy: Float64Array) {
-  const taps = c.kernel[0] * c.kernel[1] * c.kernel[2];
-  const out = c.size.map((e, i) => outExtent(e, c.kernel[i]!, c.stride[i]!, c.padding[i]!));
-  const ySize = c.batch * out[0]! * out[1]! * out[2]! * c.cout;
-  const y = new Float64Array(ySize);
-  for (let i = 0; i < ySize; i++) y[i] = b[i % c.cout]!;
-  const dx = new Float64Array(x.length);
-  const dw = new Float64Array(w.length);
-  const db = new Float64Array(c.cout);
-  for (let i = 0; i < ySize; i++) db[i % c.cout]! += dy[i]!;
-  forEachTap(c, (xBase, yBase, tap) => {
-    for (let co = 0; co < c.cout; co++)
-      for (let ci = 0; ci < c.cin; ci++) {
-        const wi = (co * taps + tap) * c.cin + ci;
-        y[yBase + co]! += x[xBase + ci]! * w[wi]!;
-        dx[xBase + ci]! += dy[yBase + co]! * w[wi]!;
-        dw[wi]! += dy[yBase + co]! * x[xBase + ci]!;
-      }
-  });
-  return { y, dx, dw, db, outShape: [c.batch, ...out, c.cout] };
-}
-
-const baseCase = { batch: 2, size: [5, 6, 7] as T3, cin: 3, cout: 4 };
+const baseCase = { batch: 2, size: [5, 6, 7] as Triple, cin: 3, cout: 4 };
 const cases: (ConvCase & { name: string })[] = [];
 for (const k of [1, 3])
   for (const s of [1, 2])
@@ -94,15 +46,15 @@ describe('conv3d', () => {
       const x = randomArray(xShape.reduce((a, b) => a * b), 1);
       const w = randomArray(c.cout * taps * c.cin, 2);
       const b = randomArray(c.cout, 3);
-      const probe = convRef(c, x, w, b, new Float64Array(0));
-      const dy = randomArray(probe.y.length, 4);
-      const ref = convRef(c, x, w, b, dy);
+      const geometry = caseGeometry(c);
+      const dy = randomArray(voxels(geometry, 'output') * c.cout, 4);
+      const ref = conv3dReference(geometry, x, w, b, dy);
       const [y, dx, dw, db] = await g.tidyAsync(async () => {
         const xt = g.parameter(rt, x, xShape);
         const wt = g.parameter(rt, w, wShape);
         const bt = g.parameter(rt, b, [c.cout]);
         const yt = g.conv3d(xt, wt, bt, { stride: c.stride, padding: c.padding });
-        expect(yt.shape).toEqual(ref.outShape);
+        expect(yt.shape).toEqual([c.batch, ...geometry.output, c.cout]);
         g.backward(yt, g.fromArray(rt, dy, yt.shape));
         return Promise.all([yt.read(), xt.grad!.read(), wt.grad!.read(), bt.grad!.read()]);
       });
@@ -117,13 +69,13 @@ describe('conv3d', () => {
     const c: ConvCase = { batch: 1, size: [4, 3, 5], cin: 2, cout: 3, kernel: [3, 3, 3], stride: [2, 2, 2], padding: [1, 1, 1] };
     const x = randomArray(1 * 4 * 3 * 5 * 2, 5);
     const w = randomArray(3 * 27 * 2, 6);
-    const ref = convRef(c, x, w, new Float64Array(3), new Float64Array(0));
+    const ref = conv3dReference(caseGeometry(c), x, w, new Float64Array(3), new Float64Array(0));
     const y = await g.tidyAsync(async () => g.conv3d(g.fromArray(rt, x, [1, 4, 3, 5, 2]), g.fromArray(rt, w, [3, 3, 3, 3, 2]), null, { stride: 2, padding: 1 }).read());
     expectClose(y, ref.y, 1e-4, 1e-5);
   });
 
   it('has the finite-difference gradient', async () => {
-    const opts = { stride: [2, 1, 1] as T3, padding: [1, 0, 1] as T3 };
+    const opts = { stride: [2, 1, 1] as Triple, padding: [1, 0, 1] as Triple };
     await gradcheck(rt, (x, w, b) => g.conv3d(x, w, b, opts), [
       { data: randomArray(24, 7), shape: [1, 3, 4, 1, 2] },
       { data: randomArray(36, 8), shape: [2, 3, 3, 1, 2] },
@@ -144,7 +96,7 @@ describe('conv3d', () => {
 });
 
 /** convTranspose3d in float64: out[n, o*s - p + k, co] += x[n, o, ci] * w[ci, k, co]. */
-function convTransposeRef(x: Float64Array, xShape: number[], w: Float64Array, wShape: number[], b: Float64Array, s: T3, p: T3, extra: T3) {
+function convTransposeRef(x: Float64Array, xShape: number[], w: Float64Array, wShape: number[], b: Float64Array, s: Triple, p: Triple, extra: Triple) {
   const [N, D, H, W, cin] = xShape as [number, number, number, number, number];
   const [, kd, kh, kw, cout] = wShape as [number, number, number, number, number];
   const od = (D - 1) * s[0] - 2 * p[0] + kd + extra[0];
@@ -173,7 +125,7 @@ function convTransposeRef(x: Float64Array, xShape: number[], w: Float64Array, wS
 }
 
 describe('convTranspose3d', () => {
-  const transposeCases: { name: string; kernel: T3; stride: T3; padding: T3; extra: T3 }[] = [
+  const transposeCases: { name: string; kernel: Triple; stride: Triple; padding: Triple; extra: Triple }[] = [
     { name: 'kernel 2, stride 2 (x2 upsampling)', kernel: [2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], extra: [0, 0, 0] },
     { name: 'kernel 3, stride 2, padding 1, output padding 1', kernel: [3, 3, 3], stride: [2, 2, 2], padding: [1, 1, 1], extra: [1, 1, 1] },
     { name: 'kernel [3, 1, 2], stride [1, 3, 2], padding [1, 0, 0], output padding [0, 2, 1]', kernel: [3, 1, 2], stride: [1, 3, 2], padding: [1, 0, 0], extra: [0, 2, 1] },

@@ -170,6 +170,12 @@ describe('initialisation', () => {
       layer.dispose();
     }
   });
+
+  it('Conv3d refuses a kernel extent that is not a positive integer, on every axis', () => {
+    for (const kernel of [[0, 3, 3], [3, 0, 3], [3, 3, 0], [3, 3, 1.5]] as [number, number, number][]) {
+      expect(() => new g.Conv3d(rt, 2, 2, kernel), JSON.stringify(kernel)).toThrow(/Conv3d: kernel must be a positive integer/);
+    }
+  });
 });
 
 describe('layers against float64 references', () => {

@@ -2,17 +2,14 @@
 // [out, kD, kH, kW, in], initialised as PyTorch's Conv3d (Kaiming-uniform, a = sqrt(5); bias
 // U(+-1/sqrt(fan_in)) with fan_in = in * kD * kH * kW).
 import type { Runtime } from '../../gpu/runtime';
-import { conv3d } from '../ops/conv';
+import type { Triple } from '../../kernels/conv3d';
+import { conv3d, type Conv3dOptions } from '../ops/conv';
 import { deriveSeed } from '../ops/random';
 import type { Tensor } from '../tensor';
 import { fanInUniform, kaimingUniform, nextInitSeed } from './init';
 import { Module } from './module';
 
-type Triple = [number, number, number];
-
-export interface Conv3dLayerOptions {
-  stride?: number | Triple;
-  padding?: number | Triple;
+export interface Conv3dLayerOptions extends Conv3dOptions {
   bias?: boolean;
   /** Fixes the initial weights; without it the next seed of manualSeed()'s stream is used. */
   seed?: number;
@@ -34,7 +31,8 @@ export class Conv3d extends Module {
   ) {
     super();
     this.kernel = typeof kernel === 'number' ? [kernel, kernel, kernel] : [...kernel];
-    for (const [name, n] of [['inChannels', inChannels], ['outChannels', outChannels], ['kernel', ...this.kernel]] as const) {
+    const checks: [string, number][] = [['inChannels', inChannels], ['outChannels', outChannels], ...this.kernel.map((k): [string, number] => ['kernel', k])];
+    for (const [name, n] of checks) {
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`Conv3d: ${name} must be a positive integer, got ${n}`);
     }
     this.stride = options.stride ?? 1;

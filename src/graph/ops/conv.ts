@@ -1,9 +1,7 @@
 // 3-D convolution and transposed convolution on channels-last activations [N, D, H, W, C], with
 // weights [Cout, kD, kH, kW, Cin] (transposed: [Cin, kD, kH, kW, Cout], see convTranspose3d).
-// Every direction runs on the fast implicit-GEMM kernels (src/kernels/conv3d_fast.ts, tiles picked by
-// conv3d_tuner.ts); the direct kernels of conv3d_direct.ts stay as the simple references the tests use.
-import { convOutputExtent, type Conv3dGeometry, type Triple } from '../../kernels/conv3d_direct';
-import { conv3dFastForward, conv3dFastGradInput, conv3dFastGradWeight } from '../../kernels/conv3d_tuner';
+// Every direction runs on the implicit-GEMM kernels of src/kernels/conv3d (tiles picked by its tuner).
+import { conv3dFastForward, conv3dFastGradInput, conv3dFastGradWeight, convOutputExtent, type Conv3dGeometry, type Triple } from '../../kernels/conv3d';
 import { record } from '../tape';
 import { shapeString, type Tensor } from '../tensor';
 import { empty } from './create';
@@ -11,13 +9,13 @@ import { add } from './elementwise';
 import { sum } from './reduce';
 
 export interface Conv3dOptions {
-  stride?: number | [number, number, number];
-  padding?: number | [number, number, number];
+  stride?: number | Triple;
+  padding?: number | Triple;
 }
 
 export interface ConvTranspose3dOptions extends Conv3dOptions {
   /** Extra extent added on the high side of each output axis (PyTorch's output_padding), each < stride. */
-  outputPadding?: number | [number, number, number];
+  outputPadding?: number | Triple;
 }
 
 function triple(op: string, name: string, value: number | readonly number[], min: number): Triple {
@@ -50,7 +48,7 @@ export function conv3d(
   x: Tensor,
   weight: Tensor,
   bias: Tensor | null,
-  options: { stride?: number | [number, number, number]; padding?: number | [number, number, number] } = {},
+  options: Conv3dOptions = {},
 ): Tensor {
   const op = 'conv3d';
   checkRank5(op, 'input', x);

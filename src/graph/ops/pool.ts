@@ -1,6 +1,6 @@
 // 3-D average pooling on channels-last volumes [N, D, H, W, C].
 import { avgPool3dForward, avgPool3dGrad, type Pool3dGeometry } from '../../kernels/pool3d';
-import type { Triple } from '../../kernels/conv3d_direct';
+import type { Triple } from '../../kernels/conv3d';
 import { record } from '../tape';
 import { shapeString, type Tensor } from '../tensor';
 import { empty } from './create';

@@ -1,5 +1,5 @@
 // Resizing channels-last volumes [N, D, H, W, C]: trilinear to any size, x2 upsampling, nearest upsampling.
-import type { Triple } from '../../kernels/conv3d_direct';
+import type { Triple } from '../../kernels/conv3d';
 import { resize3d, type Resize3dGeometry, type ResizeKernel } from '../../kernels/resize3d';
 import { record } from '../tape';
 import { shapeString, type Tensor } from '../tensor';

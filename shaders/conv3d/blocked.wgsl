@@ -15,9 +15,10 @@
 //     Destination positions are grouped by residue class modulo the stride (pos = r + s*q per axis), so every
 //     voxel of a block, and every lane of a SIMD group, takes the same taps.
 //
-// The register block is unrolled by the launcher (src/kernels/conv3d_fast_codegen.ts): subzero, the
+// The register block is unrolled by the code generator (src/kernels/conv3d/codegen.ts): subzero, the
 // JIT SwiftShader ships, neither unrolls loops nor keeps indexed arrays in registers, so the block's
-// accumulators are named variables. Lines `//@NAME` below are replaced by that generated code.
+// accumulators are named variables. Lines `//@NAME` below are replaced by that generated code or by the
+// parts these kernels share (shaders/conv3d/shared/).
 override WORKGROUP: u32 = 64;
 //@CONSTS
 
@@ -26,31 +27,13 @@ struct Params {
   q_blocks: u32,       // blocks of BV voxels along the w quotient axis
   dst_blocks: u32,     // blocks of BC destination channels
   classes: u32,        // residue classes: 1 forward, the product of the strides in TRANSPOSED mode
-  src_dims: vec4<u32>, // D, H, W, C of the tensor read
-  dst_dims: vec4<u32>, // D, H, W, C of the tensor written
-  q_dims: vec4<u32>,   // quotient extents ceil(dst / R) along D, H, W; batch in .w
-  kernel: vec4<u32>,   // kD, kH, kW, taps
-  stride: vec4<u32>,
-  pad: vec4<i32>,
-  residues: vec4<u32>, // R per axis: 1 forward, the stride in TRANSPOSED mode
+//@GATHER_GEOMETRY
 }
 
-#if VEC4
-@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-#else
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-#endif
-// Weights re-laid out as [tap, source channel, destination channel padded to dst_blocks * BC]
-// (conv3d_igemm_weight_layout.wgsl): four neighbouring destination channels are one vec4.
-@group(0) @binding(1) var<storage, read> wr: array<vec4<f32>>;
-#if BIAS
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
-#else
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-#endif
+// Four neighbouring destination channels of the re-laid weights (padded to dst_blocks * BC) are one vec4.
+alias WeightElement = vec4<f32>;
+//@GATHER_BINDINGS
+//@CHANNELS_LAST
 
 // Source coordinate reached from destination coordinate `o` through tap `k` along one axis, or -1.
 fn source_coord(o: u32, k: u32, s: u32, p: i32, extent: u32) -> i32 {
@@ -102,7 +85,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var kh = 0u; kh < k.y; kh++) {
       let ih = source_coord(oh, kh, params.stride.y, params.pad.y, sd.y);
       if (ih < 0) { continue; }
-      let row = ((n * sd.x + u32(id)) * sd.y + u32(ih)) * sd.z;
+      let row = voxel_row(n, u32(id), u32(ih), sd);
       for (var kw = 0u; kw < k.z; kw++) {
 #if TRANSPOSED
         // Position r + R*(q0 + v) reaches source w = q0 + v + (r + p - kw) / s when that divides.

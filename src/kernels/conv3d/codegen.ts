@@ -1,13 +1,57 @@
-// Generates the unrolled register blocks of the blocked (software-adapter) convolution kernels.
+// The one code generator of the implicit-GEMM convolution kernels (implicit_gemm.ts): it fills the
+// kernel skeletons in shaders/conv3d/ at their `//@NAME` lines, with code it writes for the tile (tile
+// sizes, the blocked kernels' unrolled register blocks) and with the parts the kernels share, written
+// once in shaders/conv3d/shared/ (Params geometry, bindings, channels-last addressing, the tiled
+// micro-GEMM). Then the `#if` defines are resolved (src/gpu/shader.ts) and the text is cached per
+// configuration.
 //
-// The skeletons live in shaders/conv3d_igemm_blocked.wgsl and shaders/conv3d_igemm_wgrad_blocked.wgsl;
-// each `//@NAME` line there is replaced by the code below. The block is written out variable by variable
-// because SwiftShader's subzero JIT neither unrolls loops nor keeps indexed arrays in registers.
-import blockedSkeleton from '../../shaders/conv3d_igemm_blocked.wgsl';
-import wgradSkeleton from '../../shaders/conv3d_igemm_wgrad_blocked.wgsl';
-import { kernelSource } from '../gpu/shader';
+// The blocked (software-adapter) register blocks are written out variable by variable because
+// SwiftShader's subzero JIT neither unrolls loops nor keeps indexed arrays in registers. The tiled
+// (GPU) kernels keep loops over the register block: GPU compilers unroll loops of constant trip count.
+import blockedSkeleton from '../../../shaders/conv3d/blocked.wgsl';
+import channelsLast from '../../../shaders/conv3d/shared/channels_last.wgsl';
+import gatherBindings from '../../../shaders/conv3d/shared/gather_bindings.wgsl';
+import gatherGeometry from '../../../shaders/conv3d/shared/gather_geometry.wgsl';
+import microGemm from '../../../shaders/conv3d/shared/micro_gemm.wgsl';
+import wgradBindings from '../../../shaders/conv3d/shared/wgrad_bindings.wgsl';
+import wgradGeometry from '../../../shaders/conv3d/shared/wgrad_geometry.wgsl';
+import tiledSkeleton from '../../../shaders/conv3d/tiled.wgsl';
+import wgradBlockedSkeleton from '../../../shaders/conv3d/wgrad_blocked.wgsl';
+import wgradTiledSkeleton from '../../../shaders/conv3d/wgrad_tiled.wgsl';
+import { kernelSource, type Defines } from '../../gpu/shader';
+import { checkTiled, type Activation, type TiledConfig } from './tiles';
 
-export type Activation = 'none' | 'relu';
+/** The shared WGSL parts, by the name of the `//@NAME` line they replace. */
+const SHARED: Record<string, string> = {
+  GATHER_GEOMETRY: gatherGeometry,
+  GATHER_BINDINGS: gatherBindings,
+  WGRAD_GEOMETRY: wgradGeometry,
+  WGRAD_BINDINGS: wgradBindings,
+  CHANNELS_LAST: channelsLast,
+  MICRO_GEMM: microGemm,
+};
+
+/** Replaces every `//@NAME` line of a skeleton by the generated part of that name, else the shared one. */
+function fill(skeleton: string, generated: Record<string, string>): string {
+  return skeleton.replace(/^\/\/@([A-Z_]+)\s*$/gm, (_, name: string) => {
+    const part = generated[name] ?? SHARED[name];
+    if (part === undefined) throw new Error(`conv3d codegen: no code for //@${name}`);
+    return part;
+  });
+}
+
+const cache = new Map<string, string>();
+
+/** The kernel text for one configuration (`key`), made by `make` the first time it is asked for. */
+function cached(key: string, make: () => { skeleton: string; generated: Record<string, string>; defines: Defines }): string {
+  let source = cache.get(key);
+  if (!source) {
+    const { skeleton, generated, defines } = make();
+    source = kernelSource(fill(skeleton, generated), defines);
+    cache.set(key, source);
+  }
+  return source;
+}
 
 export interface BlockedConfig {
   /** Destination voxels per invocation (along w). */
@@ -33,21 +77,12 @@ export function unrollFactor(n: number, max = 8): number {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const lanes = ['x', 'y', 'z', 'w'] as const;
 
-function fill(skeleton: string, parts: Record<string, string>): string {
-  return skeleton.replace(/^\/\/@([A-Z]+)\s*$/gm, (_, name: string) => {
-    const part = parts[name];
-    if (part === undefined) throw new Error(`conv3d codegen: no code for //@${name}`);
-    return part;
-  });
-}
-
-const cache = new Map<string, string>();
-
 /** The full WGSL text of a blocked forward or backward-data kernel. */
 export function blockedSource(c: BlockedConfig): string {
-  const key = JSON.stringify(c);
-  const hit = cache.get(key);
-  if (hit) return hit;
+  return cached(`blocked${JSON.stringify(c)}`, () => blockedParts(c));
+}
+
+function blockedParts(c: BlockedConfig) {
   if (c.bc % 4 !== 0 || c.bc < 4 || c.bv < 1) throw new RangeError(`conv3d codegen: bad register block ${c.bv} x ${c.bc}`);
   const groups = c.bc / 4;
   const V = range(c.bv);
@@ -90,7 +125,7 @@ export function blockedSource(c: BlockedConfig): string {
   }
   const inner = unroll === cvec ? ['        {', ...body, '        }'].join('\n') : [`        for (var c = 0u; c < ${cvec}u; c += ${unroll}u) {`, ...body, '        }'].join('\n');
 
-  const store = ['  let dst_row = ((n * dd.x + od) * dd.y + oh) * dd.z;'];
+  const store = ['  let dst_row = voxel_row(n, od, oh, dd);'];
   for (const v of V) {
     store.push(`  let ow${v} = rw + R.z * (q0 + ${v}u);`);
     store.push(`  if (ow${v} < dd.z) {`);
@@ -106,13 +141,11 @@ export function blockedSource(c: BlockedConfig): string {
     store.push('  }');
   }
 
-  const source = kernelSource(fill(blockedSkeleton, { CONSTS: `const BV: u32 = ${c.bv}u;\nconst BC: u32 = ${c.bc}u;`, DECLARE: declare, TAP: tap, INNER: inner, STORE: store.join('\n') }), {
-    VEC4: c.vec4,
-    TRANSPOSED: c.transposed,
-    BIAS: c.bias,
-  });
-  cache.set(key, source);
-  return source;
+  return {
+    skeleton: blockedSkeleton,
+    generated: { CONSTS: `const BV: u32 = ${c.bv}u;\nconst BC: u32 = ${c.bc}u;`, DECLARE: declare, TAP: tap, INNER: inner, STORE: store.join('\n') },
+    defines: { VEC4: c.vec4, TRANSPOSED: c.transposed, BIAS: c.bias },
+  };
 }
 
 export interface WgradBlockedConfig {
@@ -126,9 +159,10 @@ export interface WgradBlockedConfig {
 
 /** The full WGSL text of a blocked backward-weight kernel (one tap, BO x BI weights per invocation). */
 export function wgradBlockedSource(c: WgradBlockedConfig): string {
-  const key = `wgrad${JSON.stringify(c)}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
+  return cached(`wgradBlocked${JSON.stringify(c)}`, () => wgradBlockedParts(c));
+}
+
+function wgradBlockedParts(c: WgradBlockedConfig) {
   if (c.bo % 4 !== 0 || c.bi % 4 !== 0) throw new RangeError(`conv3d codegen: bad weight block ${c.bo} x ${c.bi}`);
   const O = range(c.bo);
   const I = range(c.bi);
@@ -168,10 +202,45 @@ export function wgradBlockedSource(c: WgradBlockedConfig): string {
         store.push(`  if (${o} < co && i0 + ${i}u < ci) { part[part_base + ((${o}) * taps + tap) * ci + i0 + ${i}u] = a${i}_${g}.${lanes[e]}; }`);
       }
 
-  const source = kernelSource(
-    fill(wgradSkeleton, { CONSTS: `const BO: u32 = ${c.bo}u;\nconst BI: u32 = ${c.bi}u;`, DECLARE: [declare, ...clamps].join('\n'), INNER: body.join('\n'), STORE: store.join('\n') }),
-    { VEC4: c.vec4 },
-  );
-  cache.set(key, source);
-  return source;
+  return {
+    skeleton: wgradBlockedSkeleton,
+    generated: { CONSTS: `const BO: u32 = ${c.bo}u;\nconst BI: u32 = ${c.bi}u;`, DECLARE: [declare, ...clamps].join('\n'), INNER: body.join('\n'), STORE: store.join('\n') },
+    defines: { VEC4: c.vec4 },
+  };
+}
+
+/** The tile sizes of a tiled kernel, the invocations they imply and the element its slabs are loaded as. */
+function tiledConstants(t: TiledConfig, vec4: boolean): string {
+  return [
+    `const TM: u32 = ${t.tm}u;`,
+    `const TN: u32 = ${t.tn}u;`,
+    `const TK: u32 = ${t.tk}u;`,
+    `const RM: u32 = ${t.rm}u;`,
+    `const RN: u32 = ${t.rn}u;`,
+    `const VEC: u32 = ${vec4 ? 4 : 1}u;`,
+    `const ZERO: ${vec4 ? 'vec4<f32>' : 'f32'} = ${vec4 ? 'vec4<f32>(0.0)' : '0.0'};`,
+    'const THREADS_M: u32 = TM / RM;',
+    'const THREADS_N: u32 = TN / RN;',
+    'const THREADS: u32 = THREADS_M * THREADS_N;',
+  ].join('\n');
+}
+
+/** The full WGSL text of a tiled forward or backward-data kernel. */
+export function tiledSource(t: TiledConfig, o: { vec4: boolean; transposed: boolean; bias: boolean; activation: Activation }): string {
+  return cached(`tiled${JSON.stringify([t, o])}`, () => {
+    checkTiled(t);
+    return {
+      skeleton: tiledSkeleton,
+      generated: { CONSTS: tiledConstants(t, o.vec4) },
+      defines: { VEC4: o.vec4, TRANSPOSED: o.transposed, BIAS: o.bias, RELU: o.activation === 'relu' },
+    };
+  });
+}
+
+/** The full WGSL text of a tiled backward-weight kernel. */
+export function wgradTiledSource(t: TiledConfig, o: { vec4: boolean }): string {
+  return cached(`wgradTiled${JSON.stringify([t, o])}`, () => {
+    checkTiled(t);
+    return { skeleton: wgradTiledSkeleton, generated: { CONSTS: tiledConstants(t, o.vec4) }, defines: { VEC4: o.vec4 } };
+  });
 }

@@ -7,46 +7,26 @@
 // invocation an RM x RN register block of it, rows ty + (TM/RM)*i, columns tx + (TN/RN)*j, so that
 // neighbouring invocations read neighbouring words of the slabs.
 //
-// Directions as in conv3d_igemm_blocked.wgsl: forward, or TRANSPOSED (backward-data: src = dy,
+// Directions as in blocked.wgsl: forward, or TRANSPOSED (backward-data: src = dy,
 // dst = dx). In TRANSPOSED mode the destination voxels are grouped by residue
 // cls modulo the stride (grid y carries the cls), and k runs only over the taps that reach that cls,
 // so no work is spent on taps that cannot contribute.
-// Tile sizes are `const`s written by the launcher (conv3d_tiled_codegen.ts) at the //@CONSTS line.
+// Tile sizes are `const`s written by the code generator (src/kernels/conv3d/codegen.ts) at the //@CONSTS
+// line; the other `//@NAME` lines are the parts these kernels share (shaders/conv3d/shared/).
 //@CONSTS
-const THREADS_M: u32 = TM / RM;
-const THREADS_N: u32 = TN / RN;
-const THREADS: u32 = THREADS_M * THREADS_N;
 
 struct Params {
   per_class: u32,      // destination voxels in one residue cls (all of them when forward)
   m_tiles: u32,
   n_tiles: u32,
   classes: u32,        // residue classes: 1 forward, the product of the strides in TRANSPOSED mode
-  src_dims: vec4<u32>, // D, H, W, C of the tensor read
-  dst_dims: vec4<u32>, // D, H, W, C of the tensor written
-  q_dims: vec4<u32>,   // quotient extents ceil(dst / R) along D, H, W; batch in .w
-  kernel: vec4<u32>,   // kD, kH, kW, taps
-  stride: vec4<u32>,
-  pad: vec4<i32>,
-  residues: vec4<u32>, // R per axis: 1 forward, the stride in TRANSPOSED mode
+//@GATHER_GEOMETRY
   dst_pad: u32,        // row length of wr (destination channels, padded)
 }
 
-#if VEC4
-@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-#else
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-#endif
-// Weights re-laid out as [tap, source channel, destination channel] (conv3d_igemm_weight_layout.wgsl).
-@group(0) @binding(1) var<storage, read> wr: array<f32>;
-#if BIAS
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
-#else
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-#endif
+alias WeightElement = f32;
+//@GATHER_BINDINGS
+//@CHANNELS_LAST
 
 var<workgroup> a_tile: array<f32, TK * TM>; // [TK][TM]
 var<workgroup> b_tile: array<f32, TK * TN>; // [TK][TN]
@@ -81,6 +61,17 @@ fn source_coord(o: i32, kk: u32, s: u32, p: i32, extent: u32) -> i32 {
   let i = o * i32(s) - p + i32(kk);
 #endif
   return select(-1, i, i >= 0 && i < i32(extent));
+}
+
+// The destination voxel (d, h, w, batch) of the mm-th voxel of residue class r, whose voxels are
+// r + R * (quotient), quotients ordered w fastest, then h, d and batch (qd: quotient extents, batch in .w).
+fn class_voxel(mm: u32, r: vec3<u32>, R: vec4<u32>, qd: vec4<u32>) -> vec4<u32> {
+  var rest = mm;
+  let qw = rest % qd.z; rest = rest / qd.z;
+  let qh = rest % qd.y; rest = rest / qd.y;
+  let qq = rest % qd.x;
+  let n = rest / qd.x;
+  return vec4<u32>(r.x + R.x * qq, r.y + R.y * qh, r.z + R.z * qw, n);
 }
 
 @compute @workgroup_size(THREADS)
@@ -123,14 +114,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let m = e / TK;
 #endif
     let mm = m0 + m;
-    var rest = mm;
-    let qw = rest % qd.z; rest = rest / qd.z;
-    let qh = rest % qd.y; rest = rest / qd.y;
-    let qq = rest % qd.x;
-    let n = rest / qd.x;
-    let od = rd + R.x * qq;
-    let oh = rh + R.y * qh;
-    let ow = rw + R.z * qw;
+    let o = class_voxel(mm, vec3<u32>(rd, rh, rw), R, qd);
+    let od = o.x;
+    let oh = o.y;
+    let ow = o.z;
+    let n = o.w;
     let ok = m < TM && mm < params.per_class && od < dd.x && oh < dd.y && ow < dd.z;
     rows[i] = vec4<i32>(i32(od), i32(oh), i32(ow), select(-1, i32(n), ok));
   }
@@ -162,7 +150,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let ih = source_coord(rows[i].y, kh, st.y, pd.y, sd.y);
         let iw = source_coord(rows[i].z, kw, st.z, pd.z, sd.z);
         if (id >= 0 && ih >= 0 && iw >= 0) {
-          let at = (((u32(rows[i].w) * sd.x + u32(id)) * sd.y + u32(ih)) * sd.z + u32(iw)) * C + c;
+          let at = (voxel_row(u32(rows[i].w), u32(id), u32(ih), sd) + u32(iw)) * C + c;
           v = src[at / VEC];
         }
       }
@@ -196,33 +184,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (kk < TK) { b_tile[kk * TN + nn] = v; }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var av: array<f32, RM>;
-      var bv: array<f32, RN>;
-      for (var i = 0u; i < RM; i++) { av[i] = a_tile[kk * TM + ty + THREADS_M * i]; }
-      for (var j = 0u; j < RN; j++) { bv[j] = b_tile[kk * TN + tx + THREADS_N * j]; }
-      for (var i = 0u; i < RM; i++) {
-        for (var j = 0u; j < RN; j++) {
-          acc[i * RN + j] = fma(av[i], bv[j], acc[i * RN + j]);
-        }
-      }
-    }
+//@MICRO_GEMM
     workgroupBarrier();
   }
 
   for (var i = 0u; i < RM; i++) {
     let mm = m0 + ty + THREADS_M * i;
     if (mm >= params.per_class) { continue; }
-    var rest = mm;
-    let qw = rest % qd.z; rest = rest / qd.z;
-    let qh = rest % qd.y; rest = rest / qd.y;
-    let qq = rest % qd.x;
-    let n = rest / qd.x;
-    let od = rd + R.x * qq;
-    let oh = rh + R.y * qh;
-    let ow = rw + R.z * qw;
+    let o = class_voxel(mm, vec3<u32>(rd, rh, rw), R, qd);
+    let od = o.x;
+    let oh = o.y;
+    let ow = o.z;
+    let n = o.w;
     if (od >= dd.x || oh >= dd.y || ow >= dd.z) { continue; }
-    let base = (((n * dd.x + od) * dd.y + oh) * dd.z + ow) * dd.w;
+    let base = (voxel_row(n, od, oh, dd) + ow) * dd.w;
     for (var j = 0u; j < RN; j++) {
       let col = n0 + tx + THREADS_N * j;
       if (col >= dd.w) { continue; }

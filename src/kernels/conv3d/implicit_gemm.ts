@@ -1,52 +1,28 @@
-// Launchers for the fast 3-D convolutions: implicit GEMM (no im2col buffer) for the forward pass, the
-// gradient with respect to the input (also the forward pass of a transposed convolution) and the
+// The implicit-GEMM 3-D convolutions (no im2col buffer), each with an explicit tile: the forward pass,
+// the gradient with respect to the input (also the forward pass of a transposed convolution) and the
 // gradient with respect to the weights. Activations [N, D, H, W, C], weights [Cout, kD, kH, kW, Cin].
 //
-// Two tile families, both taken by every direction:
-//  - 'blocked' (conv3d_igemm_blocked.wgsl, conv3d_igemm_wgrad_blocked.wgsl): one invocation computes a
-//    register block by itself, no workgroup memory, no barriers. Suits software adapters.
-//  - 'tiled' (conv3d_igemm_tiled.wgsl): a workgroup stages tiles of the implicit GEMM's operands in
-//    workgroup memory and each invocation accumulates a register block from them. Suits GPUs.
-// Which tile a shape gets is the tuner's choice (conv3d_tuner.ts); every launcher also takes an explicit
-// tile, which is how the tuner times candidates and how tests cover each family.
-import splitSumSource from '../../shaders/conv3d_igemm_split_sum.wgsl';
-import layoutSource from '../../shaders/conv3d_igemm_weight_layout.wgsl';
-import type { Runtime } from '../gpu/runtime';
-import { kernelSource } from '../gpu/shader';
-import { uniforms, type Uniforms } from '../gpu/uniforms';
-import type { Conv3dGeometry } from './conv3d_direct';
-import { blockedSource, wgradBlockedSource, type Activation } from './conv3d_fast_codegen';
-import { tiledSource, wgradTiledSource, type TiledConfig } from './conv3d_tiled_codegen';
-
-export type { Activation } from './conv3d_fast_codegen';
-export type ConvDirection = 'forward' | 'backwardData' | 'backwardWeight';
-
-/** A register block of `bv` voxels x `bc` channels per invocation, no workgroup memory. */
-export interface BlockedTile {
-  family: 'blocked';
-  bv: number;
-  bc: number;
-  /** Backward-weight only: how many partial sums the reduction over voxels is split into (0: automatic). */
-  splits?: number;
-}
-
-/** A workgroup tile of `tm` voxels x `tn` channels with `tk`-deep slabs in workgroup memory, `rm` x `rn` per invocation. */
-export interface TiledTile extends TiledConfig {
-  family: 'tiled';
-  splits?: number;
-}
-
-export type ConvTile = BlockedTile | TiledTile;
-
-export function tileName(t: ConvTile): string {
-  const split = t.splits ? ` split ${t.splits}` : '';
-  return t.family === 'blocked' ? `blocked ${t.bv}x${t.bc}${split}` : `tiled ${t.tm}x${t.tn}x${t.tk} (${t.rm}x${t.rn})${split}`;
-}
+// Two tile families (tiles.ts), both taken by every direction:
+//  - 'blocked' (shaders/conv3d/blocked.wgsl, wgrad_blocked.wgsl): one invocation computes a register
+//    block by itself, no workgroup memory, no barriers. Suits software adapters.
+//  - 'tiled' (shaders/conv3d/tiled.wgsl, wgrad_tiled.wgsl): a workgroup stages tiles of the implicit
+//    GEMM's operands in workgroup memory and each invocation accumulates a register block from them.
+//    Suits GPUs.
+// The kernel text of a tile comes from codegen.ts. The graph ops call the launchers of launchers.ts,
+// which take the tile the tuner (tuner.ts) picks; these take it explicitly, which is how the tuner times
+// candidates and how tests cover each family.
+import splitSumSource from '../../../shaders/conv3d/split_sum.wgsl';
+import layoutSource from '../../../shaders/conv3d/weight_layout.wgsl';
+import type { Runtime } from '../../gpu/runtime';
+import { kernelSource } from '../../gpu/shader';
+import { uniforms, type Uniforms } from '../../gpu/uniforms';
+import { blockedSource, tiledSource, wgradBlockedSource, wgradTiledSource } from './codegen';
+import { volume, type Conv3dGeometry } from './geometry';
+import { tileName, type Activation, type ConvTile, type TiledTile } from './tiles';
 
 const WORKGROUP = 64;
 const splitSumCode = kernelSource(splitSumSource);
 const layoutCodes = { forward: kernelSource(layoutSource), transposed: kernelSource(layoutSource, { TRANSPOSED: true }) };
-const volume = (t: readonly number[]) => t[0]! * t[1]! * t[2]!;
 
 /** The extents, channels and tap geometry of one blocked/tiled gather in either direction. */
 interface GatherShape {
@@ -68,7 +44,7 @@ function gatherParams(g: Conv3dGeometry, s: GatherShape, bv: number, bc: number)
   return { total, bytes };
 }
 
-/** The geometry block both kernel families read after their four leading counts. */
+/** The geometry block both forward/backward-data kernels read after their four leading counts (shaders/conv3d/shared/gather_geometry.wgsl). */
 function packGeometry(u: Uniforms, g: Conv3dGeometry, s: GatherShape, q: number[], R: [number, number, number]): Uniforms {
   return u
     .vec4u(...s.src)
@@ -190,6 +166,16 @@ function foldTiles(mTiles: number, ny: number, max: number): [number, number, nu
   return [Math.ceil(mTiles / z), ny, z];
 }
 
+/** The geometry block both backward-weight kernels read after their four leading counts (shaders/conv3d/shared/wgrad_geometry.wgsl). */
+function packWgradGeometry(u: Uniforms, g: Conv3dGeometry): Uniforms {
+  return u
+    .vec4u(...g.input, g.inChannels)
+    .vec4u(...g.output, g.outChannels)
+    .vec4u(...g.kernel, volume(g.kernel))
+    .vec4u(...g.stride, g.batch)
+    .vec4i(...g.padding);
+}
+
 /** How many partial sums to split the backward-weight reduction into, so the device has enough invocations. */
 function autoSplits(runtime: Runtime, g: Conv3dGeometry, invocationsPerSplit: number): number {
   const slices = g.batch * g.output[0];
@@ -222,14 +208,7 @@ export function conv3dFastGradWeightWith(runtime: Runtime, tile: ConvTile, g: Co
         source: wgradBlockedSource({ bo, bi, vec4 }),
         constants: { WORKGROUP },
         buffers: [x, dy, part],
-        uniforms: uniforms()
-          .u32(total, iBlocks, oBlocks, slicesPerSplit)
-          .vec4u(...g.input, g.inChannels)
-          .vec4u(...g.output, g.outChannels)
-          .vec4u(...g.kernel, taps)
-          .vec4u(...g.stride, g.batch)
-          .vec4i(...g.padding)
-          .bytes(),
+        uniforms: packWgradGeometry(uniforms().u32(total, iBlocks, oBlocks, slicesPerSplit), g).bytes(),
         workgroups: Math.ceil(total / WORKGROUP),
       });
     };
@@ -243,14 +222,7 @@ export function conv3dFastGradWeightWith(runtime: Runtime, tile: ConvTile, g: Co
         kernel: `conv3d_fast_backward_weight (${tileName(tile)})`,
         source: wgradTiledSource(tile, { vec4 }),
         buffers: [x, dy, part],
-        uniforms: uniforms()
-          .u32(mTiles, nTiles, slicesPerSplit, splits)
-          .vec4u(...g.input, g.inChannels)
-          .vec4u(...g.output, g.outChannels)
-          .vec4u(...g.kernel, taps)
-          .vec4u(...g.stride, g.batch)
-          .vec4i(...g.padding)
-          .bytes(),
+        uniforms: packWgradGeometry(uniforms().u32(mTiles, nTiles, slicesPerSplit, splits), g).bytes(),
         workgroups: foldTiles(mTiles * nTiles, splits, runtime.limits.maxComputeWorkgroupsPerDimension),
       });
     };

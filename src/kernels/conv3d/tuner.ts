@@ -1,15 +1,20 @@
-// Picks the tile configuration of each fast convolution (conv3d_fast.ts) per adapter and shape class.
+// Picks the tile configuration of each implicit-GEMM convolution (implicit_gemm.ts) per adapter and
+// shape class.
 //
 // Dispatch is synchronous and timing is not, so tuning is a separate, awaited step: choose() answers at
 // once from the table (or with the fixed default) and remembers every shape class it had no entry for;
-// `await tuner.tunePending()` (e.g. after a first training step or a first inference window) times a few
-// candidate tiles of each such class on this adapter and keeps the fastest; `await tuner.tune(...)` does
-// it for one class up front. The table is plain JSON (exportTable / importTable), keyed by the adapter's
-// description, so a host may keep it in a file (the engine itself never touches files).
-import type { Runtime } from '../gpu/runtime';
-import { median } from '../gpu/timing';
-import type { Conv3dGeometry } from './conv3d_direct';
-import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith, tileName, type Activation, type ConvDirection, type ConvTile } from './conv3d_fast';
+// `await tuner.tunePending()` times a few candidate tiles of each such class on this adapter and keeps
+// the fastest; `await tuner.tune(...)` does it for one class up front. The table is plain JSON
+// (exportTable / importTable), keyed by the adapter's description, so a host may keep it in a file (the
+// engine itself never touches files).
+//
+// Who tunes: the conv3d benchmark (bench/benchmarks/conv3d.ts), which keeps its table in a file.
+// Training and prediction never call tunePending and import no table, so they run on defaultTile().
+import type { Runtime } from '../../gpu/runtime';
+import { median } from '../../gpu/timing';
+import { convFlops, convOutputExtent, type Conv3dGeometry } from './geometry';
+import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith } from './implicit_gemm';
+import { tileName, type ConvDirection, type ConvTile } from './tiles';
 
 export interface TuningTable {
   version: 1;
@@ -98,11 +103,6 @@ export function candidateTiles(software: boolean, direction: ConvDirection, g: C
 
 /** Above this many FLOPs, software adapters time register-blocked candidates only. */
 export const SOFTWARE_TILED_TRIAL_FLOPS = 2e8;
-
-/** Multiply-adds x 2 of one direction (all three directions are the same GEMM). */
-export function convFlops(g: Conv3dGeometry): number {
-  return 2 * g.batch * g.output[0] * g.output[1] * g.output[2] * g.outChannels * g.inChannels * g.kernel[0] * g.kernel[1] * g.kernel[2];
-}
 
 export class Conv3dTuner {
   /** 'off': always the fixed default; 'on': the table's entry, else the default and the class is queued for tuning. */
@@ -206,7 +206,7 @@ export class Conv3dTuner {
 /** The same convolution on at most kernel + 1 input voxels per axis: it uses the same pipelines. */
 function tinyGeometry(g: Conv3dGeometry): Conv3dGeometry {
   const input = g.input.map((e, i) => Math.min(e, g.kernel[i]! + 1)) as Conv3dGeometry['input'];
-  const output = input.map((e, i) => Math.floor((e + 2 * g.padding[i]! - g.kernel[i]!) / g.stride[i]!) + 1) as Conv3dGeometry['output'];
+  const output = input.map((e, i) => convOutputExtent(e, g.kernel[i]!, g.stride[i]!, g.padding[i]!)) as Conv3dGeometry['output'];
   return { ...g, input, output };
 }
 
@@ -228,29 +228,4 @@ export function conv3dTuner(runtime: Runtime): Conv3dTuner {
     tuners.set(runtime, tuner);
   }
   return tuner;
-}
-
-// ---- launchers that take the tuner's tile ---------------------------------------------------------
-
-/** y = act(conv3d(x, w) + bias), with the tile the tuner picks for this shape on this adapter. */
-export function conv3dFastForward(
-  runtime: Runtime,
-  g: Conv3dGeometry,
-  x: GPUBuffer,
-  w: GPUBuffer,
-  bias: GPUBuffer | null,
-  y: GPUBuffer,
-  activation: Activation = 'none',
-): void {
-  conv3dFastForwardWith(runtime, conv3dTuner(runtime).choose('forward', g), g, x, w, bias, y, activation);
-}
-
-/** dx from dy and the [Cout, k, Cin] weights (also a transposed convolution's forward pass). */
-export function conv3dFastGradInput(runtime: Runtime, g: Conv3dGeometry, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer): void {
-  conv3dFastGradInputWith(runtime, conv3dTuner(runtime).choose('backwardData', g), g, dy, w, dx);
-}
-
-/** dw from the convolution's input x and dy. */
-export function conv3dFastGradWeight(runtime: Runtime, g: Conv3dGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer): void {
-  conv3dFastGradWeightWith(runtime, conv3dTuner(runtime).choose('backwardWeight', g), g, x, dy, dw);
 }

@@ -1,12 +1,13 @@
 // Register-blocked backward-weight of the 3-D convolution with no workgroup memory and no barriers: the
-// tile family for software adapters (see conv3d_igemm_blocked.wgsl for why).
+// tile family for software adapters (see blocked.wgsl for why).
 //
 // dw[co, k, ci] = sum over batch and output voxels o of dy[n, o, co] * x[n, o*s - p + k, ci].
 // One invocation owns one tap and a BO x BI block of (output, input) channels, and sums over one split of
 // the (batch, output slice) range, writing partial sums part[split, co, k, ci]; the launcher then sums the
-// splits (conv3d_igemm_split_sum.wgsl), which keeps the result deterministic without atomics. For each
+// splits (split_sum.wgsl), which keeps the result deterministic without atomics. For each
 // tap it walks only the output voxels whose source lies inside the input, so the loop has no tests.
-// `//@NAME` lines are replaced by the launcher's unrolled register block (conv3d_fast_codegen.ts).
+// `//@NAME` lines are replaced by the unrolled register block (src/kernels/conv3d/codegen.ts) or by the
+// parts these kernels share (shaders/conv3d/shared/).
 override WORKGROUP: u32 = 64;
 //@CONSTS
 
@@ -15,22 +16,10 @@ struct Params {
   i_blocks: u32,       // blocks of BI input channels
   o_blocks: u32,       // blocks of BO output channels
   slices_per_split: u32,
-  x_dims: vec4<u32>,   // D, H, W, Cin of x
-  y_dims: vec4<u32>,   // D, H, W, Cout of dy
-  kernel: vec4<u32>,   // kD, kH, kW, taps
-  stride: vec4<u32>,   // sd, sh, sw, batch
-  pad: vec4<i32>,
+//@WGRAD_GEOMETRY
 }
-
-#if VEC4
-@group(0) @binding(0) var<storage, read> xs: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> dys: array<vec4<f32>>;
-#else
-@group(0) @binding(0) var<storage, read> xs: array<f32>;
-@group(0) @binding(1) var<storage, read> dys: array<f32>;
-#endif
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+//@WGRAD_BINDINGS
+//@CHANNELS_LAST
 
 // Output positions [first, last) whose tap k lands inside the input along one axis: 0 <= o*s - p + k < in.
 fn valid_outputs(k: u32, s: u32, p: i32, extent_in: u32, extent_out: u32) -> vec2<i32> {
@@ -92,8 +81,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (id < 0 || id >= i32(xd.x)) { continue; }
     for (var oh = rh.x; oh < rh.y; oh++) {
       let ih = u32(oh * i32(s.y) - p.y + i32(kh));
-      let x_row = ((n * xd.x + u32(id)) * xd.y + ih) * xd.z;
-      let y_row = ((n * yd.x + od) * yd.y + u32(oh)) * yd.z;
+      let x_row = voxel_row(n, u32(id), ih, xd);
+      let y_row = voxel_row(n, od, u32(oh), yd);
       for (var ow = rw.x; ow < rw.y; ow++) {
         let iw = u32(ow * i32(s.z) - p.z + i32(kw));
         let xv = (x_row + iw) * xc + x_off;

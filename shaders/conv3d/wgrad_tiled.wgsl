@@ -5,33 +5,19 @@
 // gathered from x into workgroup memory, zeros where a tap falls into the padding). v runs over the
 // batch and output voxels; it is split into ranges (grid y), each writing partial sums part[split, co,
 // col] that the launcher sums in a second pass, so the result needs no atomics and is deterministic.
-// Tile sizes are `const`s written by the launcher (conv3d_tiled_codegen.ts) at the //@CONSTS line.
+// Tile sizes are `const`s written by the code generator (src/kernels/conv3d/codegen.ts) at the //@CONSTS
+// line; the other `//@NAME` lines are the parts these kernels share (shaders/conv3d/shared/).
 //@CONSTS
-const THREADS_M: u32 = TM / RM;
-const THREADS_N: u32 = TN / RN;
-const THREADS: u32 = THREADS_M * THREADS_N;
 
 struct Params {
   m_tiles: u32,          // tiles over Cout
   n_tiles: u32,          // tiles over taps * Cin
   slices_per_split: u32, // (batch, output depth) slices per split
   splits: u32,
-  x_dims: vec4<u32>,     // D, H, W, Cin of x
-  y_dims: vec4<u32>,     // D, H, W, Cout of dy
-  kernel: vec4<u32>,     // kD, kH, kW, taps
-  stride: vec4<u32>,     // sd, sh, sw, batch
-  pad: vec4<i32>,
+//@WGRAD_GEOMETRY
 }
-
-#if VEC4
-@group(0) @binding(0) var<storage, read> xs: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> dys: array<vec4<f32>>;
-#else
-@group(0) @binding(0) var<storage, read> xs: array<f32>;
-@group(0) @binding(1) var<storage, read> dys: array<f32>;
-#endif
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+//@WGRAD_BINDINGS
+//@CHANNELS_LAST
 
 var<workgroup> a_tile: array<f32, TK * TM>; // [TK][TM]: dy
 var<workgroup> b_tile: array<f32, TK * TN>; // [TK][TN]: im2col of x
@@ -116,7 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let ih = i32(oh * st.y) - pd.y + b.y;
         let iw = i32(ow * st.z) - pd.z + b.z;
         if (id >= 0 && id < i32(xd.x) && ih >= 0 && ih < i32(xd.y) && iw >= 0 && iw < i32(xd.z)) {
-          val = xs[((((n * xd.x + u32(id)) * xd.y + u32(ih)) * xd.z + u32(iw)) * ci + u32(b.w)) / VEC];
+          val = xs[((voxel_row(n, u32(id), u32(ih), xd) + u32(iw)) * ci + u32(b.w)) / VEC];
         }
       }
       if (kk < TK) {
@@ -131,17 +117,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var av: array<f32, RM>;
-      var bv: array<f32, RN>;
-      for (var i = 0u; i < RM; i++) { av[i] = a_tile[kk * TM + ty + THREADS_M * i]; }
-      for (var j = 0u; j < RN; j++) { bv[j] = b_tile[kk * TN + tx + THREADS_N * j]; }
-      for (var i = 0u; i < RM; i++) {
-        for (var j = 0u; j < RN; j++) {
-          acc[i * RN + j] = fma(av[i], bv[j], acc[i * RN + j]);
-        }
-      }
-    }
+//@MICRO_GEMM
     workgroupBarrier();
   }
 
