@@ -3,8 +3,7 @@
 // that "inside the body" includes them. Evaluation counts only voxels inside this mask.
 import { keepLargestComponent } from './largest-component';
 import { DataError } from './errors';
-import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
-import { multiplyAffines, scaleShiftAffine } from './affine';
+import { multiplyAffines, scaleShiftAffine, type Shape3, type Vec3, type Volume, type VoxelArray, voxelCount } from './volume';
 
 export const BODY_THRESHOLD_HU = -500;
 

@@ -9,8 +9,7 @@ import { loadCase, type CaseEntry } from './dataset.node';
 import { writeFileAtomic } from './files.node';
 import { requireCtGeometry } from './plausible-geometry';
 import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from './preprocess';
-import type { Affine } from './affine';
-import { voxelCount, type Shape3, type Vec3 } from './volume';
+import { type Affine, type Shape3, type Vec3, voxelCount } from './volume';
 
 const MAGIC = 'SCRNPREP';
 /** Bump when the preprocessing code changes what it produces. */

@@ -4,11 +4,10 @@
 // parsed by nifti-reader-js; the geometry rules are the NIfTI standard's and nibabel's: sform when
 // sform_code > 0, else qform when qform_code > 0, else the voxel sizes alone. No Node imports.
 import { NIFTI1, readHeader } from 'nifti-reader-js';
-import { affineFromRows, affineRows, affineSpacing, swapFirstAndThirdAxes, type Affine } from './affine';
+import { type Affine, affineFromRows, affineRows, affineSpacing, formatShape, type Shape3, swapFirstAndThirdAxes, type Vec3, type VoxelArray, voxelCount } from './volume';
 import { DataError } from './errors';
 import { NIFTI_DATATYPES, datatypeFromCode, isSupportedDatatype, type NiftiDatatype } from './nifti-types';
 import { quaternToAffine } from './qform';
-import { formatShape, voxelCount, type Shape3, type Vec3, type VoxelArray } from './volume';
 
 export const HEADER_BYTES = 348;
 export const DATA_OFFSET = 352; // header plus the four-byte extension flag

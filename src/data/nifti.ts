@@ -2,12 +2,11 @@
 // Reading is nifti-read.ts (in pieces, the header checked first: nifti-header.ts); writing is here:
 // the header (niftiHeaderBytes, shared with the streaming map writer) and the voxels.
 import { gzipSync } from 'fflate';
-import { affineRows, affineSpacing, swapFirstAndThirdAxes, type Affine } from './affine';
+import { type Affine, affineRows, affineSpacing, formatShape, type Shape3, swapFirstAndThirdAxes, type Volume, type VoxelArray, voxelCount } from './volume';
 import { DataError } from './errors';
 import { DATA_OFFSET, formatSpacing, HEADER_BYTES } from './nifti-header';
 import { NIFTI_DATATYPES, datatypeOfArray, type NiftiDatatype } from './nifti-types';
 import { affineToQuatern } from './qform';
-import { formatShape, voxelCount, type Shape3, type Volume, type VoxelArray } from './volume';
 
 export { isGzip } from './gunzip';
 export { decodeNifti, DEFAULT_MAX_VOXEL_BYTES, NiftiReader, type NiftiReadOptions, type NiftiVolume } from './nifti-read';

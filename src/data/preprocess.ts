@@ -3,13 +3,12 @@
 // that a map computed on the preprocessed grid can be put back onto the original grid and affine.
 // On a large scan the only full-resolution arrays made are the body mask (one byte a voxel): the crop
 // is read in place by the resampling (a box in the scan), never copied out.
-import { affineSpacing, multiplyAffines, scaleShiftAffine, type Affine } from './affine';
+import { type Affine, affineSpacing, multiplyAffines, scaleShiftAffine, type Shape3, type Vec3, type Volume, type VoxelArray, voxelCount } from './volume';
 import { BODY_THRESHOLD_HU, bodyMask, cropVolume, type BodyMaskProgress, type Box } from './body';
 import { clahe3d, CLAHE_CLIP_LIMIT, type ClaheOptions } from './clahe';
 import { checkSameGrid } from './checks';
 import { resampleNearest, resampleTrilinear, sameExtentMap, shapeForSpacing, type GridMap } from './resample';
 import { HU_WINDOW, windowToUnit } from './window';
-import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
 
 export interface PreprocessOptions {
   /** Voxel size of the preprocessed grid along (D, H, W) in mm (met to within half a voxel over the extent). */

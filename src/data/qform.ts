@@ -1,6 +1,6 @@
 // NIfTI's quaternion form of an affine (qform), both ways, after nifti1_io.c's
 // nifti_quatern_to_mat44 and nifti_mat44_to_quatern. Affines here are in file (i, j, k) order.
-import { affineAt, affineFromRows, type Affine } from './affine';
+import { affineAt, affineFromRows, type Affine } from './volume';
 
 export interface Quatern {
   b: number;

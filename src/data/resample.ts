@@ -1,8 +1,7 @@
 // Resampling between voxel grids. A grid map says where each output voxel sits in input voxel
 // coordinates (index_in = scale * index_out + offset, per axis); samples outside the input are clamped
 // to its edge. Per-axis indices and weights are computed once, so the voxel loop does no divisions.
-import { multiplyAffines, scaleShiftAffine } from './affine';
-import type { Shape3, Vec3, Volume, VoxelArray } from './volume';
+import { multiplyAffines, scaleShiftAffine, type Shape3, type Vec3, type Volume, type VoxelArray } from './volume';
 
 export interface GridMap {
   scale: Vec3;

@@ -2,11 +2,10 @@
 // drawn voxel spacing (resampled trilinearly), flipped and turned at random, plus n voxel positions
 // in the overlap given in both crops' coordinates, so that the two embeddings at a position pair
 // describe the same physical point (to within half a voxel of the second crop).
-import { applyAffine, invertAffine, multiplyAffines, scaleShiftAffine, identityAffine, type Affine } from './affine';
+import { type Affine, applyAffine, identityAffine, invertAffine, multiplyAffines, scaleShiftAffine, type Shape3, type Vec3, type Volume, voxelCount } from './volume';
 import { augmentColour, DEFAULT_COLOUR_AUGMENT, type ColourAugmentOptions, type ColourStep } from './augment';
 import { resampleTrilinear } from './resample';
 import type { Rng } from './rng';
-import { voxelCount, type Shape3, type Vec3, type Volume } from './volume';
 
 export interface CropPairOptions {
   /** Crop size in voxels (D, H, W). */

@@ -1,7 +1,6 @@
 // A one-look description of a decoded scan or mask, for `screener info` and the dataset check.
-import { orientationCode, swapFirstAndThirdAxes } from './affine';
+import { orientationCode, type Shape3, swapFirstAndThirdAxes, valueRange, type Vec3 } from './volume';
 import type { NiftiVolume } from './nifti';
-import { valueRange, type Shape3, type Vec3 } from './volume';
 
 export interface VolumeSummary {
   shape: Shape3;

@@ -5,7 +5,7 @@
 import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
 import { DataError } from '../data/errors';
-import { scaleShiftAffine, type Affine } from '../data/affine';
+import { scaleShiftAffine, type Affine } from '../data/volume';
 import { conditionChannels, configPreprocessing, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
 import type { PreprocessOptions } from '../data/preprocess';
 import { validateConfig } from './validate-config';

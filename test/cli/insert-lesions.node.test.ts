@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../helpers/run-command';
 import { insertLesionsCommand } from '../../src/cli/commands/insert-lesions';
-import { affineFromRows } from '../../src/data/affine';
+import { affineFromRows } from '../../src/data/volume';
 import { readNifti, writeNifti } from '../../src/data/files.node';
 import { syntheticCt } from '../helpers/synthetic-ct';
 

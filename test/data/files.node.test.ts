@@ -8,12 +8,11 @@ import { runCommand } from '../helpers/run-command';
 import { info } from '../../src/cli/commands/info';
 import { phantom } from '../../src/cli/commands/phantom';
 import { scanData } from '../../src/cli/commands/scan-data';
-import { affineFromRows } from '../../src/data/affine';
+import { affineFromRows, type Shape3, type Volume } from '../../src/data/volume';
 import { PreprocessedCache } from '../../src/data/cache.node';
 import { listCases, loadCase } from '../../src/data/dataset.node';
 import { discardPendingFiles, PendingFile } from '../../src/data/atomic-write.node';
 import { readMask, readNifti, writeFileAtomic, writeNifti } from '../../src/data/files.node';
-import type { Shape3, Volume } from '../../src/data/volume';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

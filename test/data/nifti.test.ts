@@ -3,13 +3,12 @@
 import { gzipSync } from 'fflate';
 import * as nifti from 'nifti-reader-js';
 import { describe, expect, it } from 'vitest';
-import { affineFromRows, affineRows, applyAffine, orientationCode, swapFirstAndThirdAxes } from '../../src/data/affine';
+import { affineFromRows, affineRows, applyAffine, orientationCode, type Shape3, swapFirstAndThirdAxes, type Volume, type VoxelArray } from '../../src/data/volume';
 import { checkSameGrid, toMask } from '../../src/data/checks';
 import { gunzipMembers } from '../../src/data/gunzip';
 import { decodeNifti, encodeNifti } from '../../src/data/nifti';
 import { NIFTI_DATATYPES, type NiftiDatatype } from '../../src/data/nifti-types';
 import { Rng } from '../../src/data/rng';
-import type { Shape3, Volume, VoxelArray } from '../../src/data/volume';
 
 const shape: Shape3 = [5, 7, 6];
 // A rotated, anisotropic, offset affine whose entries are exact in float32.

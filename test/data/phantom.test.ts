@@ -3,7 +3,7 @@
 import { unzlibSync } from 'fflate';
 import * as nifti from 'nifti-reader-js';
 import { describe, expect, it } from 'vitest';
-import { orientationCode } from '../../src/data/affine';
+import { orientationCode } from '../../src/data/volume';
 import { crc32 } from '../../src/data/crc32';
 import { renderMontage } from '../../src/data/montage';
 import { encodeNifti } from '../../src/data/nifti';

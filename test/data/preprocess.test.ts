@@ -1,13 +1,12 @@
 // Preprocessing against plain float64 references: resampling, windowing, CLAHE (written out the
 // long way, as scikit-image's equalize_adapthist does it), the body crop and the inverse mapping.
 import { describe, expect, it } from 'vitest';
-import { affineFromRows, applyAffine } from '../../src/data/affine';
+import { affineFromRows, applyAffine, type Shape3, type Vec3 } from '../../src/data/volume';
 import { bodyMask, largestComponent } from '../../src/data/body';
 import { clahe3d, clipHistogram } from '../../src/data/clahe';
 import { preprocessCt, toOriginalGrid } from '../../src/data/preprocess';
 import { resampleNearest, resampleTrilinear, sameExtentMap, type GridMap } from '../../src/data/resample';
 import { Rng } from '../../src/data/rng';
-import type { Shape3, Vec3 } from '../../src/data/volume';
 import { windowToUnit } from '../../src/data/window';
 
 function randomImage(shape: Shape3, seed: number): Float32Array {

@@ -1,13 +1,12 @@
 // The dense-SSL pair sampler: the sampled position pairs are the same physical point, each crop
 // really shows the scan where its affine says, overlaps are in range, and masking/augmentation behave.
 import { describe, expect, it } from 'vitest';
-import { applyAffine } from '../../src/data/affine';
+import { applyAffine, type Shape3, type Vec3 } from '../../src/data/volume';
 import { augmentColour, DEFAULT_COLOUR_AUGMENT, scaledColourAugment } from '../../src/data/augment';
 import { applyBlockMask, defaultBlockMask, drawBlockMask } from '../../src/data/masking';
 import { resampleTrilinear } from '../../src/data/resample';
 import { Rng } from '../../src/data/rng';
 import { sampleCropPair, type CropPairOptions } from '../../src/data/sampler';
-import type { Shape3, Vec3 } from '../../src/data/volume';
 
 function smoothScan(shape: Shape3, seed: number) {
   const rng = new Rng(seed);

@@ -11,7 +11,7 @@ import { evaluate } from '../../src/cli/commands/eval';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
 import { readNifti, writeNifti } from '../../src/data/files.node';
-import { affineFromRows, affineRows } from '../../src/data/affine';
+import { affineFromRows, affineRows } from '../../src/data/volume';
 import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';

@@ -3,7 +3,7 @@
 // body), and the file's bytes do not depend on how the map was cut, so `screener predict` (slabs) and
 // the page's download (whole) write the same file.
 import { describe, expect, it } from 'vitest';
-import { identityAffine } from '../../src/data/affine';
+import { identityAffine } from '../../src/data/volume';
 import { decodeNifti } from '../../src/data/nifti';
 import { preprocessCt, toOriginalGrid } from '../../src/data/preprocess';
 import { Rng } from '../../src/data/rng';

@@ -9,7 +9,7 @@ import { generatePhantom } from '../../src/data/phantom/phantom';
 import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS } from '../../src/data/phantom/lesions';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
 import { writeNifti } from '../../src/data/files.node';
-import { affineFromRows, affineRows } from '../../src/data/affine';
+import { affineFromRows, affineRows } from '../../src/data/volume';
 import { presetConfig, withDensity, withTargetSpacing } from '../../src/model/config';
 import { Screener } from '../../src/model/screener';
 import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from '../../src/train/checkpoint';
