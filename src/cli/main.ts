@@ -1,5 +1,5 @@
 // `screener`: the command-line entry point. Dispatches to one sub-command and sets the exit code.
-import { discardPendingFiles } from '../data/atomic-write.node';
+import { discardPendingFiles } from '../data/io/atomic-write.node';
 import { disposeNodeRuntimes, runToExit } from '../gpu/node';
 import { UsageError } from './args';
 import { commands } from './commands/index';

@@ -1,10 +1,10 @@
 // The evaluation on synthetic maps: a perfect map scores 1, a constant map 0.5 AUROC, thresholds come
 // from the other fold, kind groups leave other lesions out; the intensity baseline finds a dense blob.
 import { describe, expect, it } from 'vitest';
-import { identityAffine, type Shape3 } from '../../src/data/volume';
+import { identityAffine, type Shape3 } from '../../src/data/geometry/volume';
 import { compactScores, evaluateMethod, expandScores, thresholdFromCases, type EvalCase } from '../../src/eval/evaluate';
 import { IntensityAtlas } from '../../src/eval/intensity-baseline';
-import { renderOverlay, quantile } from '../../src/eval/overlay';
+import { renderOverlay, quantile } from '../../src/data/render/overlay';
 import { markdownTable, jsonReport } from '../../src/eval/report';
 import { evaluateCase } from '../../src/eval/metrics';
 import { rng } from '../helpers/reference';
