@@ -52,27 +52,48 @@ export function renderMontage(volume: Volume<VoxelArray>, options: MontageOption
   const { shape, spacing } = volume;
   const centre =
     options.centre ?? (options.mask && maskCentre(options.mask.data, shape)) ?? (shape.map((s) => Math.floor(s / 2)) as [number, number, number]);
-  // Pixels are square in millimetres, so every view keeps its proportions.
   const pixelMm = Math.min(...spacing) / (options.zoom ?? 2);
+  return drawThreeViews(volume, centre, pixelMm, options.window, (slice, out, x, y) => {
+    if (options.mask) out.drawOutline(slice(options.mask.data), x, y, options.outline ?? [255, 64, 32]);
+  });
+}
+
+/** The same slice of any array on the panel's grid, scaled to the panel's screen pixels. */
+export type PanelSlice = (data: ArrayLike<number>) => Slice & { values: Float32Array };
+
+/**
+ * The one montage layout, for montages and anomaly overlays alike: axial, coronal and sagittal slices
+ * of `volume` through voxel `centre`, side by side with 4-pixel gaps on a dark background, each drawn
+ * grey through `window` and then handed to `drawOver` for what goes on top. Screen pixels are
+ * `pixelMm` millimetres square, so every view keeps its proportions.
+ */
+export function drawThreeViews(
+  volume: Volume<VoxelArray>,
+  centre: readonly [number, number, number],
+  pixelMm: number,
+  window: [number, number] = [-700, 400],
+  drawOver?: (slice: PanelSlice, out: RgbImage, x: number, y: number) => void,
+): RgbImage {
+  const { shape, spacing } = volume;
   const views: { view: View; index: number; rowMm: number; colMm: number }[] = [
     { view: 'axial', index: centre[0], rowMm: spacing[1], colMm: spacing[2] },
     { view: 'coronal', index: centre[1], rowMm: spacing[0], colMm: spacing[2] },
     { view: 'sagittal', index: centre[2], rowMm: spacing[0], colMm: spacing[1] },
   ];
-  const slices = views.map(({ view, index, rowMm, colMm }) => {
-    const image: Slice = { ...extractSlice(volume.data, shape, view, index), rowScale: rowMm / pixelMm, colScale: colMm / pixelMm };
-    const mask: Slice | undefined = options.mask && { ...extractSlice(options.mask.data, shape, view, index), rowScale: image.rowScale, colScale: image.colScale };
-    return { image, mask, size: RgbImage.sliceSize(image) };
+  const panels = views.map(({ view, index, rowMm, colMm }) => {
+    const slice: PanelSlice = (data) => ({ ...extractSlice(data, shape, view, index), rowScale: rowMm / pixelMm, colScale: colMm / pixelMm });
+    const image = slice(volume.data);
+    return { image, slice, size: RgbImage.sliceSize(image) };
   });
   const gap = 4;
-  const width = slices.reduce((w, s) => w + s.size.width, 0) + gap * (slices.length + 1);
-  const height = Math.max(...slices.map((s) => s.size.height)) + 2 * gap;
+  const width = panels.reduce((w, p) => w + p.size.width, 0) + gap * (panels.length + 1);
+  const height = Math.max(...panels.map((p) => p.size.height)) + 2 * gap;
   const out = new RgbImage(width, height, [16, 16, 16]);
   let x = gap;
-  for (const s of slices) {
-    out.drawGraySlice(s.image, x, gap, options.window ?? [-700, 400]);
-    if (s.mask) out.drawOutline(s.mask, x, gap, options.outline ?? [255, 64, 32]);
-    x += s.size.width + gap;
+  for (const p of panels) {
+    out.drawGraySlice(p.image, x, gap, window);
+    drawOver?.(p.slice, out, x, gap);
+    x += p.size.width + gap;
   }
   return out;
 }

@@ -1,9 +1,9 @@
 // A three-view picture of an anomaly map over its CT: grey CT, the highest scores in the body as a
-// red-to-yellow overlay, the lesion mask (when known) outlined in green. Views as renderMontage's:
+// red-to-yellow overlay, the lesion mask (when known) outlined in green, in the montage's layout:
 // axial, coronal and sagittal slices through the centre of the largest lesion, else through the
 // highest score.
 import { labelComponents } from '../preprocess/components';
-import { extractSlice } from './montage';
+import { drawThreeViews } from './montage';
 import { RgbImage, type Slice } from './png';
 import type { Shape3, Volume, VoxelArray } from '../geometry/volume';
 
@@ -57,33 +57,14 @@ export function renderOverlay(ct: Volume<VoxelArray>, scores: Float32Array, opti
   const hi = Math.max(quantile(scores, options.body, qhi), lo + 1e-6);
   const centre = (options.lesion && centreOf(options.lesion, shape)) ?? argmax(scores, options.body, shape);
   const pixelMm = Math.max(...shape.map((n, a) => n * spacing[a]!)) / (options.pixels ?? 320);
-  const views = [
-    { view: 'axial' as const, index: centre[0], rowMm: spacing[1], colMm: spacing[2] },
-    { view: 'coronal' as const, index: centre[1], rowMm: spacing[0], colMm: spacing[2] },
-    { view: 'sagittal' as const, index: centre[2], rowMm: spacing[0], colMm: spacing[1] },
-  ];
-  const panels = views.map(({ view, index, rowMm, colMm }) => {
-    const scale = { rowScale: rowMm / pixelMm, colScale: colMm / pixelMm };
-    const image: Slice = { ...extractSlice(ct.data, shape, view, index), ...scale };
-    const raw = extractSlice(scores, shape, view, index);
-    const inBody = options.body ? extractSlice(options.body, shape, view, index).values : undefined;
+  return drawThreeViews(ct, centre, pixelMm, options.window, (slice, out, x, y) => {
+    const raw = slice(scores);
+    const inBody = options.body ? slice(options.body).values : undefined;
     const level = raw.values.map((v, i) => (inBody && !inBody[i] ? 0 : Math.min(1, Math.max(0, (v - lo) / (hi - lo)))));
-    const red: Slice = { values: level, rows: raw.rows, cols: raw.cols, ...scale };
+    const red: Slice = { ...raw, values: level };
     const yellow: Slice = { ...red, values: level.map((v) => Math.max(0, 2 * v - 1)) };
-    const lesion: Slice | undefined = options.lesion && { ...extractSlice(options.lesion, shape, view, index), ...scale };
-    return { image, red, yellow, lesion, size: RgbImage.sliceSize(image) };
+    out.drawOverlay(red, x, y, [255, 40, 0], 0.75);
+    out.drawOverlay(yellow, x, y, [255, 235, 0], 0.75);
+    if (options.lesion) out.drawOutline(slice(options.lesion), x, y, [40, 255, 80]);
   });
-  const gap = 4;
-  const width = panels.reduce((w, p) => w + p.size.width, 0) + gap * (panels.length + 1);
-  const height = Math.max(...panels.map((p) => p.size.height)) + 2 * gap;
-  const out = new RgbImage(width, height, [16, 16, 16]);
-  let x = gap;
-  for (const p of panels) {
-    out.drawGraySlice(p.image, x, gap, options.window ?? [-700, 400]);
-    out.drawOverlay(p.red, x, gap, [255, 40, 0], 0.75);
-    out.drawOverlay(p.yellow, x, gap, [255, 235, 0], 0.75);
-    if (p.lesion) out.drawOutline(p.lesion, x, gap, [40, 255, 80]);
-    x += p.size.width + gap;
-  }
-  return out;
 }
