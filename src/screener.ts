@@ -13,7 +13,8 @@
 
 // A device.
 export { browserGPU, browserRuntime } from './gpu/browser';
-export { adapterName, describeAdapter, runtimeFromGPU, type AdapterReport } from './gpu/adapter';
+export { adapterName, describeAdapter, type AdapterReport } from './gpu/adapter';
+export { runtimeFromGPU } from './gpu/open-runtime';
 export type { Runtime } from './gpu/runtime';
 
 // Scans.
