@@ -8,9 +8,9 @@ import { deriveSeed, randomNormal } from '../ops/random';
 import { sum } from '../ops/reduce';
 import { Module } from '../nn/module';
 import { ActNorm } from './actnorm';
-import { AffineCoupling } from './affine_coupling';
+import { AffineCoupling } from './affine-coupling';
 import { checkInputs, type FlowLayer, type FlowOutput } from './flow';
-import { InvertibleConv1x1 } from './invertible_conv';
+import { InvertibleConv1x1 } from './invertible-conv';
 
 export interface ConditionalGlowOptions {
   /** Channels of the condition; 0 for an unconditional Glow. */
