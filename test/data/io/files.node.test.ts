@@ -1,28 +1,20 @@
-// Disk-side data handling: atomic NIfTI writes, folder datasets, the preprocessed cache, and the
-// `info`, `phantom` and `scan-data` commands run in-process.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+// Disk-side data handling: atomic NIfTI writes, folder datasets, and the `info`, `phantom` and
+// `scan-data` commands run in-process (the preprocessed cache: test/data/preprocess/cache.node.test.ts).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../helpers/run-command';
+import { toyCt, writeToyDataset } from '../../helpers/toy-dataset.node';
 import { info } from '../../../src/cli/commands/info';
 import { phantom } from '../../../src/cli/commands/phantom';
 import { scanData } from '../../../src/cli/commands/scan-data';
-import { affineFromRows, type Shape3, type Volume } from '../../../src/data/geometry/volume';
-import { PreprocessedCache } from '../../../src/data/preprocess/cache.node';
 import { listCases, loadCase } from '../../../src/data/io/dataset.node';
 import { discardPendingFiles, PendingFile } from '../../../src/data/io/atomic-write.node';
 import { readMask, readNifti, writeFileAtomic, writeNifti } from '../../../src/data/io/files.node';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const affine = affineFromRows([[-2, 0, 0, 10], [0, -2, 0, 20], [0, 0, 3, -50]].map((r) => [r[2]!, r[1]!, r[0]!, r[3]!]));
-function toyCt(shape: Shape3 = [10, 12, 14]): Volume<Int16Array> {
-  const data = new Int16Array(shape[0] * shape[1] * shape[2]).fill(-1000);
-  for (let d = 2; d < 8; d++) for (let h = 3; h < 10; h++) for (let w = 3; w < 11; w++) data[(d * shape[1] + h) * shape[2] + w] = 40 + ((d + h + w) % 7);
-  return { data, shape, spacing: [3, 2, 2], affine };
-}
 
 const run = runCommand;
 
@@ -65,17 +57,9 @@ describe('files', () => {
   });
 });
 
-describe('datasets and the preprocessed cache', () => {
+describe('datasets', () => {
   const data = join(root, 'dataset');
-  beforeEach(() => {
-    const ct = toyCt();
-    const lesion = { ...ct, data: new Uint8Array(ct.data.length) };
-    for (let d = 4; d < 7; d++) for (let h = 5; h < 9; h++) for (let w = 6; w < 10; w++) lesion.data[(d * 12 + h) * 14 + w] = 1;
-    writeNifti(join(data, 'groupA', 'case1', 'ct.nii.gz'), ct);
-    writeNifti(join(data, 'groupA', 'case1', 'lesion.nii.gz'), lesion);
-    writeNifti(join(data, 'groupB', 'nested', 'case2', 'ct.nii.gz'), ct);
-    mkdirSync(join(data, 'empty-folder'), { recursive: true });
-  });
+  beforeEach(() => writeToyDataset(data));
   afterEach(() => rmSync(data, { recursive: true, force: true }));
 
   it('lists cases at any depth, with optional lesions', () => {
@@ -85,37 +69,6 @@ describe('datasets and the preprocessed cache', () => {
     expect(cases[1]!.lesionPath).toBeUndefined();
     expect(loadCase(cases[0]!).lesion!.data.reduce((s, v) => s + v, 0)).toBe(48);
     expect(() => listCases(join(root, 'nope'))).toThrow(/nope: no such folder/);
-  });
-
-  it('caches preprocessed scans and recomputes when the source changes', () => {
-    const cacheDir = join(root, 'cache');
-    const options = { targetSpacing: [2.5, 2.5, 2.5] as [number, number, number] };
-    const [first] = listCases(data);
-    const cache = new PreprocessedCache(cacheDir, options);
-    const computed = cache.get(first!);
-    expect([cache.hits, cache.misses]).toEqual([0, 1]);
-    const fresh = new PreprocessedCache(cacheDir, options);
-    const cached = fresh.get(first!);
-    expect([fresh.hits, fresh.misses]).toEqual([1, 0]);
-    expect(Array.from(cached.scan.image.data)).toEqual(Array.from(computed.scan.image.data));
-    expect(Array.from(cached.scan.body.data)).toEqual(Array.from(computed.scan.body.data));
-    expect(Array.from(cached.lesion!)).toEqual(Array.from(computed.lesion!));
-    expect(cached.lesion!.reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
-    expect(cached.scan.geometry).toEqual(computed.scan.geometry);
-    // Other parameters, or a touched source file, miss the cache.
-    const other = new PreprocessedCache(cacheDir, { targetSpacing: [3, 3, 3] });
-    other.get(first!);
-    expect(other.misses).toBe(1);
-    const later = new Date(statSync(first!.ctPath).mtimeMs + 5000);
-    utimesSync(first!.ctPath, later, later);
-    const touched = new PreprocessedCache(cacheDir, options);
-    touched.get(first!);
-    expect(touched.misses).toBe(1);
-    // A damaged entry is recomputed, not trusted.
-    writeFileSync(touched.pathFor(first!), 'garbage');
-    const repaired = new PreprocessedCache(cacheDir, options);
-    expect(Array.from(repaired.get(first!).scan.image.data)).toEqual(Array.from(computed.scan.image.data));
-    expect(repaired.misses).toBe(1);
   });
 
   it('scan-data prints one line per case and a summary', async () => {
