@@ -2,7 +2,8 @@
 // machine's WebGPU adapter and prints a table, or with --json one JSON document.
 // `npm run bench -- quality [options]` is the quality benchmark (metrics, not speed), with its own options.
 import { adapterName } from '../src/gpu/adapter';
-import { nodeRuntime, runToExit } from '../src/gpu/node';
+import { runToExit } from '../src/cli/run-to-exit';
+import { nodeRuntime } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
 import { runQualityBenchmark } from './quality/run';

@@ -8,6 +8,7 @@ export * from './gpu/adapter';
 export * from './gpu/browser';
 export * from './gpu/errors';
 export * from './gpu/grid';
+export * from './gpu/open-runtime';
 export * from './gpu/pool';
 export * from './gpu/profiler';
 export * from './gpu/runtime';

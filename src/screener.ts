@@ -13,14 +13,15 @@
 
 // A device.
 export { browserGPU, browserRuntime } from './gpu/browser';
-export { adapterName, describeAdapter, runtimeFromGPU, type AdapterReport } from './gpu/adapter';
+export { adapterName, describeAdapter, type AdapterReport } from './gpu/adapter';
+export { runtimeFromGPU } from './gpu/open-runtime';
 export type { Runtime } from './gpu/runtime';
 
 // Scans.
 export { DataError } from './data/errors';
-export { decodeNifti, encodeNifti, isGzip, type EncodeOptions, type NiftiVolume } from './data/nifti';
-export { DEFAULT_PREPROCESS, preprocessCt, toOriginalGrid, type PreprocessedScan, type PreprocessOptions } from './data/preprocess';
-export { formatShape, valueRange, voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './data/volume';
+export { decodeNifti, encodeNifti, isGzip, type EncodeOptions, type NiftiVolume } from './data/io/nifti';
+export { DEFAULT_PREPROCESS, preprocessCt, toOriginalGrid, type PreprocessedScan, type PreprocessOptions } from './data/preprocess/preprocess';
+export { formatShape, valueRange, voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './data/geometry/volume';
 
 // Phantoms.
 export { generatePhantomCase, phantomCaseName, phantomCaseSeed, type PhantomSetOptions } from './data/phantom/cases';

@@ -3,8 +3,7 @@
 // when it exists, else a randomly initialised `tiny` model (--small: `small`); --quick: a 64^3 scan.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Benchmark, BenchCase } from '../harness';
-import { identityAffine } from '../../src/data/affine';
-import type { Shape3 } from '../../src/data/volume';
+import { identityAffine, type Shape3 } from '../../src/data/geometry/volume';
 import { fromArray, tidy } from '../../src/graph/index';
 import { presetConfig } from '../../src/model/config';
 import { predictScan } from '../../src/model/predict';

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { intOption, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
-import { readFileBytes, writeFileAtomic } from '../../src/data/files.node';
+import { readFileBytes, writeFileAtomic } from '../../src/data/io/files.node';
 import { writeQualitySplit } from '../../src/data/phantom/write.node';
 import { QUALITY_SET_DEFAULTS } from '../../src/data/phantom/quality-set';
 import { nodeRuntime } from '../../src/gpu/node';

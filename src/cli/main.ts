@@ -1,8 +1,9 @@
 // `screener`: the command-line entry point. Dispatches to one sub-command and sets the exit code.
-import { discardPendingFiles } from '../data/atomic-write.node';
-import { disposeNodeRuntimes, runToExit } from '../gpu/node';
+import { discardPendingFiles } from '../data/io/atomic-write.node';
+import { disposeNodeRuntimes } from '../gpu/node';
 import { UsageError } from './args';
 import { commands } from './commands/index';
+import { runToExit } from './run-to-exit';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

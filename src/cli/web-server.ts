@@ -12,7 +12,7 @@ import http from 'node:http';
 import { basename, extname, join, sep } from 'node:path';
 import { describeConfig } from '../model/describe';
 import { screenerConfigOf } from '../model/screener';
-import { readFileBytes } from '../data/files.node';
+import { readFileBytes } from '../data/io/files.node';
 import { CHECKPOINT_SUFFIX } from '../train/run';
 
 export interface WebServerOptions {

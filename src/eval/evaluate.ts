@@ -3,7 +3,7 @@
 //
 // Maps are kept compactly (scores of body voxels only), so a whole dataset of scored cases fits in
 // memory for the threshold choice; outside the body nothing is ever counted.
-import type { Shape3 } from '../data/volume';
+import type { Shape3 } from '../data/geometry/volume';
 import { meanInterval, type Interval } from './bootstrap';
 import { chooseThreshold, evaluateCase, meanMetrics, METRIC_NAMES, type CaseMetrics, type MetricName } from './metrics';
 

@@ -14,8 +14,8 @@
 //     trilinearly interpolated between cells: -log p(x~ | r). A histogram, unlike a mean and standard
 //     deviation, lets a position show several tissues (lung or vessel, fat or muscle) as normal.
 // No labels are used: on real data the fit scans may hold pathology of their own, as Screener's do.
-import { gaussianBlur3d, gaussianKernel } from '../data/filters';
-import { voxelCount, type Shape3 } from '../data/volume';
+import { gaussianBlur3d, gaussianKernel } from '../data/preprocess/filters';
+import { voxelCount, type Shape3 } from '../data/geometry/volume';
 
 export const ATLAS_CELLS: Shape3 = [16, 16, 16];
 export const HISTOGRAM_BINS = 32;

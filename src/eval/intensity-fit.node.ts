@@ -1,11 +1,11 @@
 // Fitting the intensity baseline on a data folder (Node): every case's CT is preprocessed (through the
 // cache when one is given) and its body voxels enter the atlas. Lesion masks are never read.
-import { PreprocessedCache } from '../data/cache.node';
-import { listCases } from '../data/dataset.node';
+import { PreprocessedCache } from '../data/preprocess/cache.node';
+import { listCases } from '../data/io/dataset.node';
 import { DataError } from '../data/errors';
-import { readNifti } from '../data/files.node';
-import { preprocessCt, type PreprocessRequest } from '../data/preprocess';
-import { requireCtGeometry } from '../data/plausible-geometry';
+import { readNifti } from '../data/io/files.node';
+import { preprocessCt, type PreprocessRequest } from '../data/preprocess/preprocess';
+import { requireCtGeometry } from '../data/geometry/plausible-geometry';
 import { ATLAS_CELLS, IntensityAtlas, type ScanForBaseline } from './intensity-baseline';
 import { ProgressBar, type ProgressSink } from './progress';
 

@@ -10,8 +10,8 @@
 //   lesionRecall  the fraction of lesions detected at that threshold: a lesion counts as detected when
 //              at least DETECTION_OVERLAP of its voxels are at or above the threshold.
 // A case without lesion voxels (or without any other body voxels) has no curve: its metrics are null.
-import type { Shape3 } from '../data/volume';
-import { labelComponents } from '../data/components';
+import type { Shape3 } from '../data/geometry/volume';
+import { labelComponents } from '../data/preprocess/components';
 
 export const FPR_LIMIT = 0.3;
 export const DETECTION_OVERLAP = 0.1;

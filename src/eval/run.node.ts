@@ -3,14 +3,14 @@
 // per-kind groups, and pictures of the best and worst cases.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkSameGrid } from '../data/checks';
-import { listCases, loadCase, type CaseEntry } from '../data/dataset.node';
-import { readNifti, writeFileAtomic, writeNifti } from '../data/files.node';
+import { checkSameGrid } from '../data/geometry/mask-checks';
+import { listCases, loadCase, type CaseEntry } from '../data/io/dataset.node';
+import { readNifti, writeFileAtomic, writeNifti } from '../data/io/files.node';
 import { HELD_OUT_LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '../data/phantom/lesions';
-import { PreprocessedCache } from '../data/cache.node';
-import { preprocessCt, type PreprocessedScan } from '../data/preprocess';
+import { PreprocessedCache } from '../data/preprocess/cache.node';
+import { preprocessCt, type PreprocessedScan } from '../data/preprocess/preprocess';
 import { DataError } from '../data/errors';
-import { requireCtGeometry } from '../data/plausible-geometry';
+import { requireCtGeometry } from '../data/geometry/plausible-geometry';
 import { anomalyOnOriginalGrid } from '../model/predict';
 import {
   bestAndWorst,
@@ -24,7 +24,7 @@ import {
   type MethodResult,
   type ThresholdPolicy,
 } from './evaluate';
-import { renderOverlay } from './overlay';
+import { renderOverlay } from '../data/render/overlay';
 import { ProgressBar, type ProgressSink } from './progress';
 import type { AnomalyScorer } from './scorers';
 

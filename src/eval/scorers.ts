@@ -2,7 +2,7 @@
 // preprocessed grid; the evaluation puts every map back onto the original grid the same way
 // (anomalyOnOriginalGrid) and scores them all over the same body voxels.
 import type { Runtime } from '../gpu/runtime';
-import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from '../data/preprocess';
+import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from '../data/preprocess/preprocess';
 import { predictPreprocessed, type WindowModel } from '../model/predict';
 import { DEFAULT_OVERLAP } from '../model/window-placement';
 import { IntensityAtlas, INTENSITY_BASELINE_DEFINITION } from './intensity-baseline';

@@ -1,6 +1,5 @@
-// Getting a device from any WebGPU implementation (Dawn in Node, navigator.gpu in a page), with the
-// adapter's own limits rather than the defaults, and a plain description of what the adapter is.
-import { Runtime } from './runtime';
+// What an adapter is (a plain description, software or not) and what it allows (the limits that
+// matter), and asking any WebGPU implementation for one. open-runtime.ts turns it into a runtime.
 
 export interface AdapterReport {
   vendor: string;
@@ -61,24 +60,4 @@ export async function requestAdapter(gpu: GPU, options: RequestOptions = {}): Pr
     powerPreference: options.powerPreference ?? 'high-performance',
     forceFallbackAdapter: options.forceFallbackAdapter,
   });
-}
-
-/** A device with every limit the adapter allows and timestamp queries where the adapter has them. */
-export async function openRuntime(adapter: GPUAdapter): Promise<Runtime> {
-  const requiredLimits: Record<string, number> = {};
-  for (const name of REPORTED_LIMITS) {
-    if (name.startsWith('min')) continue; // alignments: the default is the loosest safe value
-    requiredLimits[name] = Number(adapter.limits[name]);
-  }
-  const requiredFeatures: GPUFeatureName[] = [];
-  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'screener' });
-  return new Runtime(device, describeAdapter(adapter));
-}
-
-/** Any WebGPU implementation to a runtime, or an error that says what is missing. */
-export async function runtimeFromGPU(gpu: GPU, options: RequestOptions = {}): Promise<Runtime> {
-  const adapter = await requestAdapter(gpu, options);
-  if (!adapter) throw new Error('WebGPU is present but returned no adapter');
-  return openRuntime(adapter);
 }

@@ -1,5 +1,6 @@
 // The browser host: a runtime from navigator.gpu.
-import { runtimeFromGPU, type RequestOptions } from './adapter';
+import type { RequestOptions } from './adapter';
+import { runtimeFromGPU } from './open-runtime';
 import type { Runtime } from './runtime';
 
 export function browserGPU(): GPU {

@@ -9,7 +9,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
-import { describeAdapter, openRuntime, requestAdapter } from './adapter';
+import { describeAdapter, requestAdapter } from './adapter';
+import { openRuntime } from './open-runtime';
 import type { Runtime } from './runtime';
 
 export type AdapterChoice = 'auto' | 'gpu' | 'software';
@@ -162,27 +163,7 @@ export function holdsGPU(): boolean {
   return heldGPU !== null;
 }
 
-/**
- * Called when a command's work is done. The process normally ends by itself once the device is
- * destroyed and Dawn's GPU object is released (this module drops it), but some Vulkan drivers keep
- * native threads alive; an unreferenced timer ends the process then and changes nothing otherwise.
- */
-function exitIfHeld(graceMs = 3000): void {
+/** Lets go of Dawn's GPU object, for a process whose work is done: Dawn keeps the process alive while it is held. */
+export function releaseDawn(): void {
   heldGPU = null;
-  setTimeout(() => process.exit(), graceMs).unref();
-}
-
-/** Runs a command's main function to its exit code, and makes sure the process then ends. */
-export function runToExit(main: () => Promise<number>): void {
-  main()
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (error) => {
-        console.error(error);
-        process.exitCode = 1;
-      },
-    )
-    .finally(() => exitIfHeld());
 }

@@ -9,7 +9,7 @@ export * from './elementwise';
 export * from './fill';
 export * from './gather';
 export * from './grad-norm';
-export * from './group_norm';
+export * from './group-norm';
 export * from './matmul';
 export * from './pool3d';
 export * from './random';

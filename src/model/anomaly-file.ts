@@ -5,10 +5,9 @@
 // pieces of a fixed size whatever the slabs, so the file depends on the map only, not on how it
 // was cut. No Node imports: the page uses it too.
 import { Gzip } from 'fflate';
-import type { Affine } from '../data/affine';
+import { type Affine, type Shape3, type Volume, voxelCount } from '../data/geometry/volume';
 import { DataError } from '../data/errors';
-import { niftiHeaderBytes } from '../data/nifti';
-import { voxelCount, type Shape3, type Volume } from '../data/volume';
+import { niftiHeaderBytes } from '../data/io/nifti';
 
 export const ANOMALY_DESCRIPTION = 'screener anomaly (NLL)';
 

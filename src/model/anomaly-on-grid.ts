@@ -2,9 +2,9 @@
 // a time: a 512 x 512 x 400 scan's map is 420 MB of float32, and the writer needs only a slab of it at
 // once. Voxels outside the body (on either grid) get the minimum of the map inside the body, so that
 // nothing outside the body ever outranks a voxel in it. No Node imports: pages use it too.
-import type { PreprocessedScan } from '../data/preprocess';
-import { resampleTrilinear, type GridMap } from '../data/resample';
-import type { Vec3 } from '../data/volume';
+import type { PreprocessedScan } from '../data/preprocess/preprocess';
+import { resampleTrilinear, type GridMap } from '../data/preprocess/resample';
+import type { Vec3 } from '../data/geometry/volume';
 
 export class AnomalyOnOriginalGrid {
   /** The lowest score inside the body: the score of every voxel outside it. */

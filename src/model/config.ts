@@ -1,7 +1,7 @@
 // Screener's configuration: the two dense networks, the SSL heads, the density model and the training
 // schedule, as one JSON-serialisable object that travels inside every .safetensors file, plus the
 // three presets (tiny for tests, small for this machine's software adapter, base for GPUs).
-import { resolvePreprocessOptions, type PreprocessOptions } from '../data/preprocess';
+import { resolvePreprocessOptions, type PreprocessOptions } from '../data/preprocess/preprocess';
 import type { Triple } from '../kernels/conv3d';
 
 /** (D, H, W) extents, spacings and strides: the engine's one definition, for the model's users too. */

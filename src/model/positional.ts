@@ -2,7 +2,7 @@
 // pooled voxel's position in the preprocessed scan (which is cropped to the body box), scaled to
 // [0, 1] per axis, encoded as sin(2^k pi u) and cos(2^k pi u) for k < F, so 6F channels. Computed on
 // the CPU: it is a few thousand voxels per window and depends only on geometry.
-import { applyAffine, type Affine } from '../data/affine';
+import { applyAffine, type Affine } from '../data/geometry/volume';
 import type { Triple } from './config';
 
 /**

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { Runtime } from '../gpu/runtime';
 import { DataError } from '../data/errors';
-import { readFileBytes } from '../data/files.node';
+import { readFileBytes } from '../data/io/files.node';
 import { Screener } from './screener';
 import { readScreenerWeights, type ScreenerWeights } from './weights';
 

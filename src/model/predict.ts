@@ -13,9 +13,8 @@
 import type { Runtime } from '../gpu/runtime';
 import type { PositionInScan } from './screener';
 import { fromArray, noGrad, resizeTrilinear, tidy, type Tensor } from '../graph/index';
-import { affineSpacing } from '../data/affine';
-import { preprocessCt, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess';
-import { voxelCount, type Shape3, type Volume, type VoxelArray } from '../data/volume';
+import { affineSpacing, type Shape3, type Volume, type VoxelArray, voxelCount } from '../data/geometry/volume';
+import { preprocessCt, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess/preprocess';
 import { AnomalyOnOriginalGrid } from './anomaly-on-grid';
 import { WindowBlender } from './window-blend';
 import { DEFAULT_OVERLAP, extractWindow, gaussianWindowWeights, placeWindows } from './window-placement';

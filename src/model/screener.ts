@@ -5,9 +5,9 @@
 import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
 import { DataError } from '../data/errors';
-import { scaleShiftAffine, type Affine } from '../data/affine';
+import { scaleShiftAffine, type Affine } from '../data/geometry/volume';
 import { conditionChannels, configPreprocessing, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
-import type { PreprocessOptions } from '../data/preprocess';
+import type { PreprocessOptions } from '../data/preprocess/preprocess';
 import { validateConfig } from './validate-config';
 import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
 import { createDensity, type DensityModel } from './density';

@@ -3,7 +3,7 @@
 // must be present, of its type and in a range a network can be built and run with, and an error names
 // the file and the field ("model.safetensors: train.cropSize[1] must be an integer from 1 to 512, got
 // 0"), never a TypeError or a failed buffer allocation deep inside the GPU code.
-import { CT_VOXEL_MM } from '../data/plausible-geometry';
+import { CT_VOXEL_MM } from '../data/geometry/plausible-geometry';
 import { groupsFor, PRESETS, type ScreenerConfig } from './config';
 
 class ConfigError extends Error {

@@ -2,7 +2,7 @@
 //   map(v) = sum_k weight_k(v) * value_k(v) / sum_k weight_k(v)
 // over the windows k that cover voxel v. Sums are kept in float64 so that the blend of a constant map
 // is that constant to the last bit of float32, whatever the number of windows.
-import { voxelCount, type Shape3 } from '../data/volume';
+import { voxelCount, type Shape3 } from '../data/geometry/volume';
 import { forEachWindowRow } from './window-placement';
 
 export class WindowBlender {

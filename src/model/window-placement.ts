@@ -9,7 +9,7 @@
 // window borders, where a convolutional network sees the least context, count the least. The weight
 // is floored at MIN_WEIGHT so that a voxel only ever seen at window corners still gets a finite mean.
 // Everything here is plain arithmetic on typed arrays: it runs in browsers and Node alike.
-import type { Shape3 } from '../data/volume';
+import type { Shape3 } from '../data/geometry/volume';
 
 export const DEFAULT_OVERLAP = 0.5;
 export const GAUSSIAN_SIGMA_FRACTION = 1 / 8;

@@ -2,11 +2,11 @@
 // positions for the dense SSL stages (block-masked for the condition network), and plain windows at
 // the preprocessed spacing for the density stage. Every draw comes from the step's own Rng, so a step
 // is reproducible from (seed, stage, step) alone, which is what makes resume exact.
-import type { Affine } from '../data/affine';
-import { drawBlockMask, applyBlockMask } from '../data/masking';
+import type { Affine } from '../data/geometry/volume';
+import { drawBlockMask, applyBlockMask } from './masking';
 import type { Rng } from '../data/rng';
-import { sampleCropPair } from '../data/sampler';
-import { scaledColourAugment } from '../data/augment';
+import { sampleCropPair } from './sampler';
+import { scaledColourAugment } from './augment';
 import type { ScreenerConfig, Triple } from '../model/config';
 import type { TrainingScan } from './scans';
 

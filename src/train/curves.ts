@@ -1,6 +1,6 @@
 // Loss curves: a CSV of every step and a PNG line plot with one panel per stage (loss in colour, the
 // learning rate in grey, each scaled to its panel), drawn with the project's own PNG writer.
-import { RgbImage, type Rgb } from '../data/png';
+import { RgbImage, type Rgb } from '../data/render/png';
 import type { Stage } from '../model/config';
 import type { LossRecord } from './trainer';
 

@@ -2,7 +2,7 @@
 // are read with readFileBytes and written with writeFileAtomic (a temporary name renamed into place),
 // so an interrupted or failed run never leaves a half-written file.
 import { existsSync } from 'node:fs';
-import { readFileBytes, writeFileAtomic } from '../data/files.node';
+import { readFileBytes, writeFileAtomic } from '../data/io/files.node';
 import { driveTraining, type RunFiles, type TrainRunOptions, type TrainRunResult } from './run';
 import { summaryLine } from './progress';
 

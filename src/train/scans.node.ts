@@ -4,10 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PreprocessedCache } from '../data/cache.node';
-import { listCases, type CaseEntry } from '../data/dataset.node';
+import { PreprocessedCache } from '../data/preprocess/cache.node';
+import { listCases, type CaseEntry } from '../data/io/dataset.node';
 import { DataError } from '../data/errors';
-import type { PreprocessRequest } from '../data/preprocess';
+import type { PreprocessRequest } from '../data/preprocess/preprocess';
 import type { TrainingScan } from './scans';
 
 export function defaultCacheDir(): string {

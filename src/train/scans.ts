@@ -1,8 +1,8 @@
 // What the trainers read: preprocessed scans (values in [0, 1] on the preprocessed grid), wherever they
 // came from: a folder dataset through the preprocessing cache in Node, phantoms generated in memory in
 // a browser or a test.
-import { preprocessCt, type PreprocessRequest } from '../data/preprocess';
-import type { Shape3, Vec3, Volume, VoxelArray } from '../data/volume';
+import { preprocessCt, type PreprocessRequest } from '../data/preprocess/preprocess';
+import type { Shape3, Vec3, Volume, VoxelArray } from '../data/geometry/volume';
 
 export interface TrainingScan {
   /** Names the scan in messages (a case id or "phantom 3"). */

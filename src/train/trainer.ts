@@ -12,7 +12,7 @@ import { STAGES, type OptimConfig, type Stage } from '../model/config';
 import type { Screener } from '../model/screener';
 import { sampleDensityBatch, sampleSslBatch } from './batches';
 import type { TrainingScan } from './scans';
-import { densityLoss, sslLoss } from './stage_losses';
+import { densityLoss, sslLoss } from './stage-losses';
 
 export interface LossRecord {
   stage: Stage;

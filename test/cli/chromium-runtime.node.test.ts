@@ -12,7 +12,7 @@ import { runCommand } from '../helpers/run-command';
 import { chromiumPath } from '../../src/cli/chromium/browser.node';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
-import { readNifti } from '../../src/data/files.node';
+import { readNifti } from '../../src/data/io/files.node';
 import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';

@@ -13,11 +13,10 @@ import { runCommand } from '../helpers/run-command';
 import { info } from '../../src/cli/commands/info';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
-import { affineFromRows, affineRows } from '../../src/data/affine';
-import { niftiFileBytes, writeNifti } from '../../src/data/files.node';
+import { affineFromRows, affineRows, type Volume, type VoxelArray } from '../../src/data/geometry/volume';
+import { niftiFileBytes, writeNifti } from '../../src/data/io/files.node';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
-import type { Volume, VoxelArray } from '../../src/data/volume';
 
 const execFileP = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'screener-safety-'));

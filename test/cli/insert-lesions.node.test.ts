@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../helpers/run-command';
 import { insertLesionsCommand } from '../../src/cli/commands/insert-lesions';
-import { affineFromRows } from '../../src/data/affine';
-import { readNifti, writeNifti } from '../../src/data/files.node';
+import { affineFromRows } from '../../src/data/geometry/volume';
+import { readNifti, writeNifti } from '../../src/data/io/files.node';
 import { syntheticCt } from '../helpers/synthetic-ct';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-insert-'));

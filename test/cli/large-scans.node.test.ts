@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeTinyModel } from '../helpers/tiny-model.node';
 import { predict } from '../../src/cli/commands/predict';
-import { readNifti } from '../../src/data/files.node';
+import { readNifti } from '../../src/data/io/files.node';
 
 const execFileP = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'screener-large-'));

@@ -1,29 +1,14 @@
 // The evaluation on synthetic maps: a perfect map scores 1, a constant map 0.5 AUROC, thresholds come
 // from the other fold, kind groups leave other lesions out; the intensity baseline finds a dense blob.
 import { describe, expect, it } from 'vitest';
-import type { Shape3 } from '../../src/data/volume';
-import { compactScores, evaluateMethod, expandScores, thresholdFromCases, type EvalCase } from '../../src/eval/evaluate';
+import type { Shape3 } from '../../src/data/geometry/volume';
+import { compactScores, evaluateMethod, expandScores, thresholdFromCases } from '../../src/eval/evaluate';
 import { IntensityAtlas } from '../../src/eval/intensity-baseline';
-import { renderOverlay, quantile } from '../../src/eval/overlay';
+import { quantile } from '../../src/data/render/overlay';
 import { markdownTable, jsonReport } from '../../src/eval/report';
 import { evaluateCase } from '../../src/eval/metrics';
-import { identityAffine } from '../../src/data/affine';
+import { syntheticCase, shape, n } from '../helpers/eval-case';
 import { rng } from '../helpers/reference';
-
-const shape: Shape3 = [10, 12, 14];
-const n = 10 * 12 * 14;
-const index = (d: number, h: number, w: number) => (d * 12 + h) * 14 + w;
-
-/** A body (everything but a 1-voxel rim) with two lesions: a 3x3x3 cube of kind 1 and a 2x2x2 cube of kind 7. */
-function syntheticCase(id: string, shift = 0): EvalCase {
-  const body = new Uint8Array(n);
-  const lesion = new Uint8Array(n);
-  const kinds = new Uint8Array(n);
-  for (let d = 1; d < 9; d++) for (let h = 1; h < 11; h++) for (let w = 1; w < 13; w++) body[index(d, h, w)] = 1;
-  for (let d = 2; d < 5; d++) for (let h = 2; h < 5; h++) for (let w = 2 + shift; w < 5 + shift; w++) (lesion[index(d, h, w)] = 1), (kinds[index(d, h, w)] = 1);
-  for (let d = 6; d < 8; d++) for (let h = 7; h < 9; h++) for (let w = 9; w < 11; w++) (lesion[index(d, h, w)] = 1), (kinds[index(d, h, w)] = 7);
-  return { id, shape, body, lesion, kinds };
-}
 
 const groups = [
   { name: 'trained kinds', labels: [1, 2, 3, 4, 5, 6] },
@@ -140,18 +125,5 @@ describe('intensity baseline', () => {
 
   it('refuses to fit on nothing', () => {
     expect(() => IntensityAtlas.fit([])).toThrow(/no scans/);
-  });
-});
-
-describe('overlay', () => {
-  it('draws the lesion outline and colours the highest scores', () => {
-    const c = syntheticCase('a');
-    const ct = { data: new Int16Array(n).fill(40), shape, spacing: [1, 1, 1] as Shape3, affine: identityAffine() };
-    const picture = renderOverlay(ct, Float32Array.from(c.lesion), { lesion: c.lesion, body: c.body, quantiles: [0.5, 0.99] });
-    const colours = new Set<string>();
-    for (let p = 0; p < picture.pixels.length; p += 3) colours.add(picture.pixels.subarray(p, p + 3).join(','));
-    expect(colours.has('40,255,80')).toBe(true); // outline
-    const heat = [...colours].map((rgb) => rgb.split(',').map(Number)).filter(([r, , b]) => r! - b! > 100);
-    expect(heat.length).toBeGreaterThan(0); // grey CT has r = b; the overlay is red to yellow
   });
 });

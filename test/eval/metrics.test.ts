@@ -1,7 +1,7 @@
 // Metrics against hand-worked cases and against brute-force float64 references.
 import { describe, expect, it } from 'vitest';
-import type { Shape3 } from '../../src/data/volume';
-import { labelComponents } from '../../src/data/components';
+import type { Shape3 } from '../../src/data/geometry/volume';
+import { labelComponents } from '../../src/data/preprocess/components';
 import { chooseThreshold, evaluateCase, meanMetrics, normalisedArea } from '../../src/eval/metrics';
 import { rng } from '../helpers/reference';
 

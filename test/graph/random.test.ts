@@ -1,9 +1,10 @@
-// Counter-based random numbers: the GPU's Philox4x32-10 against the published known answers and a
-// plain CPU implementation (bit-exact), the derived distributions against their moments, determinism.
+// Random tensors from the counter-based Philox4x32-10 hash (its kernel is tested in
+// test/kernels/random.test.ts): the derived distributions against the same bits in float64 and
+// against their moments, determinism.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
-import { random } from '../../src/kernels/random';
+import { referenceBits } from '../helpers/philox';
 import { expectClose } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';
 
@@ -11,47 +12,6 @@ let rt: Runtime;
 beforeAll(async () => {
   rt = await testRuntime();
 });
-
-// ---- a CPU Philox4x32-10, written from the paper with BigInt products ---------------------------
-
-const MASK = 0xffffffffn;
-function mulhilo(a: number, b: number): [number, number] {
-  const product = BigInt(a) * BigInt(b);
-  return [Number(product >> 32n), Number(product & MASK)];
-}
-
-function philox(counter: readonly number[], key: readonly number[]): number[] {
-  let [c0, c1, c2, c3] = counter as [number, number, number, number];
-  let [k0, k1] = key as [number, number];
-  for (let round = 0; round < 10; round++) {
-    if (round > 0) {
-      k0 = (k0 + 0x9e3779b9) >>> 0;
-      k1 = (k1 + 0xbb67ae85) >>> 0;
-    }
-    const [hi0, lo0] = mulhilo(0xd2511f53, c0);
-    const [hi1, lo1] = mulhilo(0xcd9e8d57, c2);
-    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
-  }
-  return [c0, c1, c2, c3];
-}
-
-/** The bits the kernel writes for element i under `seed`. */
-function referenceBits(n: number, seed: number): Uint32Array {
-  const key = [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
-  const out = new Uint32Array(n);
-  for (let block = 0; block * 4 < n; block++) {
-    const words = philox([block, 0, 0, 0], key);
-    for (let j = 0; j < 4 && block * 4 + j < n; j++) out[block * 4 + j] = words[j]!;
-  }
-  return out;
-}
-
-// Random123's kat_vectors for philox4x32 10: counter, key, expected output.
-const KNOWN_ANSWERS: [number[], number[], number[]][] = [
-  [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
-  [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
-  [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
-];
 
 function moments(values: Float32Array): { mean: number; variance: number; skew: number; kurtosis: number } {
   let mean = 0;
@@ -73,34 +33,6 @@ function moments(values: Float32Array): { mean: number; variance: number; skew: 
 }
 
 const read = (make: () => g.Tensor) => g.tidyAsync(async () => make().read());
-const readBits = (make: () => g.Tensor) => g.tidyAsync(async () => make().readInt());
-
-describe('Philox4x32-10 on the GPU', () => {
-  it('the CPU reference reproduces the published known answers', () => {
-    for (const [counter, key, expected] of KNOWN_ANSWERS) expect(philox(counter, key)).toEqual(expected);
-  });
-
-  it('the kernel reproduces the published known answers', async () => {
-    for (const [counter, key, expected] of KNOWN_ANSWERS) {
-      const bits = await g.tidyAsync(async () => {
-        const out = g.empty(rt, [4], 'u32');
-        random(rt, 'bits', out.buffer, 4, { key: key as [number, number], counter: counter as [number, number, number, number] });
-        return out.readInt();
-      });
-      expect([...bits]).toEqual(expected);
-    }
-  });
-
-  it('matches the CPU hash bit for bit over thousands of values, odd sizes and 64-bit seeds', async () => {
-    for (const [n, seed] of [[4099, 12345], [7, 2 ** 40 + 3], [1, 0]] as const) {
-      const bits = await readBits(() => g.randomBits(rt, [n], seed));
-      const expected = referenceBits(n, seed);
-      let mismatch = -1;
-      for (let i = 0; i < n && mismatch < 0; i++) if (bits[i] !== expected[i]) mismatch = i;
-      expect(mismatch, `n ${n}, seed ${seed}: first differing element`).toBe(-1);
-    }
-  });
-});
 
 describe('random tensors', () => {
   it('uniform [0, 1) is the top 24 bits of the hash, exactly', async () => {

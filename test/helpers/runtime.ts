@@ -1,5 +1,5 @@
 // One runtime per test file, from whichever host the suite runs in (Node or Chromium).
-import { runtimeFromGPU } from '../../src/gpu/adapter';
+import { runtimeFromGPU } from '../../src/gpu/open-runtime';
 import type { Runtime } from '../../src/gpu/runtime';
 import { hostGPU } from './host';
 

@@ -1,9 +1,8 @@
 // A small synthetic CT for the lesion-insertion tests: a block of soft tissue (about 40 HU, with noise)
 // in air, holding a bone slab and an air pocket, on an anisotropic grid. `labels` says which region
 // every voxel was made as, so a test can check where lesions went without trusting the code under test.
-import { scaleShiftAffine } from '../../src/data/affine';
+import { scaleShiftAffine, type Shape3, type Vec3, type Volume } from '../../src/data/geometry/volume';
 import { Rng } from '../../src/data/rng';
-import type { Shape3, Vec3, Volume } from '../../src/data/volume';
 
 export const Region = { outside: 0, soft: 1, bone: 2, airPocket: 3 } as const;
 

@@ -3,9 +3,9 @@
 // body), and the file's bytes do not depend on how the map was cut, so `screener predict` (slabs) and
 // the page's download (whole) write the same file.
 import { describe, expect, it } from 'vitest';
-import { identityAffine } from '../../src/data/affine';
-import { decodeNifti } from '../../src/data/nifti';
-import { preprocessCt, toOriginalGrid } from '../../src/data/preprocess';
+import { identityAffine } from '../../src/data/geometry/volume';
+import { decodeNifti } from '../../src/data/io/nifti';
+import { preprocessCt, toOriginalGrid } from '../../src/data/preprocess/preprocess';
 import { Rng } from '../../src/data/rng';
 import { AnomalyFileWriter, encodeAnomalyMap } from '../../src/model/anomaly-file';
 import { AnomalyOnOriginalGrid } from '../../src/model/anomaly-on-grid';

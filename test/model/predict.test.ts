@@ -3,12 +3,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
-import type { Shape3 } from '../../src/data/volume';
+import { identityAffine, type Shape3 } from '../../src/data/geometry/volume';
 import { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, type WindowModel } from '../../src/model/predict';
 import { WindowBlender } from '../../src/model/window-blend';
 import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
-import { preprocessCt, resolvePreprocessOptions } from '../../src/data/preprocess';
-import { identityAffine } from '../../src/data/affine';
+import { preprocessCt, resolvePreprocessOptions } from '../../src/data/preprocess/preprocess';
 import { expectClose, randomArray } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';
 

@@ -6,7 +6,7 @@ import { presetConfig, withDensity, type ScreenerConfig } from '../../src/model/
 import { encodeSafetensors } from '../../src/model/safetensors';
 import { Screener } from '../../src/model/screener';
 import { sincosEncoding } from '../../src/model/positional';
-import { scaleShiftAffine } from '../../src/data/affine';
+import { scaleShiftAffine } from '../../src/data/geometry/volume';
 import { testRuntime } from '../helpers/runtime';
 
 const tiny = (density: Partial<ScreenerConfig['density']> = {}) => withDensity(presetConfig('tiny'), density);

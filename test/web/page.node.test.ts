@@ -11,7 +11,7 @@ import path from 'node:path';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../../src/cli/chromium/flags';
-import { decodeNifti, encodeNifti } from '../../src/data/nifti';
+import { decodeNifti, encodeNifti } from '../../src/data/io/nifti';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { encodeSafetensors } from '../../src/model/safetensors';
 import { Screener } from '../../src/model/screener';

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileAtomic } from '../../data/atomic-write.node';
-import { readFileBytes } from '../../data/files.node';
+import { writeFileAtomic } from '../../data/io/atomic-write.node';
+import { readFileBytes } from '../../data/io/files.node';
 
 export interface BridgeBundles {
   /** dist/web/remote.js, served as /remote.js. */

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { DataError } from '../../data/errors';
-import type { Shape3 } from '../../data/volume';
+import type { Shape3 } from '../../data/geometry/volume';
 import type { TrainingScan } from '../../train/scans';
 import { trainPaths, type TrainRunOptions, type TrainRunResult } from '../../train/run';
 import type { WindowedMap } from '../../model/predict';

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
-import { writeFileAtomic } from '../../data/files.node';
+import { writeFileAtomic } from '../../data/io/files.node';
 import { phantomCaseSeed, phantomCaseName } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
 import { generatePhantom } from '../../data/phantom/phantom';

@@ -1,7 +1,7 @@
 // `screener doctor`: which adapter this machine gives, its limits, and its measured ceilings.
 import { adapterLimits, adapterName, describeAdapter } from '../../gpu/adapter';
 import { nodeAdapter } from '../../gpu/node';
-import { openRuntime } from '../../gpu/adapter';
+import { openRuntime } from '../../gpu/open-runtime';
 import { measureCeilings } from '../../kernels/ceilings';
 import { parseArgs } from '../args';
 import type { Command } from '../command';

@@ -1,8 +1,8 @@
 // `screener info FILE`: what a NIfTI scan or mask holds, or why it cannot be read.
 import { parseArgs, UsageError } from '../args';
 import type { Command } from '../command';
-import { readNifti } from '../../data/files.node';
-import { formatMm, summarizeVolume } from '../../data/summary';
+import { readNifti } from '../../data/io/files.node';
+import { formatMm, summarizeVolume } from '../../data/io/summary';
 
 export const info: Command = {
   name: 'info',

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { intOption, parseArgs, stringOption, UsageError } from '../args';
 import type { Command } from '../command';
 import { isInside, resolveReal } from '../output-paths';
-import { listCases } from '../../data/dataset.node';
-import { readNifti, writeFileAtomic } from '../../data/files.node';
+import { listCases } from '../../data/io/dataset.node';
+import { readNifti, writeFileAtomic } from '../../data/io/files.node';
 import { insertLesions, LESION_RULES } from '../../data/lesions/insert';
 import { INSERT_LESIONS_GENERATOR, writeInsertedCase } from '../../data/lesions/write.node';
 

@@ -2,10 +2,10 @@
 // dataset can be checked (readable, lesion on the CT's grid, plausible HU) before training on it.
 import { parseArgs, UsageError } from '../args';
 import type { Command } from '../command';
-import { listCases } from '../../data/dataset.node';
-import { checkSameGrid } from '../../data/checks';
-import { readNifti } from '../../data/files.node';
-import { formatMm, summarizeVolume } from '../../data/summary';
+import { listCases } from '../../data/io/dataset.node';
+import { checkSameGrid } from '../../data/geometry/mask-checks';
+import { readNifti } from '../../data/io/files.node';
+import { formatMm, summarizeVolume } from '../../data/io/summary';
 
 export const scanData: Command = {
   name: 'scan-data',

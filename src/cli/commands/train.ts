@@ -11,7 +11,7 @@ import { configPreprocessing, DEFAULT_PRESET, isPresetName, presetConfig, PRESET
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
-import { readFileBytes } from '../../data/files.node';
+import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
 import type { LossRecord, TrainingPosition } from '../../train/trainer';
 

@@ -5,7 +5,7 @@
 // ramp) each boundary voxel averages the sigmoid over sub-voxel samples, which is the partial-volume
 // effect a scanner gives a real boundary.
 import type { Rng } from '../rng';
-import type { Shape3, Vec3 } from '../volume';
+import type { Shape3, Vec3 } from '../geometry/volume';
 
 export interface Ellipsoid {
   /** Centre in voxel coordinates (d, h, w). */

@@ -6,10 +6,9 @@
 // Everything is drawn from one generator seeded by (seed, case id): the same seed and case give the
 // same bytes on every platform, and adding or removing other cases changes nothing here.
 // Pure: works on a Volume, no file system, so it runs in Node and in browsers alike.
-import { applyAffine } from '../affine';
-import { datatypeOfArray, NIFTI_DATATYPES } from '../nifti-types';
+import { applyAffine, type Shape3, type Vec3, type Volume, type VoxelArray, voxelCount } from '../geometry/volume';
+import { datatypeOfArray, NIFTI_DATATYPES } from '../io/nifti-types';
 import { Rng } from '../rng';
-import { voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from '../volume';
 import { blendWeights, ellipsoidBox, randomRadii, randomRotation, type Ellipsoid } from './ellipsoid';
 import { tissueMaps } from './soft-tissue';
 import { correlatedNoise } from './texture';

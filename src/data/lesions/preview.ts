@@ -1,10 +1,10 @@
 // A picture of one inserted lesion for a reader to judge: the three views through its centre, cropped
 // to the lesion's neighbourhood and magnified, in a soft-tissue window (where a 25-80 HU change shows);
 // once plain and once with the mask outlined, so the outline never hides the boundary it marks.
-import { cropVolume, type Box } from '../body';
-import { renderMontage } from '../montage';
-import { RgbImage } from '../png';
-import type { Shape3, Vec3, Volume, VoxelArray } from '../volume';
+import { cropVolume, type Box } from '../preprocess/body';
+import { renderMontage } from '../render/montage';
+import { RgbImage } from '../render/png';
+import type { Shape3, Vec3, Volume, VoxelArray } from '../geometry/volume';
 
 /** Soft-tissue window (level 40, width 400 HU). */
 const SOFT_TISSUE_WINDOW: [number, number] = [-160, 240];

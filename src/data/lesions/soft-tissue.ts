@@ -9,11 +9,11 @@
 // Scans masked outside a region of interest (OpenKBP keeps CT only around the treatment volume and
 // sets the rest to -1024 HU) need nothing special: the masked region reads as air, so it is hostile
 // and lesions keep away from its edge, staying where real tissue is.
-import { bodyMask } from '../body';
+import { bodyMask } from '../preprocess/body';
 import { DataError } from '../errors';
-import { gaussianBlur3d } from '../filters';
-import { distanceTransformMm } from '../distance';
-import { voxelCount, type Volume, type VoxelArray } from '../volume';
+import { gaussianBlur3d } from '../preprocess/filters';
+import { distanceTransformMm } from './distance';
+import { voxelCount, type Volume, type VoxelArray } from '../geometry/volume';
 
 /** Smoothed HU range counted as soft tissue (fat-rich glands to muscle and organs). */
 export const SOFT_TISSUE_HU: readonly [number, number] = [-100, 150];

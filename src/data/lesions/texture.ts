@@ -2,9 +2,9 @@
 // correlation length, per axis in voxels so it is isotropic in mm), scaled to a standard deviation in
 // HU. It is added on top of the scan's own noise, which the lesion keeps, so the lesion differs from
 // its surroundings in texture as well as in mean intensity.
-import { gaussianBlur3d } from '../filters';
+import { gaussianBlur3d } from '../preprocess/filters';
 import type { Rng } from '../rng';
-import type { Vec3 } from '../volume';
+import type { Vec3 } from '../geometry/volume';
 import type { VoxelBox } from './ellipsoid';
 
 /**

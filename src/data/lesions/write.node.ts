@@ -3,10 +3,10 @@
 // placed; case.json describing each lesion and the seed; optionally one preview PNG per lesion.
 // case.json is written last, so a case folder holding it is complete.
 import { join } from 'node:path';
-import { writeFileAtomic, writeNifti } from '../files.node';
-import type { NiftiVolume } from '../nifti';
-import { datatypeOfArray } from '../nifti-types';
-import type { VoxelArray } from '../volume';
+import { writeFileAtomic, writeNifti } from '../io/files.node';
+import type { NiftiVolume } from '../io/nifti';
+import { datatypeOfArray } from '../io/nifti-types';
+import type { VoxelArray } from '../geometry/volume';
 import { LESION_RULES, type InsertResult } from './insert';
 import { lesionPreview } from './preview';
 

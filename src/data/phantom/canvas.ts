@@ -1,6 +1,6 @@
 // The phantom's drawing surface: a tissue label and a HU value per voxel, painted in millimetres.
 // Shapes are visited only over their bounding box, so painting a small lesion costs a small loop.
-import type { Shape3, Vec3 } from '../volume';
+import type { Shape3, Vec3 } from '../geometry/volume';
 
 /** Tissue labels of the phantom (also the organs lesions are placed in). */
 export const Tissue = {

@@ -1,10 +1,9 @@
 // Synthetic CT phantoms: a seeded torso in HU with lesions and their masks, finished like a scan
 // (partial-volume blur, then correlated noise). The same options give the same bytes everywhere.
-import { affineFromRows } from '../affine';
-import { gaussianBlur3d } from '../filters';
-import { resampleTrilinear, sameExtentMap } from '../resample';
+import { affineFromRows, type Shape3, type Vec3, type Volume, voxelCount } from '../geometry/volume';
+import { gaussianBlur3d } from '../preprocess/filters';
+import { resampleTrilinear, sameExtentMap } from '../preprocess/resample';
 import { Rng } from '../rng';
-import { voxelCount, type Shape3, type Vec3, type Volume } from '../volume';
 import { drawAnatomy } from './anatomy';
 import { Canvas, Tissue } from './canvas';
 import { LESION_KINDS, placeLesion, type LesionKind, type LesionRequest, type PlacedLesion } from './lesions';

@@ -2,8 +2,8 @@
 // lesion_kinds.nii.gz (label = kind index + 1) and case.json describing each lesion; optionally a PNG montage.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, writeNifti } from '../files.node';
-import { renderMontage } from '../montage';
+import { writeFileAtomic, writeNifti } from '../io/files.node';
+import { renderMontage } from '../render/montage';
 import { DataError } from '../errors';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS } from './lesions';
 import type { Phantom } from './phantom';

@@ -4,7 +4,7 @@ import { shapeString, type Tensor } from '../tensor';
 import { add, mul, mulScalar, sub } from '../ops/elementwise';
 import { matmul } from '../ops/matmul';
 import { logsumexp, mean, sum } from '../ops/reduce';
-import { l2Normalize } from './l2_normalize';
+import { l2Normalize } from './l2-normalize';
 
 export interface InfoNCEOptions {
   /** Softmax temperature tau; 0.1 in the paper. */

@@ -8,7 +8,7 @@ import {
   groupNormGradInput,
   groupNormGradStats,
   type GroupNormGeometry,
-} from '../../kernels/group_norm';
+} from '../../kernels/group-norm';
 import { record } from '../tape';
 import { shapeString, type Tensor } from '../tensor';
 import { empty, full } from './create';

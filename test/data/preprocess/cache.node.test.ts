@@ -1,0 +1,48 @@
+// The preprocessed-scan cache: a hit gives what was computed, other options or a touched source
+// file miss, a damaged entry is recomputed.
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listCases } from '../../../src/data/io/dataset.node';
+import { PreprocessedCache } from '../../../src/data/preprocess/cache.node';
+import { writeToyDataset } from '../../helpers/toy-dataset.node';
+
+const root = mkdtempSync(join(tmpdir(), 'screener-cache-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the preprocessed cache', () => {
+  const data = join(root, 'dataset');
+  beforeAll(() => writeToyDataset(data));
+
+  it('caches preprocessed scans and recomputes when the source changes', () => {
+    const cacheDir = join(root, 'cache');
+    const options = { targetSpacing: [2.5, 2.5, 2.5] as [number, number, number] };
+    const [first] = listCases(data);
+    const cache = new PreprocessedCache(cacheDir, options);
+    const computed = cache.get(first!);
+    expect([cache.hits, cache.misses]).toEqual([0, 1]);
+    const fresh = new PreprocessedCache(cacheDir, options);
+    const cached = fresh.get(first!);
+    expect([fresh.hits, fresh.misses]).toEqual([1, 0]);
+    expect(Array.from(cached.scan.image.data)).toEqual(Array.from(computed.scan.image.data));
+    expect(Array.from(cached.scan.body.data)).toEqual(Array.from(computed.scan.body.data));
+    expect(Array.from(cached.lesion!)).toEqual(Array.from(computed.lesion!));
+    expect(cached.lesion!.reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
+    expect(cached.scan.geometry).toEqual(computed.scan.geometry);
+    // Other parameters, or a touched source file, miss the cache.
+    const other = new PreprocessedCache(cacheDir, { targetSpacing: [3, 3, 3] });
+    other.get(first!);
+    expect(other.misses).toBe(1);
+    const later = new Date(statSync(first!.ctPath).mtimeMs + 5000);
+    utimesSync(first!.ctPath, later, later);
+    const touched = new PreprocessedCache(cacheDir, options);
+    touched.get(first!);
+    expect(touched.misses).toBe(1);
+    // A damaged entry is recomputed, not trusted.
+    writeFileSync(touched.pathFor(first!), 'garbage');
+    const repaired = new PreprocessedCache(cacheDir, options);
+    expect(Array.from(repaired.get(first!).scan.image.data)).toEqual(Array.from(computed.scan.image.data));
+    expect(repaired.misses).toBe(1);
+  });
+});
