@@ -1,4 +1,4 @@
-// The one code generator of the implicit-GEMM convolution kernels (implicit_gemm.ts): it fills the
+// The one code generator of the implicit-GEMM convolution kernels (implicit-gemm.ts): it fills the
 // kernel skeletons in shaders/conv3d/ at their `//@NAME` lines, with code it writes for the tile (tile
 // sizes, the blocked kernels' unrolled register blocks) and with the parts the kernels share, written
 // once in shaders/conv3d/shared/ (Params geometry, bindings, channels-last addressing, the tiled

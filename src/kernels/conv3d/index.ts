@@ -3,7 +3,7 @@
 // Everything outside this folder imports the family from here.
 export * from './codegen';
 export { convFlops, convOutputExtent, type Conv3dGeometry, type Triple } from './geometry';
-export * from './implicit_gemm';
+export * from './implicit-gemm';
 export * from './launchers';
 export * from './tiles';
 export * from './tuner';

@@ -3,7 +3,7 @@
 // fixed default tile unless a tuning table was imported or tuned for this adapter.
 import type { Runtime } from '../../gpu/runtime';
 import type { Conv3dGeometry } from './geometry';
-import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith } from './implicit_gemm';
+import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith } from './implicit-gemm';
 import type { Activation } from './tiles';
 import { conv3dTuner } from './tuner';
 

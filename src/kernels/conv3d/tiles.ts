@@ -1,4 +1,4 @@
-// The tile configurations of the implicit-GEMM convolution kernels (implicit_gemm.ts): what a tile
+// The tile configurations of the implicit-GEMM convolution kernels (implicit-gemm.ts): what a tile
 // is, how it is named in logs and tuning tables, and which configurations are valid.
 
 export type ConvDirection = 'forward' | 'backwardData' | 'backwardWeight';

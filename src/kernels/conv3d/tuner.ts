@@ -1,4 +1,4 @@
-// Picks the tile configuration of each implicit-GEMM convolution (implicit_gemm.ts) per adapter and
+// Picks the tile configuration of each implicit-GEMM convolution (implicit-gemm.ts) per adapter and
 // shape class.
 //
 // Dispatch is synchronous and timing is not, so tuning is a separate, awaited step: choose() answers at
@@ -13,7 +13,7 @@
 import type { Runtime } from '../../gpu/runtime';
 import { median } from '../../gpu/timing';
 import { convFlops, convOutputExtent, type Conv3dGeometry } from './geometry';
-import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith } from './implicit_gemm';
+import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith } from './implicit-gemm';
 import { tileName, type ConvDirection, type ConvTile } from './tiles';
 
 export interface TuningTable {

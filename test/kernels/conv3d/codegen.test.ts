@@ -1,7 +1,7 @@
 // The conv3d code generator: every `//@NAME` line of every skeleton is filled (with generated code or a
 // shared part of shaders/conv3d/shared/), each shared part appears once per kernel, and bad
 // configurations are refused before any WGSL is made. The kernels' results are tested in
-// implicit_gemm.test.ts.
+// implicit-gemm.test.ts.
 import { describe, expect, it } from 'vitest';
 import { blockedSource, tiledSource, wgradBlockedSource, wgradTiledSource } from '../../../src/kernels/conv3d';
 
