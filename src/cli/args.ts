@@ -89,7 +89,7 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 /** --overlap F of the sliding windows, for the commands that score scans; 0.5 is the paper's. */
 export const OVERLAP_OPTION = {
   overlap: { type: 'string', value: 'F', description: 'overlap of the sliding windows, in [0, 1); less is faster', default: 0.5 },
-} as const;
+} as const satisfies Record<string, OptionSpec>;
 
 /** --overlap F of the sliding windows, in [0, 1); the default when absent. */
 export function overlapOption(args: ParsedArgs): number {

@@ -38,8 +38,9 @@ describe('screener COMMAND --help', () => {
       expect((await screener(['help', command.name])).out).toBe(command.usage);
     });
 
-    it(`${command.name}: the usage fits in ${USAGE_WIDTH} columns and its synopsis names only options it takes`, () => {
+    it(`${command.name}: the usage fits in ${USAGE_WIDTH} columns, names every option's value, and its synopsis names only options it takes`, () => {
       for (const line of command.usage.split('\n')) expect(line.length, line).toBeLessThanOrEqual(USAGE_WIDTH);
+      for (const [name, spec] of Object.entries(command.options)) expect(spec.type === 'boolean' || spec.value !== undefined, `--${name} names its value`).toBe(true);
       const named = command.synopsis.join(' ').match(/--[a-z][a-z-]*/g) ?? [];
       for (const option of named) expect(Object.keys(command.options), `${command.name}: ${option}`).toContain(option.slice(2));
     });
