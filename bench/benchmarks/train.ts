@@ -78,12 +78,12 @@ export const train: Benchmark = {
       for (const stage of trainer.stages) {
         // The first step compiles every pipeline of the stage; it is not timed.
         const total = 1 + timed;
-        trainer.position = null;
+        trainer.startOver();
         const times: number[] = [];
         await trainer.trainStage(stage, total, { onStep: (r) => r.step > 1 && times.push(r.seconds * 1000) });
         const ms = median(times);
         if (flags.has('--profile')) {
-          trainer.position = null;
+          trainer.startOver();
           await printProfile(runtime, () => trainer.trainStage(stage, 1), `${preset} ${stage}`);
         }
         const crops = 2 * config.train.batch;

@@ -1,7 +1,7 @@
 // A recipe of the quality benchmark: the choices that make a trained Screener (network preset, voxel
 // size, density grid, density kind, condition, steps), turned into a configuration and a short name
 // that keys its models and results on disk.
-import { intOption, numberOption, stringOption, UsageError, type ParsedArgs } from '../../src/cli/args';
+import { intOption, numberOption, stringOption, UsageError, type OptionSpec, type ParsedArgs } from '../../src/cli/args';
 import {
   isPresetName,
   presetConfig,
@@ -27,40 +27,31 @@ export interface Recipe {
   colour: number;
 }
 
+/** The options that choose a recipe, with the defaults of the benchmark's own recipe. */
 export const RECIPE_OPTIONS = {
-  preset: { type: 'string' },
-  spacing: { type: 'string' },
-  pool: { type: 'string' },
-  density: { type: 'string' },
-  condition: { type: 'string' },
-  steps: { type: 'string' },
-  colour: { type: 'string' },
-} as const;
-
-export const RECIPE_USAGE = [
-  `  --preset NAME     network preset: ${PRESETS.join(', ')} (default tiny)`,
-  '  --spacing MM      voxel size the model works at (default 4)',
-  '  --pool N          density-grid pooling along each axis (default 2)',
-  '  --density KIND    flow (default) or gaussian',
-  '  --condition KIND  masked (default), sincos or none',
-  '  --steps N         training steps per stage (default 300)',
-  '  --colour S        scale of the colour augmentations (default 1, the paper\'s; 0 turns them off)',
-];
+  preset: { type: 'string', value: 'NAME', description: `network preset: ${PRESETS.join(', ')}`, default: 'tiny' },
+  spacing: { type: 'string', value: 'MM', description: 'voxel size the model works at', default: 4 },
+  pool: { type: 'string', value: 'N', description: 'density-grid pooling along each axis', default: 2 },
+  density: { type: 'string', value: 'KIND', description: 'flow or gaussian', default: 'flow' },
+  condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none', default: 'masked' },
+  steps: { type: 'string', value: 'N', description: 'training steps per stage', default: 300 },
+  colour: { type: 'string', value: 'S', description: "scale of the colour augmentations: 1 is the paper's, 0 turns them off", default: 1 },
+} as const satisfies Record<string, OptionSpec>;
 
 export function parseRecipe(args: ParsedArgs): Recipe {
-  const preset = stringOption(args, 'preset') ?? 'tiny';
+  const preset = stringOption(args, 'preset') ?? RECIPE_OPTIONS.preset.default;
   if (!isPresetName(preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
-  const spacingMm = numberOption(args, 'spacing') ?? 4;
+  const spacingMm = numberOption(args, 'spacing') ?? RECIPE_OPTIONS.spacing.default;
   if (!(spacingMm >= 0.1 && spacingMm <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
-  const pool = intOption(args, 'pool', 2);
+  const pool = intOption(args, 'pool', RECIPE_OPTIONS.pool.default);
   if (pool < 1 || pool > 4) throw new UsageError('--pool must be 1, 2, 3 or 4');
-  const density = stringOption(args, 'density') ?? 'flow';
+  const density = stringOption(args, 'density') ?? RECIPE_OPTIONS.density.default;
   if (density !== 'flow' && density !== 'gaussian') throw new UsageError('--density must be flow or gaussian');
-  const condition = stringOption(args, 'condition') ?? 'masked';
+  const condition = stringOption(args, 'condition') ?? RECIPE_OPTIONS.condition.default;
   if (!['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
-  const stepsPerStage = intOption(args, 'steps', 300);
+  const stepsPerStage = intOption(args, 'steps', RECIPE_OPTIONS.steps.default);
   if (stepsPerStage < 1) throw new UsageError('--steps must be at least 1');
-  const colour = numberOption(args, 'colour') ?? 1;
+  const colour = numberOption(args, 'colour') ?? RECIPE_OPTIONS.colour.default;
   if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
   return { preset, spacingMm, pool, density, condition: condition as ConditionKind, stepsPerStage, colour };
 }

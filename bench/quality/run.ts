@@ -10,7 +10,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { intOption, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
+import { intOption, OVERLAP_OPTION, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
+import { formatUsage } from '../../src/cli/usage';
 import { readFileBytes, writeFileAtomic } from '../../src/data/io/files.node';
 import { writeQualitySplit } from '../../src/data/phantom/write.node';
 import { QUALITY_SET_DEFAULTS } from '../../src/data/phantom/quality-set';
@@ -27,59 +28,48 @@ import { runTraining, trainPaths } from '../../src/train/run.node';
 import { loadTrainingScans } from '../../src/train/scans.node';
 import { configPreprocessing, type ScreenerConfig } from '../../src/model/config';
 import { stepSecondsOfCsv } from '../../src/train/curves';
-import { parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeConfig, recipeName } from './recipe';
+import { parseRecipe, RECIPE_OPTIONS, recipeConfig, recipeName } from './recipe';
 import { qualityJson, qualityTable, type QualityRun } from './report';
 
-const spec = {
-  out: { type: 'string' },
-  seeds: { type: 'string' },
-  'first-seed': { type: 'string' },
-  cases: { type: 'string' },
-  healthy: { type: 'string' },
-  'train-cases': { type: 'string' },
-  size: { type: 'string' },
-  model: { type: 'string' },
-  overlap: { type: 'string' },
-  json: { type: 'string' },
+export const QUALITY_OPTIONS = {
+  seeds: { type: 'string', value: 'K', description: 'train and score K models of the recipe, seeds 0..K-1', default: 3 },
+  'first-seed': { type: 'string', value: 'S', description: 'start the seeds at S', default: 0 },
   ...RECIPE_OPTIONS,
+  model: { type: 'string', value: 'M', description: 'score this model instead of training the recipe (one run, no seeds)' },
+  cases: { type: 'string', value: 'N', description: 'test phantoms, three lesions each', default: QUALITY_SET_DEFAULTS.cases },
+  healthy: { type: 'string', value: 'N', description: 'healthy phantoms the intensity baseline is fitted on', default: QUALITY_SET_DEFAULTS.healthy },
+  'train-cases': { type: 'string', value: 'N', description: 'training phantoms, trained lesion kinds only', default: QUALITY_SET_DEFAULTS.train },
+  size: { type: 'string', value: 'V', description: 'phantom voxels per side', default: `${QUALITY_SET_DEFAULTS.size}: about 3 mm` },
+  ...OVERLAP_OPTION,
+  out: { type: 'string', value: 'DIR', description: 'phantoms, models, scores and reports; reused by the next run', default: 'out/quality' },
+  json: { type: 'string', value: 'FILE', description: 'the report as JSON (per seed, per case, intervals)' },
 } as const;
 
-export const QUALITY_USAGE = [
-  'usage: npm run bench -- quality [--seeds K] [recipe options] [--model M] [--out DIR] [--json FILE]',
-  '',
-  '  --seeds K         train and score K models of the recipe, seeds 0..K-1 (default 3)',
-  '  --first-seed S    start the seeds at S (default 0)',
-  ...RECIPE_USAGE,
-  '  --model M         score this model instead of training the recipe (one run, no seeds)',
-  `  --cases N         test phantoms, three lesions each (default ${QUALITY_SET_DEFAULTS.cases})`,
-  `  --healthy N       healthy phantoms the intensity baseline is fitted on (default ${QUALITY_SET_DEFAULTS.healthy})`,
-  `  --train-cases N   training phantoms, trained lesion kinds only (default ${QUALITY_SET_DEFAULTS.train})`,
-  `  --size V          phantom voxels per side (default ${QUALITY_SET_DEFAULTS.size}: about 3 mm)`,
-  '  --overlap F       sliding-window overlap of prediction (default 0.5)',
-  '  --out DIR         phantoms, models, scores and reports (default out/quality); reused by the next run',
-  '  --json FILE       the report as JSON (per seed, per case, intervals)',
-].join('\n');
+export const QUALITY_USAGE = formatUsage({
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--out DIR] [--json FILE]'],
+  options: QUALITY_OPTIONS,
+});
 
 const log = (line: string) => console.error(`quality: ${line}`);
 
 export async function runQualityBenchmark(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  const args = parseArgs(argv, QUALITY_OPTIONS);
+  if (args.help) {
     console.log(QUALITY_USAGE);
     return 0;
   }
-  const args = parseArgs(argv, spec);
-  const out = resolve(stringOption(args, 'out') ?? 'out/quality');
+  const out = resolve(stringOption(args, 'out') ?? QUALITY_OPTIONS.out.default);
   const counts = {
-    cases: intOption(args, 'cases', QUALITY_SET_DEFAULTS.cases),
-    healthy: intOption(args, 'healthy', QUALITY_SET_DEFAULTS.healthy),
-    train: intOption(args, 'train-cases', QUALITY_SET_DEFAULTS.train),
+    cases: intOption(args, 'cases', QUALITY_OPTIONS.cases.default),
+    healthy: intOption(args, 'healthy', QUALITY_OPTIONS.healthy.default),
+    train: intOption(args, 'train-cases', QUALITY_OPTIONS['train-cases'].default),
     size: intOption(args, 'size', QUALITY_SET_DEFAULTS.size),
   };
   if (counts.cases < 2) throw new UsageError('--cases must be at least 2 (the Dice threshold of each half is chosen on the other)');
   if (counts.healthy < 1 || counts.train < 1) throw new UsageError('--healthy and --train-cases must be at least 1');
   if (counts.size < 32 || counts.size > 256) throw new UsageError('--size must be between 32 and 256');
-  const seeds = intOption(args, 'seeds', 3);
-  const firstSeed = intOption(args, 'first-seed', 0);
+  const seeds = intOption(args, 'seeds', QUALITY_OPTIONS.seeds.default);
+  const firstSeed = intOption(args, 'first-seed', QUALITY_OPTIONS['first-seed'].default);
   if (seeds < 1 || firstSeed < 0) throw new UsageError('--seeds must be at least 1 and --first-seed non-negative');
   const overlap = overlapOption(args);
   const givenModel = stringOption(args, 'model');

@@ -1,4 +1,5 @@
-// A small, strict argument parser: `--name value`, `--flag`, repeated options, positionals.
+// A small, strict argument parser: `--name value`, `--flag`, repeated options, positionals, and
+// `--help`/`-h` wherever an option may stand. The same specs make the usage text (usage.ts).
 // Unknown options are errors, so a typo never silently falls back to a default; so are positional
 // arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
 // numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
@@ -6,12 +7,19 @@
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' may repeat and collects values. */
   type: 'string' | 'boolean' | 'list';
-  description?: string;
+  /** What the value is, in the usage: `--out DIR`. Options that take a value name it. */
+  value?: string;
+  /** What the option does; the usage wraps it beside the option. */
+  description: string;
+  /** The value used when the option is absent, shown after the description as "(default ...)". */
+  default?: string | number;
 }
 
 export interface ParsedArgs {
   options: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
+  /** `--help` or `-h` was given: the caller prints the usage instead of running. */
+  help: boolean;
 }
 
 export class UsageError extends Error {
@@ -28,6 +36,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, pars
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { options, positionals, help: true };
     if (!arg.startsWith('--')) {
       if (!parse.positionals) throw new UsageError(`unexpected argument "${arg}" (every input is given by an option)`);
       positionals.push(arg);
@@ -47,7 +56,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, pars
     if (kind.type === 'list') ((options[name] as string[] | undefined) ?? (options[name] = [])).push(value);
     else options[name] = value;
   }
-  return { options, positionals };
+  return { options, positionals, help: false };
 }
 
 const DECIMAL_INTEGER = /^[+-]?\d+$/;
@@ -77,9 +86,14 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   return typeof raw === 'string' ? raw : undefined;
 }
 
-/** --overlap F of the sliding windows, in [0, 1); 0.5 (the paper's) when absent. */
+/** --overlap F of the sliding windows, for the commands that score scans; 0.5 is the paper's. */
+export const OVERLAP_OPTION = {
+  overlap: { type: 'string', value: 'F', description: 'overlap of the sliding windows, in [0, 1); less is faster', default: 0.5 },
+} as const satisfies Record<string, OptionSpec>;
+
+/** --overlap F of the sliding windows, in [0, 1); the default when absent. */
 export function overlapOption(args: ParsedArgs): number {
-  const overlap = numberOption(args, 'overlap') ?? 0.5;
+  const overlap = numberOption(args, 'overlap') ?? OVERLAP_OPTION.overlap.default;
   if (!(overlap >= 0 && overlap < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${stringOption(args, 'overlap')}"`);
   return overlap;
 }

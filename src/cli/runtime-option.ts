@@ -5,19 +5,26 @@
 import type { Runtime } from '../gpu/runtime';
 import { adapterName } from '../gpu/adapter';
 import { nodeRuntime } from '../gpu/node';
-import { stringOption, UsageError, type ParsedArgs } from './args';
+import { stringOption, UsageError, type OptionSpec, type ParsedArgs } from './args';
 import { ChromiumRuntime } from './chromium/runtime.node';
 
 export const RUNTIMES = ['node', 'chromium'] as const;
 export type RuntimeKind = (typeof RUNTIMES)[number];
 
-export const RUNTIME_USAGE = [
-  '  --runtime R       where the GPU work runs: node (default; WebGPU through Dawn in this process) or',
-  '                    chromium (headless Chromium\'s WebGPU: /usr/bin/chromium or $CHROMIUM_PATH)',
-];
+/** --runtime R of the commands that run on the GPU, for their option specs. */
+export const RUNTIME_OPTION = {
+  runtime: {
+    type: 'string',
+    value: 'R',
+    description:
+      'where the GPU work runs: node (WebGPU through Dawn in this process) or chromium (headless Chromium\'s WebGPU: ' +
+      '/usr/bin/chromium or $CHROMIUM_PATH)',
+    default: 'node',
+  },
+} as const satisfies Record<string, OptionSpec>;
 
 export function runtimeOption(args: ParsedArgs): RuntimeKind {
-  const value = stringOption(args, 'runtime') ?? 'node';
+  const value = stringOption(args, 'runtime') ?? RUNTIME_OPTION.runtime.default;
   if (!(RUNTIMES as readonly string[]).includes(value)) throw new UsageError(`--runtime must be ${RUNTIMES.join(' or ')}, got "${value}"`);
   return value as RuntimeKind;
 }

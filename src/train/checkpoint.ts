@@ -9,7 +9,7 @@ import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from '../mod
 import { checkedFloat32 } from '../model/weights';
 import { Screener } from '../model/screener';
 import type { TrainingScan } from './scans';
-import { ScreenerTrainer, type LossRecord, type TrainingPosition } from './trainer';
+import { ScreenerTrainer, type LossRecord, type PendingOptimizerState, type TrainingPosition } from './trainer';
 
 const FORMAT = 'screener-checkpoint';
 
@@ -96,18 +96,21 @@ export function restoreCheckpoint(runtime: Runtime, bytes: Uint8Array, source: s
       projector.loadState(state);
     }
     const optimizer = parseJson<{ step: number; params: Record<string, number> }>(source, 'optimizer', metadata.optimizer);
+    let pending: PendingOptimizerState | null = null;
     if (summary.position && Object.keys(optimizer.params).length) {
       const params = new Map<string, { step: number; m: Float32Array; v: Float32Array }>();
       for (const [name, step] of Object.entries(optimizer.params)) {
         for (const part of ['m', 'v']) if (!tensors.has(`optimizer.${part}.${name}`)) throw new DataError(source, `checkpoint lacks optimizer tensor "optimizer.${part}.${name}"`);
         params.set(name, { step, m: values(`optimizer.m.${name}`), v: values(`optimizer.v.${name}`) });
       }
-      trainer.pendingOptimizer = { stage: summary.position.stage, step: optimizer.step, params };
+      pending = { stage: summary.position.stage, step: optimizer.step, params };
     }
     const history = parseJson<[Stage, number, number, number, number][]>(source, 'history', metadata.history);
-    trainer.history = history.map(([stage, step, loss, lr, seconds]): LossRecord => ({ stage, step, loss, lr, seconds }));
-    trainer.position = summary.position;
-    trainer.lastCheckpoint = summary.position && { ...summary.position };
+    trainer.restore({
+      position: summary.position,
+      history: history.map(([stage, step, loss, lr, seconds]): LossRecord => ({ stage, step, loss, lr, seconds })),
+      optimizer: pending,
+    });
   } catch (error) {
     trainer.dispose();
     model.dispose();

@@ -138,7 +138,7 @@ export async function driveTraining(o: TrainRunOptions): Promise<TrainRunResult>
     for (const stage of stages) {
       const resumingThis = trainer.position?.stage === stage && trainer.position.step > 0 && trainer.position.step < trainer.position.steps;
       const steps = o.steps ?? (resumingThis ? trainer.position!.steps : trainer.model.config.train.steps[stage]);
-      if (!resumingThis) trainer.position = null;
+      if (!resumingThis) trainer.startOver();
       const from = resumingThis ? trainer.position!.step : 0;
       log(`${stage} stage: ${from ? `steps ${from + 1}..${steps}` : `${steps} steps`}`);
       await trainer.trainStage(stage, steps, {
@@ -152,7 +152,7 @@ export async function driveTraining(o: TrainRunOptions): Promise<TrainRunResult>
     }
     await saveFiles(false);
     const seconds = (performance.now() - started) / 1000;
-    return { steps: stepsDone, seconds, finalLosses: trainer.finalLosses(), paths, history: trainer.history };
+    return { steps: stepsDone, seconds, finalLosses: trainer.finalLosses(), paths, history: [...trainer.history] };
   } finally {
     trainer.model.dispose();
     trainer.dispose();

@@ -71,14 +71,23 @@ export interface PendingOptimizerState {
   params: Map<string, { step: number; m: Float32Array; v: Float32Array }>;
 }
 
+/** Where a saved run stood, as `restore()` takes it back (the weights are loaded beside it). */
+export interface TrainerState {
+  position: TrainingPosition | null;
+  history: readonly LossRecord[];
+  /** The AdamW moments of the stage in `position`, when it was part-way through. */
+  optimizer: PendingOptimizerState | null;
+}
+
 export class ScreenerTrainer {
   /** The SSL heads, trained with their networks and kept in checkpoints (not in the model file). */
   readonly projectors = new Map<SslStage, MLP>();
-  history: LossRecord[] = [];
-  position: TrainingPosition | null = null;
-  lastCheckpoint: TrainingPosition | null = null;
+  private losses: LossRecord[] = [];
+  private currentPosition: TrainingPosition | null = null;
+  /** Where the last checkpoint was written (or restored from): named when a non-finite loss stops a run. */
+  private lastCheckpoint: TrainingPosition | null = null;
   /** Set by restore(): moments to load when the stage in `position` resumes. */
-  pendingOptimizer: PendingOptimizerState | null = null;
+  private pendingOptimizer: PendingOptimizerState | null = null;
   /**
    * When set, step s draws the data of step s % repeatData: 1 trains on one batch over and over (to
    * check that a stage can fit anything at all). Null (the default) draws fresh data every step.
@@ -99,6 +108,33 @@ export class ScreenerTrainer {
     if (model.conditionNet) {
       this.projectors.set('condition', new MLP(runtime, [model.config.condition.embedding, ...widths], 'relu', { seed: deriveSeed(seed, 12) }));
     }
+  }
+
+  /** Every step taken so far, restored ones included. */
+  get history(): readonly LossRecord[] {
+    return this.losses;
+  }
+
+  /** Where the run stands; null before the first step (or after startOver). */
+  get position(): TrainingPosition | null {
+    return this.currentPosition;
+  }
+
+  /**
+   * Puts the trainer where a saved run stood: the next trainStage of the stage in `position`
+   * continues after its last step with the saved optimiser moments, and the history goes on from
+   * the saved one. The saved position counts as the last good checkpoint.
+   */
+  restore(state: TrainerState): void {
+    this.currentPosition = state.position && { ...state.position };
+    this.lastCheckpoint = state.position && { ...state.position };
+    this.losses = [...state.history];
+    this.pendingOptimizer = state.optimizer;
+  }
+
+  /** Forgets where the run stood, so that the next trainStage starts its stage at step 0. */
+  startOver(): void {
+    this.currentPosition = null;
   }
 
   /** Stages this model trains, in order: the condition network only exists for the 'masked' condition. */
@@ -135,10 +171,10 @@ export class ScreenerTrainer {
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`${stage} stage: steps must be a positive integer, got ${steps}`);
     const config = this.model.config;
     const optim: OptimConfig = stage === 'density' ? config.train.density : config.train.ssl;
-    const resuming = this.position?.stage === stage && this.position.step > 0;
-    const start = resuming ? this.position!.step : 0;
+    const resuming = this.currentPosition?.stage === stage && this.currentPosition.step > 0;
+    const start = resuming ? this.currentPosition!.step : 0;
     if (start > steps) throw new RangeError(`${stage} stage: the checkpoint is at step ${start}, beyond the ${steps} steps asked for`);
-    this.position = { stage, step: start, steps };
+    this.currentPosition = { stage, step: start, steps };
 
     const params = this.stageParameters(stage);
     this.optimizer?.dispose();
@@ -171,16 +207,17 @@ export class ScreenerTrainer {
       if (!Number.isFinite(value)) throw new NonFiniteLossError(stage, step + 1, value, this.lastCheckpoint);
       last = value;
       const record: LossRecord = { stage, step: step + 1, loss: value, lr, seconds: (performance.now() - started) / 1000 };
-      this.history.push(record);
-      this.position = { stage, step: step + 1, steps };
+      this.losses.push(record);
+      const position = { stage, step: step + 1, steps };
+      this.currentPosition = position;
       const due = (step + 1) % config.train.checkpointEvery === 0 || step + 1 === steps;
       if (step + 1 === steps) this.model.trainedStages.add(stage);
       if (due && hooks.saveCheckpoint) {
-        await hooks.saveCheckpoint(this.position);
-        this.lastCheckpoint = { ...this.position };
+        await hooks.saveCheckpoint(position);
+        this.lastCheckpoint = { ...position };
       }
-      hooks.onStep?.(record, this.position);
-      if (hooks.signal?.aborted && step + 1 < steps) throw new TrainingInterrupted(this.position);
+      hooks.onStep?.(record, position);
+      if (hooks.signal?.aborted && step + 1 < steps) throw new TrainingInterrupted(position);
     }
     return last;
   }
@@ -196,7 +233,7 @@ export class ScreenerTrainer {
   /** The last loss of each stage in the history. */
   finalLosses(): Partial<Record<Stage, number>> {
     const out: Partial<Record<Stage, number>> = {};
-    for (const r of this.history) out[r.stage] = r.loss;
+    for (const r of this.losses) out[r.stage] = r.loss;
     return out;
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCaptured } from '../helpers/run-command';
-import { runQualityBenchmark } from '../../bench/quality/run';
+import { QUALITY_OPTIONS, QUALITY_USAGE, runQualityBenchmark } from '../../bench/quality/run';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-quality-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,6 +53,16 @@ describe('quality benchmark', () => {
     expect(other.code).toBe(0);
     expect(other.err).toMatch(/seed 0: training/);
     expect(existsSync(join(root, 'q', 'models', 'tiny-12mm-pool2-flow-masked-2', 'size36-train2', 's0.safetensors'))).toBe(true);
+  });
+
+  it('prints its usage, made from its option specs, on --help or -h, and does no work', async () => {
+    for (const flag of ['--help', '-h']) {
+      const help = await run(['--out', join(root, 'help'), flag]);
+      expect(help.code).toBe(0);
+      expect(help.out).toBe(QUALITY_USAGE);
+      for (const name of Object.keys(QUALITY_OPTIONS)) expect(help.out).toMatch(new RegExp(`^  --${name}\\b`, 'm'));
+    }
+    expect(existsSync(join(root, 'help'))).toBe(false);
   });
 
   it('refuses options it cannot honour before any work', async () => {

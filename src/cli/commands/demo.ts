@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intOption, parseArgs, stringOption, UsageError } from '../args';
-import type { Command } from '../command';
+import { intOption, stringOption, UsageError } from '../args';
+import { defineCommand } from '../command';
 import { writeFileAtomic } from '../../data/io/files.node';
 import { phantomCaseSeed, phantomCaseName } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
@@ -29,43 +29,33 @@ export const DEMO_MODEL = 'models/demo.safetensors';
 export { DEMO_TRAIN_SPACING_MM, demoTrainingConfig } from '../../train/demo-config';
 
 const spec = {
-  out: { type: 'string' },
-  model: { type: 'string' },
-  train: { type: 'boolean' },
-  steps: { type: 'string' },
-  n: { type: 'string' },
-  healthy: { type: 'string' },
-  size: { type: 'string' },
-  seed: { type: 'string' },
+  out: { type: 'string', value: 'DIR', description: 'where phantoms, anomaly maps, overlays and report.json go', default: './demo-out' },
+  model: { type: 'string', value: 'M', description: 'weights to use', default: `${DEMO_MODEL}, shipped with the repository` },
+  train: { type: 'boolean', description: 'train a tiny model on generated phantoms first (a short run, minutes; 6 mm voxels)' },
+  steps: { type: 'string', value: 'N', description: 'training steps per stage with --train', default: 60 },
+  n: { type: 'string', value: 'N', description: 'test phantoms; each holds the held-out lesion kind and trained kinds', default: 3 },
+  healthy: { type: 'string', value: 'N', description: 'healthy phantoms the intensity baseline is fitted on', default: 8 },
+  size: { type: 'string', value: 'V', description: 'phantom voxels per side', default: 80 },
+  seed: { type: 'string', value: 'S', description: 'phantom seed', default: 2024 },
 } as const;
 
-export const demo: Command = {
+export const demo = defineCommand({
   name: 'demo',
   summary: 'generate phantoms (with a lesion kind never trained on), find their lesions, print the metrics',
-  usage: [
-    'usage: screener demo [--out DIR] [--model M | --train [--steps N]] [--n N] [--healthy N] [--size V] [--seed S]',
-    '',
-    '  --out DIR     where phantoms, anomaly maps, overlays and report.json go (default ./demo-out)',
-    `  --model M     weights to use (default ${DEMO_MODEL}, shipped with the repository)`,
-    '  --train       train a tiny model on generated phantoms first (a short run, minutes; 6 mm voxels)',
-    '  --steps N     training steps per stage with --train (default 60)',
-    '  --n N         test phantoms; each holds the held-out lesion kind and trained kinds (default 3)',
-    '  --healthy N   healthy phantoms the intensity baseline is fitted on (default 8)',
-    '  --size V      phantom voxels per side (default 80)',
-    '  --seed S      phantom seed (default 2024)',
-    '',
-    'Needs no data and no network. Screener and the intensity-outlier baseline are evaluated over the',
-    'voxels inside the body, per group of lesion kinds: the kinds a model trains beside, and the kind held out.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
-    const out = resolve(stringOption(args, 'out') ?? 'demo-out');
-    const n = intOption(args, 'n', 3);
-    const healthyCount = intOption(args, 'healthy', 8);
-    const size = intOption(args, 'size', 80);
-    const seed = intOption(args, 'seed', 2024);
+  synopsis: ['screener demo [--out DIR] [--model M | --train [--steps N]] [--n N] [--healthy N] [--size V] [--seed S]'],
+  options: spec,
+  notes: [
+    'Needs no data and no network. Screener and the intensity-outlier baseline are evaluated over the voxels ' +
+      'inside the body, per group of lesion kinds: the kinds a model trains beside, and the kind held out.',
+  ],
+  async execute(args) {
+    const out = resolve(stringOption(args, 'out') ?? spec.out.default);
+    const n = intOption(args, 'n', spec.n.default);
+    const healthyCount = intOption(args, 'healthy', spec.healthy.default);
+    const size = intOption(args, 'size', spec.size.default);
+    const seed = intOption(args, 'seed', spec.seed.default);
     const train = args.options.train === true;
-    const steps = intOption(args, 'steps', 60);
+    const steps = intOption(args, 'steps', spec.steps.default);
     if (n < 2) throw new UsageError('--n must be at least 2 (the Dice threshold of each half is chosen on the other)');
     if (healthyCount < 1) throw new UsageError('--healthy must be at least 1');
     if (size < 32 || size > 256) throw new UsageError('--size must be between 32 and 256');
@@ -140,7 +130,7 @@ export const demo: Command = {
       runtime.dispose();
     }
   },
-};
+});
 
 function log(line: string): void {
   console.error(line);

@@ -3,21 +3,21 @@ import { adapterLimits, adapterName, describeAdapter } from '../../gpu/adapter';
 import { nodeAdapter } from '../../gpu/node';
 import { openRuntime } from '../../gpu/open-runtime';
 import { measureCeilings } from '../../kernels/ceilings';
-import { parseArgs } from '../args';
-import type { Command } from '../command';
+import { defineCommand } from '../command';
 
-export const doctor: Command = {
+export const doctor = defineCommand({
   name: 'doctor',
   summary: 'report the WebGPU adapter, its limits and its measured FMA and copy ceilings',
-  usage: [
-    'usage: screener doctor [--json]',
-    '',
-    'Names the adapter (and whether it is a software one), prints the limits that matter and measures',
-    'two ceilings on it: GFLOP/s of a pure-FMA kernel and GB/s of a large copy (read + written bytes),',
-    'medians of 7 runs after warm-up. SCREENER_ADAPTER=gpu|software forces a kind of adapter.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, { json: { type: 'boolean' } });
+  synopsis: ['screener doctor [--json]'],
+  options: {
+    json: { type: 'boolean', description: 'the report as one JSON document' },
+  },
+  notes: [
+    'Names the adapter (and whether it is a software one), prints the limits that matter and measures two ' +
+      'ceilings on it: GFLOP/s of a pure-FMA kernel and GB/s of a large copy (read + written bytes), medians ' +
+      'of 7 runs after warm-up. SCREENER_ADAPTER=gpu|software forces a kind of adapter.',
+  ],
+  async execute(args) {
     const adapter = await nodeAdapter();
     const report = describeAdapter(adapter);
     const limits = adapterLimits(adapter);
@@ -55,7 +55,7 @@ export const doctor: Command = {
       runtime.dispose();
     }
   },
-};
+});
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;

@@ -1,7 +1,7 @@
 // `screener eval`: the paper's metrics for Screener, the intensity baseline and the ablation grid,
 // side by side over the cases of a data folder that have lesion masks.
-import { numberOption, overlapOption, parseArgs, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
-import type { Command } from '../command';
+import { numberOption, OVERLAP_OPTION, overlapOption, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { defineCommand } from '../command';
 import { checkEvalPaths } from './eval-paths';
 import { defaultCacheDir } from '../../train/scans.node';
 import { createHash } from 'node:crypto';
@@ -19,60 +19,56 @@ import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import type { Screener } from '../../model/screener';
 
 const spec = {
-  data: { type: 'string' },
-  model: { type: 'string' },
-  baseline: { type: 'string' },
-  'fit-data': { type: 'list' },
-  ablation: { type: 'boolean' },
-  models: { type: 'string' },
-  'threshold-data': { type: 'string' },
-  json: { type: 'string' },
-  montages: { type: 'string' },
-  maps: { type: 'string' },
-  cache: { type: 'string' },
-  limit: { type: 'string' },
-  overlap: { type: 'string' },
-  resume: { type: 'boolean' },
-  spacing: { type: 'string' },
-  'force-geometry': { type: 'boolean' },
+  data: {
+    type: 'string',
+    value: 'DIR',
+    description: 'cases to score: every case folder with ct.nii.gz and lesion.nii.gz (lesion_kinds.nii.gz, as phantoms have, adds rows per kind group)',
+  },
+  model: { type: 'string', value: 'M', description: 'a Screener model (.safetensors)' },
+  baseline: { type: 'string', value: 'intensity', description: 'the intensity-outlier baseline (no learning), fitted on --fit-data' },
+  'fit-data': { type: 'list', value: 'DIR', description: 'scans the baseline learns healthy intensities from (repeatable; labels unused)' },
+  ablation: { type: 'boolean', description: 'the condition x density grid: every model in --models DIR' },
+  models: { type: 'string', value: 'DIR', description: 'the folder of the ablation grid\'s models' },
+  'threshold-data': { type: 'string', value: 'DIR2', description: 'cases used only to choose the Dice threshold', default: 'the other half of --data' },
+  json: { type: 'string', value: 'FILE', description: 'per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall' },
+  montages: { type: 'string', value: 'DIR', description: 'also overlays of each method\'s best and worst cases' },
+  maps: { type: 'string', value: 'DIR', description: 'also every case\'s anomaly maps (NIfTI) and overlays' },
+  cache: { type: 'string', value: 'DIR', description: 'cache of preprocessed scans', default: `${defaultCacheDir()}, as train's` },
+  limit: { type: 'string', value: 'N', description: 'only the first N cases (sorted by id)' },
+  ...OVERLAP_OPTION,
+  spacing: {
+    type: 'string',
+    value: 'MM',
+    description: 'the voxel size the baseline alone preprocesses to (with a model: the model\'s)',
+    default: `the ${DEFAULT_PRESET} preset's, ${presetConfig(DEFAULT_PRESET).targetSpacing[0]} mm`,
+  },
+  'force-geometry': {
+    type: 'boolean',
+    description: 'score scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s (without it they are listed as failed cases)',
+  },
+  resume: {
+    type: 'boolean',
+    description: 'with --maps: take each case\'s maps from an earlier run of the same command where they were written, and score only the cases without them',
+  },
 } as const;
 
-export const evaluate: Command = {
+export const evaluate = defineCommand({
   name: 'eval',
   summary: 'voxel AUROC, AUROC30, AUPRO30, Dice and lesion recall of Screener, baselines and the ablation grid',
-  usage: [
-    'usage: screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--ablation --models DIR]',
-    '                     [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N]',
-    '                     [--overlap F] [--spacing MM] [--force-geometry] [--resume]',
-    '',
-    '  --data DIR            cases to score: every case folder with ct.nii.gz and lesion.nii.gz',
-    '                        (lesion_kinds.nii.gz, as phantoms have, adds rows per kind group)',
-    '  --model M             a Screener model (.safetensors)',
-    '  --baseline intensity  the intensity-outlier baseline (no learning), fitted on --fit-data',
-    '  --fit-data DIR        scans the baseline learns healthy intensities from (repeatable; labels unused)',
-    '  --ablation            the condition x density grid: every model in --models DIR',
-    '  --threshold-data DIR2 cases used only to choose the Dice threshold (default: the other half of --data)',
-    '  --json FILE           per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall',
-    '  --montages DIR        also overlays of each method\'s best and worst cases',
-    '  --maps DIR            also every case\'s anomaly maps (NIfTI) and overlays',
-    `  --cache DIR           cache of preprocessed scans (default ${defaultCacheDir()}, as train's)`,
-    '  --limit N             only the first N cases (sorted by id)',
-    '  --overlap F           overlap of Screener\'s sliding windows (default 0.5; less is faster)',
-    '  --spacing MM          the voxel size the baseline alone preprocesses to (with a model: the model\'s;',
-    `                        default: the ${DEFAULT_PRESET} preset's, ${presetConfig(DEFAULT_PRESET).targetSpacing[0]} mm)`,
-    '  --force-geometry      score scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not',
-    '                        a CT\'s (without it they are listed as failed cases)',
-    '  --resume              with --maps: take each case\'s maps from an earlier run of the same command',
-    '                        where they were written, and score only the cases without them',
-    '',
+  synopsis: [
+    'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--ablation --models DIR] ' +
+      '[--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
+      '[--overlap F] [--spacing MM] [--force-geometry] [--resume]',
+  ],
+  options: spec,
+  notes: [
     'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
     'Methods are printed side by side in one markdown table; the methods given are all scored.',
     'Each run replaces --json and the files it writes under --montages and --maps; no output may be an input.',
-    'A case that cannot be read or scored is listed with its error (and in --json) and counts in no mean;',
-    'the others are scored all the same, and the exit code is then 1.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
+    'A case that cannot be read or scored is listed with its error (and in --json) and counts in no mean; ' +
+      'the others are scored all the same, and the exit code is then 1.',
+  ],
+  async execute(args) {
     const data = stringOption(args, 'data');
     if (!data) throw new UsageError('--data is required');
     const baseline = stringOption(args, 'baseline');
@@ -139,7 +135,7 @@ export const evaluate: Command = {
       return 1;
     });
   },
-};
+});
 
 /** The baseline's voxel size when no model gives one: --spacing MM, else the default preset's. */
 function baselineSpacing(args: ParsedArgs): Triple {

@@ -1,21 +1,21 @@
 // `screener info FILE`: what a NIfTI scan or mask holds, or why it cannot be read.
-import { parseArgs, UsageError } from '../args';
-import type { Command } from '../command';
+import { UsageError } from '../args';
+import { defineCommand } from '../command';
 import { readNifti } from '../../data/io/files.node';
 import { formatMm, summarizeVolume } from '../../data/io/summary';
 
-export const info: Command = {
+export const info = defineCommand({
   name: 'info',
   summary: 'describe a NIfTI scan or mask (shape, spacing, type, orientation, HU range)',
-  usage: [
-    'usage: screener info FILE...',
-    '',
-    'Prints shape and spacing in (D, H, W) = (slice, row, column) order, the voxel type, the orientation',
-    'code of the file axes (i, j, k), the value range, and for a 0/1 mask the number of voxels set.',
-    'Exits with 1 and the reason when a file cannot be read.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, {}, { positionals: true });
+  synopsis: ['screener info FILE...'],
+  options: {},
+  positionals: true,
+  notes: [
+    'Prints shape and spacing in (D, H, W) = (slice, row, column) order, the voxel type, the orientation code ' +
+      'of the file axes (i, j, k), the value range, and for a 0/1 mask the number of voxels set. ' +
+      'Exits with 1 and the reason when a file cannot be read.',
+  ],
+  async execute(args) {
     if (args.positionals.length === 0) throw new UsageError('a FILE is required');
     for (const path of args.positionals) {
       const s = summarizeVolume(readNifti(path));
@@ -33,4 +33,4 @@ export const info: Command = {
     }
     return 0;
   },
-};
+});

@@ -2,56 +2,52 @@
 // lesions inserted into every case of a data folder, written as a new data folder.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { intOption, parseArgs, stringOption, UsageError } from '../args';
-import type { Command } from '../command';
+import { intOption, stringOption, UsageError } from '../args';
+import { defineCommand } from '../command';
 import { isInside, resolveReal } from '../output-paths';
 import { listCases } from '../../data/io/dataset.node';
 import { readNifti, writeFileAtomic } from '../../data/io/files.node';
 import { insertLesions, LESION_RULES } from '../../data/lesions/insert';
 import { INSERT_LESIONS_GENERATOR, writeInsertedCase } from '../../data/lesions/write.node';
 
-const spec = {
-  data: { type: 'string' },
-  out: { type: 'string' },
-  seed: { type: 'string' },
-  'per-case': { type: 'string' },
-  limit: { type: 'string' },
-  png: { type: 'boolean' },
-  force: { type: 'boolean' },
-} as const;
-
 const r = LESION_RULES;
 
-export const insertLesionsCommand: Command = {
+const spec = {
+  data: { type: 'string', value: 'DIR', description: 'data folder: every case folder under it holding ct.nii.gz' },
+  out: {
+    type: 'string',
+    value: 'DIR',
+    description:
+      'writes OUT/CASE/{ct.nii.gz, lesion.nii.gz, case.json} (ct on the source grid, affine and voxel type; ' +
+      'lesion.nii.gz marks the inserted lesions only, never the source\'s own)',
+  },
+  seed: { type: 'string', value: 'S', description: 'seed; each case draws from (seed, case id)', default: 0 },
+  'per-case': { type: 'string', value: 'N', description: 'at most N lesions per case, the number drawn in 1..N', default: 2 },
+  limit: { type: 'string', value: 'N', description: 'only the first N cases (sorted by id)' },
+  png: { type: 'boolean', description: 'also write OUT/CASE/lesion_K.png: three views through each lesion, soft-tissue window' },
+  force: { type: 'boolean', description: 'replace the cases an earlier run wrote to --out (otherwise a folder with cases is refused)' },
+} as const;
+
+export const insertLesionsCommand = defineCommand({
   name: 'insert-lesions',
   summary: 'insert synthetic lesions into real scans: a validation set with known lesion masks',
-  usage: [
-    'usage: screener insert-lesions --data DIR --out DIR [--seed S] [--per-case N] [--limit N] [--png] [--force]',
-    '',
-    `  Inserts 1..N synthetic lesions into each scan: smooth ellipsoids of ${r.diameterMm[0]}-${r.diameterMm[1]} mm`,
-    `  (volume-equivalent diameter; each axis within about ±${r.radiusSpread * 100} %, random orientation), with a soft`,
-    `  ${r.edgeMm[0]}-${r.edgeMm[1]} mm edge, that change the tissue's own HU by ±${r.shiftHu[0]}-${r.shiftHu[1]} HU (hypo- or`,
-    `  hyperdense, mean over the mask) plus their own smooth texture (${r.textureStdHu[0]}-${r.textureStdHu[1]} HU); the scanner's noise`,
-    `  stays. Lesions lie in soft tissue inside the body (at least ${r.minSoftFraction * 100} % of their voxels; never changing`,
-    '  air, lung or bone) and never overlap. The same seed gives the same files.',
-    '',
-    '  --data DIR      data folder: every case folder under it holding ct.nii.gz',
-    '  --out DIR       writes OUT/CASE/{ct.nii.gz, lesion.nii.gz, case.json} (ct on the source grid, affine',
-    '                  and voxel type; lesion.nii.gz marks the inserted lesions only, never the source\'s own)',
-    '  --seed S        seed (default 0); each case draws from (seed, case id)',
-    '  --per-case N    at most N lesions per case, the number drawn in 1..N (default 2)',
-    '  --limit N       only the first N cases (sorted by id)',
-    '  --png           also write OUT/CASE/lesion_K.png: three views through each lesion, soft-tissue window',
-    '  --force         replace the cases an earlier run wrote to --out (otherwise a folder with cases is refused)',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
+  synopsis: ['screener insert-lesions --data DIR --out DIR [--seed S] [--per-case N] [--limit N] [--png] [--force]'],
+  options: spec,
+  notes: [
+    `Inserts 1..N synthetic lesions into each scan: smooth ellipsoids of ${r.diameterMm[0]}-${r.diameterMm[1]} mm ` +
+      `(volume-equivalent diameter; each axis within about ±${r.radiusSpread * 100} %, random orientation), with a soft ` +
+      `${r.edgeMm[0]}-${r.edgeMm[1]} mm edge, that change the tissue's own HU by ±${r.shiftHu[0]}-${r.shiftHu[1]} HU (hypo- or ` +
+      `hyperdense, mean over the mask) plus their own smooth texture (${r.textureStdHu[0]}-${r.textureStdHu[1]} HU); the scanner's noise ` +
+      `stays. Lesions lie in soft tissue inside the body (at least ${r.minSoftFraction * 100} % of their voxels; never changing ` +
+      'air, lung or bone) and never overlap. The same seed gives the same files.',
+  ],
+  async execute(args) {
     const data = stringOption(args, 'data');
     const out = stringOption(args, 'out');
     if (!data) throw new UsageError('--data is required');
     if (!out) throw new UsageError('--out is required');
-    const seed = intOption(args, 'seed', 0);
-    const perCase = intOption(args, 'per-case', 2);
+    const seed = intOption(args, 'seed', spec.seed.default);
+    const perCase = intOption(args, 'per-case', spec['per-case'].default);
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (perCase < 1) throw new UsageError('--per-case must be at least 1');
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
@@ -82,7 +78,7 @@ export const insertLesionsCommand: Command = {
     writeFileAtomic(join(out, 'insert-lesions.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'));
     return 0;
   },
-};
+});
 
 /** The output must not mix with the source: writing into it would overwrite real scans. */
 function checkFolders(data: string, out: string): void {

@@ -1,7 +1,7 @@
 // `screener phantom`: writes synthetic CT cases with lesions (or healthy ones) in the data-folder layout.
 import { join } from 'node:path';
-import { intOption, parseArgs, stringOption, UsageError } from '../args';
-import type { Command } from '../command';
+import { intOption, stringOption, UsageError } from '../args';
+import { defineCommand } from '../command';
 import { checkRunPaths } from '../output-paths';
 import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
@@ -9,46 +9,44 @@ import { writePhantomCase, writeQualitySplit } from '../../data/phantom/write.no
 import { QUALITY_SET_DEFAULTS } from '../../data/phantom/quality-set';
 
 const spec = {
-  out: { type: 'string' },
-  n: { type: 'string' },
-  seed: { type: 'string' },
-  size: { type: 'string' },
-  kinds: { type: 'string' },
-  png: { type: 'boolean' },
-  healthy: { type: 'boolean' },
-  quality: { type: 'boolean' },
-  force: { type: 'boolean' },
+  out: { type: 'string', value: 'DIR', description: 'folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}' },
+  n: { type: 'string', value: 'N', description: 'number of cases', default: 4 },
+  seed: { type: 'string', value: 'S', description: 'seed; the same seed gives the same files', default: 0 },
+  size: { type: 'string', value: 'V', description: 'typical voxels per side; the seed varies each axis around it', default: 112 },
+  kinds: {
+    type: 'string',
+    value: 'LIST',
+    description:
+      `comma-separated lesion kinds, "all" or "training": ${LESION_KINDS.join(', ')}; ` +
+      `held out from training: ${HELD_OUT_LESION_KINDS.join(', ')}`,
+    default: 'all',
+  },
+  png: { type: 'boolean', description: 'also write montage.png (axial, coronal, sagittal with lesion outlines)' },
+  healthy: { type: 'boolean', description: 'cases without lesions (no lesion files)' },
+  force: { type: 'boolean', description: 'replace cases already in DIR (without it, an existing DIR/case_NNN/ct.nii.gz is refused)' },
+  quality: {
+    type: 'boolean',
+    description:
+      `the quality benchmark's fixed set instead: DIR/test (${QUALITY_SET_DEFAULTS.cases} cases, three lesions of 8-40 mm each, every kind 12 times), ` +
+      `DIR/healthy (${QUALITY_SET_DEFAULTS.healthy}) and DIR/train (${QUALITY_SET_DEFAULTS.train}, trained kinds); --n and --size change the test count ` +
+      'and the grid; the seeds are fixed; cases already there with the same seed and grid are kept',
+  },
 } as const;
 
-export const phantom: Command = {
+export const phantom = defineCommand({
   name: 'phantom',
   summary: 'write synthetic CT phantoms with lesion masks (NIfTI)',
-  usage: [
-    'usage: screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy] [--force]',
-    '       screener phantom --out DIR --quality [--n N] [--size VOXELS]',
-    '',
-    '  --out DIR      folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}',
-    '  --n N          number of cases (default 4)',
-    '  --seed S       seed; the same seed gives the same files (default 0)',
-    '  --size V       typical voxels per side (default 112; the seed varies each axis around it)',
-    `  --kinds LIST   comma-separated lesion kinds, "all" or "training" (default all):`,
-    `                 ${LESION_KINDS.join(', ')}`,
-    `                 held out from training: ${HELD_OUT_LESION_KINDS.join(', ')}`,
-    '  --png          also write montage.png (axial, coronal, sagittal with lesion outlines)',
-    '  --healthy      cases without lesions (no lesion files)',
-    '  --force        replace cases already in DIR (without it, an existing DIR/case_NNN/ct.nii.gz is refused)',
-    '  --quality      the quality benchmark\'s fixed set instead: DIR/test (28 cases, three lesions of',
-    '                 8-40 mm each, every kind 12 times), DIR/healthy (8) and DIR/train (16, trained kinds);',
-    '                 --n and --size change the test count and the grid; the seeds are fixed; cases already',
-    '                 there with the same seed and grid are kept',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
+  synopsis: [
+    'screener phantom --out DIR [--n N] [--seed S] [--size VOXELS] [--kinds LIST] [--png] [--healthy] [--force]',
+    'screener phantom --out DIR --quality [--n N] [--size VOXELS]',
+  ],
+  options: spec,
+  async execute(args) {
     const out = stringOption(args, 'out');
     if (!out) throw new UsageError('--out is required');
-    const n = intOption(args, 'n', 4);
-    const seed = intOption(args, 'seed', 0);
-    const size = intOption(args, 'size', 112);
+    const n = intOption(args, 'n', spec.n.default);
+    const seed = intOption(args, 'seed', spec.seed.default);
+    const size = intOption(args, 'size', spec.size.default);
     if (n < 1) throw new UsageError('--n must be at least 1');
     if (size < 24 || size > 512) throw new UsageError('--size must be between 24 and 512');
     if (args.options.quality === true) {
@@ -65,7 +63,7 @@ export const phantom: Command = {
       }
       return 0;
     }
-    const kinds = parseKinds(stringOption(args, 'kinds') ?? 'all');
+    const kinds = parseKinds(stringOption(args, 'kinds') ?? spec.kinds.default);
     const healthy = args.options.healthy === true;
     checkRunPaths({
       inputs: [],
@@ -82,7 +80,7 @@ export const phantom: Command = {
     }
     return 0;
   },
-};
+});
 
 function parseKinds(text: string): LesionKind[] {
   if (text === 'all') return [...LESION_KINDS];

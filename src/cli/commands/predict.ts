@@ -6,10 +6,10 @@
 // pieces into one array (a header that declares too much is refused first), preprocessing adds one
 // byte a voxel (the body mask), the scan is let go once preprocessed (unless --png draws it), and the
 // map is written a slab of slices at a time through a streaming gzip. Every phase shows progress.
-import { intOption, overlapOption, parseArgs, stringOption, UsageError } from '../args';
-import type { Command } from '../command';
+import { intOption, OVERLAP_OPTION, overlapOption, stringOption, UsageError } from '../args';
+import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
-import { RUNTIME_USAGE, runtimeOption, withRuntime } from '../runtime-option';
+import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
 import { PendingFile } from '../../data/io/atomic-write.node';
 import { readFileBytes, readNifti } from '../../data/io/files.node';
 import { DEFAULT_MAX_VOXEL_BYTES, type NiftiVolume } from '../../data/io/nifti';
@@ -28,15 +28,33 @@ import { describeConfig } from '../../model/describe';
 import { Screener } from '../../model/screener';
 
 const spec = {
-  model: { type: 'string' },
-  in: { type: 'string' },
-  out: { type: 'string' },
-  png: { type: 'string' },
-  overlap: { type: 'string' },
-  force: { type: 'boolean' },
-  'force-geometry': { type: 'boolean' },
-  runtime: { type: 'string' },
-  'max-scan-mb': { type: 'string' },
+  model: { type: 'string', value: 'M', description: 'weights made by `screener train`' },
+  in: { type: 'string', value: 'FILE', description: 'a CT in HU (NIfTI .nii or .nii.gz)' },
+  out: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'the anomaly map (.nii or .nii.gz; float32 NLL per voxel), same grid and affine as --in; voxels outside the body ' +
+      'get the lowest score inside it',
+  },
+  png: { type: 'string', value: 'FILE', description: 'also a three-view picture (.png): CT, highest scores in red-yellow' },
+  ...OVERLAP_OPTION,
+  force: { type: 'boolean', description: 'replace --out and --png if they exist (without it, an existing file is refused)' },
+  'force-geometry': {
+    type: 'boolean',
+    description:
+      'score a scan whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is outside what a CT can be, or that is ' +
+      'smaller than one window after preprocessing',
+  },
+  'max-scan-mb': {
+    type: 'string',
+    value: 'N',
+    description:
+      'refuse a scan whose header declares more than N MiB of voxel data, before reading it; a .nii.gz that inflates ' +
+      'to more than its header says is refused too',
+    default: DEFAULT_MAX_VOXEL_BYTES / 2 ** 20,
+  },
+  ...RUNTIME_OPTION,
 } as const;
 
 /** Into a log, a line at least this often in every phase. */
@@ -44,36 +62,24 @@ const PROGRESS: ProgressOptions = { everySeconds: 2 };
 /** Voxels of the map made and written at a time. */
 const SLAB_VOXELS = 1 << 20;
 
-export const predict: Command = {
+export const predict = defineCommand({
   name: 'predict',
   summary: 'write the anomaly map of a CT (NIfTI on the input grid, optional PNG overlay)',
-  usage: [
-    'usage: screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F]',
-    '                        [--force] [--force-geometry] [--max-scan-mb N] [--runtime node|chromium]',
-    '',
-    '  --model M         weights made by `screener train`',
-    '  --in FILE         a CT in HU (NIfTI .nii or .nii.gz)',
-    '  --out FILE        the anomaly map (.nii or .nii.gz; float32 NLL per voxel), same grid and affine',
-    '                    as --in; voxels outside the body get the lowest score inside it',
-    '  --png FILE        also a three-view picture (.png): CT, highest scores in red-yellow',
-    '  --overlap F       overlap of the sliding windows (default 0.5)',
-    '  --force           replace --out and --png if they exist (without it, an existing file is refused)',
-    '  --force-geometry  score a scan whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is',
-    '                    outside what a CT can be, or that is smaller than one window after preprocessing',
-    `  --max-scan-mb N   refuse a scan whose header declares more than N MiB of voxel data, before reading`,
-    `                    it (default ${DEFAULT_MAX_VOXEL_BYTES / 2 ** 20}); a .nii.gz that inflates to more than its header says is refused too`,
-    ...RUNTIME_USAGE,
-    '',
-    'The scan is preprocessed as in training (body crop, resampling to the model spacing, HU window,',
-    'CLAHE), scored window by window with Gaussian-weighted blending, and mapped back onto its grid.',
-    'An output is never one of the inputs (links are followed), and is written under a temporary name',
-    'that is renamed into place once complete, or removed if the run fails or is stopped.',
-    'Progress (reading, preprocessing, windows, writing) goes to stderr, into a log a line about every 2 s;',
-    'the time left for the windows is estimated from the windows done. Memory stays within three times',
-    "the scan's voxel data plus a constant; --png keeps the scan and the whole map (4 bytes a voxel) too.",
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
+  synopsis: [
+    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] ' +
+      '[--force] [--force-geometry] [--max-scan-mb N] [--runtime node|chromium]',
+  ],
+  options: spec,
+  notes: [
+    'The scan is preprocessed as in training (body crop, resampling to the model spacing, HU window, CLAHE), scored ' +
+      'window by window with Gaussian-weighted blending, and mapped back onto its grid.',
+    'An output is never one of the inputs (links are followed), and is written under a temporary name that is renamed ' +
+      'into place once complete, or removed if the run fails or is stopped.',
+    'Progress (reading, preprocessing, windows, writing) goes to stderr, into a log a line about every 2 s; the time ' +
+      'left for the windows is estimated from the windows done. Memory stays within three times the scan\'s voxel data ' +
+      'plus a constant; --png keeps the scan and the whole map (4 bytes a voxel) too.',
+  ],
+  async execute(args) {
     const modelPath = stringOption(args, 'model');
     const input = stringOption(args, 'in');
     const out = stringOption(args, 'out');
@@ -91,7 +97,7 @@ export const predict: Command = {
       force: args.options.force === true,
     });
 
-    const maxScanMb = intOption(args, 'max-scan-mb', DEFAULT_MAX_VOXEL_BYTES / 2 ** 20);
+    const maxScanMb = intOption(args, 'max-scan-mb', spec['max-scan-mb'].default);
     if (!(maxScanMb >= 1)) throw new UsageError('--max-scan-mb must be at least 1');
 
     // Read and check the scan and the model before starting the GPU: a bad file fails at once.
@@ -179,4 +185,4 @@ export const predict: Command = {
       for (const file of pending) file.discard();
     }
   },
-};
+});

@@ -1,24 +1,24 @@
 // `screener scan-data DIR`: opens every case of a data folder and prints one line per scan, so a
 // dataset can be checked (readable, lesion on the CT's grid, plausible HU) before training on it.
-import { parseArgs, UsageError } from '../args';
-import type { Command } from '../command';
+import { UsageError } from '../args';
+import { defineCommand } from '../command';
 import { listCases } from '../../data/io/dataset.node';
 import { checkSameGrid } from '../../data/geometry/mask-checks';
 import { readNifti } from '../../data/io/files.node';
 import { formatMm, summarizeVolume } from '../../data/io/summary';
 
-export const scanData: Command = {
+export const scanData = defineCommand({
   name: 'scan-data',
   summary: 'check every case of a data folder and print one line per scan',
-  usage: [
-    'usage: screener scan-data DIR',
-    '',
-    'DIR holds one folder per case with ct.nii.gz and optionally lesion.nii.gz (groups of folders allowed).',
-    'Prints id, shape (D x H x W), spacing (mm), orientation, HU range and lesion voxels; exits with 1 if',
-    'any case could not be read.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, {}, { positionals: true });
+  synopsis: ['screener scan-data DIR'],
+  options: {},
+  positionals: true,
+  notes: [
+    'DIR holds one folder per case with ct.nii.gz and optionally lesion.nii.gz (groups of folders allowed). ' +
+      'Prints id, shape (D x H x W), spacing (mm), orientation, HU range and lesion voxels; exits with 1 if ' +
+      'any case could not be read.',
+  ],
+  async execute(args) {
     const root = args.positionals[0];
     if (!root || args.positionals.length > 1) throw new UsageError('exactly one DIR is required');
     const cases = listCases(root);
@@ -51,4 +51,4 @@ export const scanData: Command = {
     console.log(`${cases.length} cases, ${lesionCases} with a lesion mask, ${failed} unreadable (${seconds} s)`);
     return failed ? 1 : 0;
   },
-};
+});

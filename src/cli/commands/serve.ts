@@ -3,45 +3,42 @@
 // browser's own WebGPU: scans are opened, scored and trained on in the page, never uploaded.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { intOption, parseArgs, stringOption, UsageError } from '../args';
+import { intOption, stringOption, UsageError } from '../args';
 import { findBuilt } from '../built-files';
-import type { Command } from '../command';
+import { defineCommand } from '../command';
 import { DataError } from '../../data/errors';
 import { createWebServer, LOOPBACK_HOST_NAMES, modelEntry, modelsInFolder, type ModelEntry } from '../web-server';
-
-const spec = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  model: { type: 'list' },
-} as const;
 
 export const DEFAULT_PORT = 8080;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-export const serve: Command = {
+const spec = {
+  port: { type: 'string', value: 'P', description: 'port to listen on; 0 picks a free one', default: DEFAULT_PORT },
+  host: { type: 'string', value: 'H', description: 'address to bind; 127.0.0.1 is this machine only', default: '127.0.0.1' },
+  model: {
+    type: 'list',
+    value: 'M',
+    description: 'a .safetensors model to offer first (repeat for more); the shipped models in models/ are offered too',
+  },
+} as const;
+
+export const serve = defineCommand({
   // Ctrl-C or SIGTERM is how a server is stopped: it closes and ends with 0.
   stopsOnSignal: true,
   name: 'serve',
   summary: 'the web app: open a CT or a phantom, run Screener, view the map, train, on this browser\'s WebGPU',
-  usage: [
-    'usage: screener serve [--port P] [--host 127.0.0.1] [--model M ...]',
-    '',
-    `  --port P    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
-    '  --host H    address to bind (default 127.0.0.1: this machine only)',
-    '  --model M   a .safetensors model to offer first (repeat for more); the shipped models in',
-    '              models/ are offered too',
-    '',
-    'Open the printed address in a browser with WebGPU (Chrome or Edge 113+; Chromium on Linux:',
-    '--enable-unsafe-webgpu). The page opens .nii/.nii.gz scans or generates phantoms, runs Screener',
-    'on the browser\'s GPU, shows the anomaly map over the CT (NiiVue), downloads it as NIfTI, and trains',
-    'tiny models. Scans stay in the browser: nothing is uploaded, and the page loads nothing from',
-    'any other origin.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
-    const port = intOption(args, 'port', DEFAULT_PORT);
+  synopsis: ['screener serve [--port P] [--host 127.0.0.1] [--model M ...]'],
+  options: spec,
+  notes: [
+    'Open the printed address in a browser with WebGPU (Chrome or Edge 113+; Chromium on Linux: ' +
+      '--enable-unsafe-webgpu). The page opens .nii/.nii.gz scans or generates phantoms, runs Screener on the ' +
+      'browser\'s GPU, shows the anomaly map over the CT (NiiVue), downloads it as NIfTI, and trains tiny models. ' +
+      'Scans stay in the browser: nothing is uploaded, and the page loads nothing from any other origin.',
+  ],
+  async execute(args) {
+    const port = intOption(args, 'port', spec.port.default);
     if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
-    const host = stringOption(args, 'host') ?? '127.0.0.1';
+    const host = stringOption(args, 'host') ?? spec.host.default;
     const webDir = findBuilt('web');
     if (!existsSync(resolve(webDir, 'index.html'))) throw new Error(`the page is not built (no ${webDir}/index.html): run npm run build`);
     const screenerBundle = findBuilt('screener.js');
@@ -74,7 +71,7 @@ export const serve: Command = {
     });
     return 0;
   },
-};
+});
 
 /** The --model files first (each must exist), then the shipped models not already named. */
 function offeredModels(explicit: string[]): ModelEntry[] {

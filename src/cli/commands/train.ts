@@ -1,10 +1,10 @@
 // `screener train`: trains the descriptor, the condition network and the density model on folders of
 // CT scans (no labels needed), writing the model, a checkpoint, loss curves (CSV and PNG) beside it.
 import { existsSync } from 'node:fs';
-import { intOption, numberOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args';
-import type { Command } from '../command';
+import { intOption, numberOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
-import { RUNTIME_USAGE, runtimeOption, withRuntime } from '../runtime-option';
+import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
 import { DataError } from '../../data/errors';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
 import { configPreprocessing, DEFAULT_PRESET, isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
@@ -16,60 +16,56 @@ import { screenerConfigOf } from '../../model/screener';
 import type { LossRecord, TrainingPosition } from '../../train/trainer';
 
 const spec = {
-  data: { type: 'list' },
-  out: { type: 'string' },
-  preset: { type: 'string' },
-  stage: { type: 'string' },
-  steps: { type: 'string' },
-  resume: { type: 'boolean' },
-  seed: { type: 'string' },
-  condition: { type: 'string' },
-  density: { type: 'string' },
-  kinds: { type: 'string' },
-  from: { type: 'string' },
-  cache: { type: 'string' },
-  spacing: { type: 'string' },
-  colour: { type: 'string' },
-  force: { type: 'boolean' },
-  'force-geometry': { type: 'boolean' },
-  runtime: { type: 'string' },
+  data: { type: 'list', value: 'DIR', description: 'a data folder (one folder per case with ct.nii.gz); repeat for more' },
+  out: { type: 'string', value: 'FILE', description: 'the model; beside it FILE.checkpoint.safetensors, FILE.losses.csv, FILE.losses.png' },
+  preset: { type: 'string', value: 'NAME', description: PRESETS.join(', '), default: `${DEFAULT_PRESET}; with --from, that model's configuration` },
+  stage: {
+    type: 'string',
+    value: 'NAME',
+    description: `train only this stage: ${STAGES.join(', ')}; a later stage starts from the model already at --out, or from --from`,
+    default: 'all, in order',
+  },
+  steps: { type: 'string', value: 'N', description: 'steps per stage', default: "the preset's" },
+  resume: { type: 'boolean', description: 'continue from FILE.checkpoint.safetensors exactly where it stopped' },
+  seed: { type: 'string', value: 'S', description: 'seed of the weights and of every sampled crop', default: 0 },
+  condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none: what the density is conditioned on', default: 'masked' },
+  density: { type: 'string', value: 'KIND', description: 'flow or gaussian', default: "the preset's: flow for small and base, gaussian for tiny" },
+  kinds: {
+    type: 'string',
+    value: 'LIST',
+    description: `keep only cases whose lesions (case.json) are of these kinds: "training" (${TRAINING_LESION_KINDS.join(', ')}), "all" or a comma-separated list`,
+  },
+  from: { type: 'string', value: 'MODEL', description: 'start from this model\'s trained networks (e.g. to train another density)' },
+  spacing: { type: 'string', value: 'MM', description: 'voxel size in mm the scans are resampled to', default: "the preset's" },
+  colour: {
+    type: 'string',
+    value: 'S',
+    description:
+      'scale of the self-supervised colour augmentations; 0 turns them off; weaker jitter keeps more of a tissue\'s absolute intensity',
+    default: "1, the paper's",
+  },
+  'force-geometry': {
+    type: 'boolean',
+    description:
+      'train on scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s (without it they are left out, each named)',
+  },
+  cache: { type: 'string', value: 'DIR', description: 'preprocessed-scan cache', default: defaultCacheDir() },
+  force: { type: 'boolean', description: 'start a new run over the files of an earlier one at --out (see below)' },
+  ...RUNTIME_OPTION,
 } as const;
 
-export const train: Command = {
+export const train = defineCommand({
   name: 'train',
   summary: 'train Screener (descriptor, condition, density) on folders of CT scans',
-  usage: [
-    'usage: screener train --data DIR [--data DIR2 ...] --out MODEL.safetensors [options]',
-    '',
-    '  --data DIR        a data folder (one folder per case with ct.nii.gz); repeat for more',
-    '  --out FILE        the model; beside it FILE.checkpoint.safetensors, FILE.losses.csv, FILE.losses.png',
-    `  --preset NAME     ${PRESETS.join(', ')} (default small; with --from, that model's configuration)`,
-    `  --stage NAME      train only this stage: ${STAGES.join(', ')} (default all, in order; a later`,
-    '                    stage starts from the model already at --out, or from --from)',
-    '  --steps N         steps per stage (default: the preset\'s)',
-    '  --resume          continue from FILE.checkpoint.safetensors exactly where it stopped',
-    '  --seed S          seed of the weights and of every sampled crop (default 0)',
-    '  --condition KIND  masked (default), sincos or none: what the density is conditioned on',
-    '  --density KIND    flow (default for small and base) or gaussian',
-    `  --kinds LIST      keep only cases whose lesions (case.json) are of these kinds: "training"`,
-    `                    (${TRAINING_LESION_KINDS.join(', ')}), "all" or a comma-separated list`,
-    '  --from MODEL      start from this model\'s trained networks (e.g. to train another density)',
-    '  --spacing MM      voxel size in mm the scans are resampled to (default: the preset\'s)',
-    '  --colour S        scale of the self-supervised colour augmentations (default 1, the paper\'s;',
-    '                    0 turns them off; weaker jitter keeps more of a tissue\'s absolute intensity)',
-    '  --force-geometry  train on scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not',
-    '                    a CT\'s (without it they are left out, each named)',
-    `  --cache DIR       preprocessed-scan cache (default ${defaultCacheDir()})`,
-    '  --force           start a new run over the files of an earlier one at --out (see below)',
-    ...RUNTIME_USAGE,
-    '',
-    'Which files are replaced: a new run refuses to start where FILE or its checkpoint, CSV or PNG',
-    'already exist (continue that run with --resume, or replace it with --force). --resume continues',
-    'the run and replaces its files; so does --stage condition or density without --from, which',
-    'trains that stage of the model already at FILE. FILE never replaces --from or a scan.',
-  ].join('\n'),
-  async run(argv) {
-    const args = parseArgs(argv, spec);
+  synopsis: ['screener train --data DIR [--data DIR2 ...] --out MODEL.safetensors [options]'],
+  options: spec,
+  notes: [
+    'Which files are replaced: a new run refuses to start where FILE or its checkpoint, CSV or PNG already exist ' +
+      '(continue that run with --resume, or replace it with --force). --resume continues the run and replaces its ' +
+      'files; so does --stage condition or density without --from, which trains that stage of the model already at ' +
+      'FILE. FILE never replaces --from or a scan.',
+  ],
+  async execute(args) {
     const out = stringOption(args, 'out');
     if (!out) throw new UsageError('--out is required');
     requireSuffix('--out', out, /\.safetensors$/i, '.safetensors');
@@ -83,7 +79,7 @@ export const train: Command = {
     if (stage !== undefined && !(STAGES as readonly string[]).includes(stage)) throw new UsageError(`--stage must be one of ${STAGES.join(', ')}`);
     const steps = args.options.steps === undefined ? undefined : intOption(args, 'steps', 0);
     if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
-    const seed = intOption(args, 'seed', 0);
+    const seed = intOption(args, 'seed', spec.seed.default);
     if (seed < 0) throw new UsageError('--seed must be a non-negative integer');
     checkTrainPaths(args, out, data, from, stage);
     // A density trained on another model's networks keeps that model's configuration (its spacing, its
@@ -156,7 +152,7 @@ export const train: Command = {
     console.log(summaryLine(result));
     return 0;
   },
-};
+});
 
 /** The overwrite rule of the usage text, and the checks every command makes (output-paths.ts). */
 function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: string | undefined, stage: string | undefined): void {

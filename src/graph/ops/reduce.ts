@@ -61,7 +61,11 @@ export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   });
 }
 
-/** Population variance (divides by the count), computed as the mean of squared deviations. */
+/**
+ * Variance as the sum of squared deviations from the mean divided by count - correction: the
+ * population variance with correction 0 (the default), the unbiased sample variance with 1. The
+ * divisor is never below 1, so a single element has variance 0 whatever the correction.
+ */
 export function variance(x: Tensor, axes?: Axes, keepDims = false, correction = 0): Tensor {
   const list = normaliseAxes(x, axes);
   const count = list.reduce((p, a) => p * x.shape[a]!, 1);
