@@ -11,6 +11,8 @@ export * from './conv3d_tuner';
 export * from './copy';
 export * from './elementwise';
 export * from './fill';
+export * from './fused_elementwise';
+export * from './fused_expression';
 export * from './gather';
 export * from './grad-norm';
 export * from './group_norm';
