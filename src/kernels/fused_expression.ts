@@ -130,6 +130,26 @@ function visit(expr: FusedExpr, f: (e: FusedExpr) => void): void {
   }
 }
 
+/** `outer` with each fx.input(i) replaced by `inner[i]` (inputs beyond `inner` are kept). */
+export function compose(outer: FusedExpr, inner: readonly FusedExpr[]): FusedExpr {
+  const memo = new Map<string, FusedExpr>();
+  const f = (e: FusedExpr): FusedExpr => {
+    const hit = memo.get(e.key);
+    if (hit) return hit;
+    let r: FusedExpr;
+    switch (e.kind) {
+      case 'input': r = inner[e.index] ?? e; break;
+      case 'const': r = e; break;
+      case 'unary': r = unary(e.op, f(e.x), e.alpha); break;
+      case 'binary': r = binary(e.op, f(e.a), f(e.b)); break;
+      case 'where': r = fx.where(f(e.cond), f(e.a), f(e.b)); break;
+    }
+    memo.set(e.key, r);
+    return r;
+  };
+  return f(outer);
+}
+
 // ---- derivatives -----------------------------------------------------------------------------------
 
 const ZERO = constant(0);

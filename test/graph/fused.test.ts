@@ -47,7 +47,7 @@ describe('fused op', () => {
 
     it(`${name} has finite-difference gradients for every input`, async () => {
       // Inputs kept away from the leaky ReLU's and the hinge's kinks.
-      const inputs = shapes.map((shape, k) => ({ data: randomArray(size(shape), 30 + k, 0.3, 1.2).map((v, i) => (i % 2 ? -v : v)), shape }));
+      const inputs: { data: ArrayLike<number>; shape: number[] }[] = shapes.map((shape, k) => ({ data: randomArray(size(shape), 30 + k, 0.3, 1.2).map((v, i) => (i % 2 ? -v : v)), shape }));
       // The affine's shift kept small, so x * gamma + beta stays at least 0.04 from the kink at 0.
       if (name.startsWith('affine')) inputs[2]!.data = randomArray(3, 32, -0.05, 0.05);
       if (name === 'hinge') inputs[0]!.data = randomArray(7, 31, 0.1, 3).map((v) => (Math.abs(v - 1) < 0.1 ? v + 0.3 : v));
@@ -112,5 +112,38 @@ describe('GroupNorm with a fused activation', () => {
       { data: randomArray(4, 61, 0.5, 1.5), shape: [4] },
       { data: randomArray(4, 62, -0.5, 0.5), shape: [4] },
     ]);
+  });
+});
+
+describe('Linear with a fused activation', () => {
+  it('an MLP gives the same values and gradients as its layers run one by one', async () => {
+    const x = randomArray(7 * 5, 70, -1, 1);
+    const w = randomArray(7 * 3, 71, 0.5, 1.5);
+    const run = async (fusedLayers: boolean) =>
+      g.tidyAsync(async () => {
+        const mlp = new g.MLP(rt, [5, 6, 6, 3], 'silu', { seed: 72 });
+        const xs = g.fromArray(rt, x, [7, 5], { requiresGrad: true });
+        let y = xs;
+        if (fusedLayers) y = mlp.forward(xs);
+        else for (let i = 0; i < mlp.length; i++) y = mlp.at(i).forward(y);
+        g.backward(g.sum(g.mul(y, g.fromArray(rt, w, [7, 3]))));
+        const first = mlp.at(0) as g.Linear;
+        const result = [await y.read(), await xs.grad!.read(), await first.weight.grad!.read(), await first.bias!.grad!.read()];
+        xs.grad!.dispose();
+        mlp.dispose();
+        return result;
+      });
+    const fusedResult = await run(true);
+    const chain = await run(false);
+    fusedResult.forEach((values, i) => expectClose(values, chain[i]!, 1e-5, 1e-6, `MLP result ${i}`));
+  });
+
+  it('has finite-difference gradients with and without a bias', async () => {
+    for (const bias of [true, false]) {
+      const layer = new g.Linear(rt, 3, 2, bias, { seed: 73 });
+      layer.weight.requiresGrad = true;
+      await gradcheck(rt, (x) => layer.forward(x, fx.tanh(fx.input(0))), [{ data: randomArray(12, 74, -1, 1), shape: [2, 2, 3] }]);
+      layer.dispose();
+    }
   });
 });

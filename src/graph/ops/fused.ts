@@ -11,7 +11,7 @@ import { shapeString, type Tensor } from '../tensor';
 import { empty } from './create';
 import { sumTo } from './reduce';
 
-export { fx, type FusedExpr } from '../../kernels/fused_expression';
+export { compose, fx, type FusedExpr } from '../../kernels/fused_expression';
 
 /** Runs the kernel for `exprs` over `inputs`, broadcast to `shape`, into new tensors. */
 function launch(exprs: readonly FusedExpr[], inputs: readonly Tensor[], shape: readonly number[]): Tensor[] {
