@@ -11,8 +11,9 @@ export * from './conv3d_tuner';
 export * from './copy';
 export * from './elementwise';
 export * from './fill';
-export * from './fused_elementwise';
-export * from './fused_expression';
+export { fusedElementwise, type FusedOperand } from './fused_elementwise';
+// The expression builders (fx) are exported once, with the fused op, from src/graph.
+export type { FusedBinaryOp, FusedExpr, FusedUnaryOp } from './fused_expression';
 export * from './gather';
 export * from './grad-norm';
 export * from './group_norm';

@@ -147,3 +147,23 @@ describe('Linear with a fused activation', () => {
     }
   });
 });
+
+describe('sums the tape makes with fused kernels', () => {
+  it('sumAll adds more tensors than one kernel binds, left to right', async () => {
+    const k = rt.limits.maxStorageBuffersPerShaderStage + 3;
+    const data = Array.from({ length: k }, (_, i) => f32(randomArray(11, 80 + i, -2, 2)));
+    const out = await g.tidyAsync(async () => g.sumAll(data.map((d) => g.fromArray(rt, d, [11]))).read());
+    const expected = Array.from({ length: 11 }, (_, j) => data.reduce((acc, d) => acc + d[j]!, 0));
+    expectClose(out, expected, 1e-5, 1e-6, 'sumAll');
+  });
+
+  it('a tensor used by several ops gets the sum of their gradients', async () => {
+    // x feeds four ops, so backward sums four contributions in one kernel.
+    await gradcheck(rt, (x) => g.add(g.add(g.mul(x, x), g.exp(x)), g.sub(g.tanh(x), x)), [{ data: randomArray(6, 90, -1, 1), shape: [2, 3] }]);
+  });
+
+  it('scaledSum and mean have finite-difference gradients', async () => {
+    await gradcheck(rt, (x) => g.scaledSum(x, [0, 2], true, -0.75), [{ data: randomArray(2 * 3 * 4, 91, -1, 1), shape: [2, 3, 4] }]);
+    await gradcheck(rt, (x) => g.mean(x, 1), [{ data: randomArray(2 * 3 * 4, 92, -1, 1), shape: [2, 3, 4] }]);
+  });
+});

@@ -2,10 +2,10 @@
 // term is a handful of reductions, fused elementwise chains and one d x d matmul, so no kernel of its own.
 import { shapeString, type Tensor } from '../tensor';
 import { fromArray } from '../ops/create';
-import { add, mulScalar, sub } from '../ops/elementwise';
+import { add, sub } from '../ops/elementwise';
 import { fused, fx } from '../ops/fused';
 import { matmul } from '../ops/matmul';
-import { mean, sum, variance } from '../ops/reduce';
+import { mean, scaledSum, variance } from '../ops/reduce';
 
 export interface VICRegOptions {
   /** Weight of the invariance (MSE) term; 25 in the paper. */
@@ -52,7 +52,7 @@ function offDiagonalCovariance(z: Tensor, offDiagonal: Tensor): Tensor {
   // diagonal (the variances) dominates the sum, and subtracting it in f32 would cancel most of the
   // off-diagonal signal.
   const squared = fused(SQUARED_PRODUCT, [matmul(centred, centred, { transposeA: true }), scale, offDiagonal], 'vicregCovariance');
-  return mulScalar(sum(squared), 1 / d);
+  return scaledSum(squared, undefined, false, 1 / d);
 }
 
 /** The VICReg loss of two embedding matrices za, zb of shape [n, d] whose rows are positive pairs. */

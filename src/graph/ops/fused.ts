@@ -7,7 +7,7 @@ import { fusedBindings, fusedElementwise } from '../../kernels/fused_elementwise
 import { derivative, fx, inputCount, type FusedExpr } from '../../kernels/fused_expression';
 import { broadcastShapes, broadcastStrides } from '../broadcast';
 import { record } from '../tape';
-import { shapeString, type Tensor } from '../tensor';
+import { sameShape, shapeString, type Tensor } from '../tensor';
 import { empty } from './create';
 import { sumTo } from './reduce';
 
@@ -33,16 +33,19 @@ function fittingGroups(exprs: FusedExpr[], limit: number): FusedExpr[][] {
 }
 
 /**
- * expr(inputs) elementwise, with NumPy broadcasting of the inputs; expr refers to inputs[i] as
- * fx.input(i). One dispatch forward and (within the adapter's binding limit) one backward.
+ * expr(inputs) elementwise, with NumPy broadcasting of the inputs (to `shape` where given, else to
+ * their common shape); expr refers to inputs[i] as fx.input(i). One dispatch forward and (within the
+ * adapter's binding limit) one backward.
  */
-export function fused(expr: FusedExpr, inputs: readonly Tensor[], name = 'fused'): Tensor {
+export function fused(expr: FusedExpr, inputs: readonly Tensor[], name = 'fused', shape?: readonly number[]): Tensor {
   if (inputs.length === 0) throw new RangeError(`${name}: a fused op needs at least one input tensor`);
   if (inputCount(expr) > inputs.length) throw new RangeError(`${name}: the expression reads ${inputCount(expr)} inputs, ${inputs.length} were given`);
   const notF32 = inputs.find((t) => t.dtype !== 'f32');
   if (notF32) throw new TypeError(`${name}: inputs must be f32, got ${notF32.dtype} ${shapeString(notF32.shape)}`);
-  const shape = broadcastShapes(...inputs.map((t) => t.shape));
-  const [out] = launch([expr], inputs, shape);
+  const common = broadcastShapes(...inputs.map((t) => t.shape));
+  const outShape = shape ? broadcastShapes(common, shape) : common;
+  if (shape && !sameShape(outShape, shape)) throw new RangeError(`${name}: inputs of shape ${inputs.map((t) => shapeString(t.shape)).join(', ')} do not broadcast to ${shapeString(shape)}`);
+  const [out] = launch([expr], inputs, outShape);
   return record(out!, name, [...inputs], (g) => {
     // The output's gradient is the extra input after the op's own.
     const gradient = fx.input(inputs.length);
@@ -51,7 +54,7 @@ export function fused(expr: FusedExpr, inputs: readonly Tensor[], name = 'fused'
     const grads = new Map<number, Tensor>();
     let next = 0;
     for (const group of fittingGroups(exprs, g.runtime.limits.maxStorageBuffersPerShaderStage)) {
-      for (const full of launch(group, [...inputs, g], shape)) {
+      for (const full of launch(group, [...inputs, g], outShape)) {
         const i = wanted[next++]!;
         const reduced = sumTo(full, inputs[i]!.shape);
         if (reduced !== full) full.dispose();
