@@ -63,11 +63,12 @@ function program(outputs: readonly FusedExpr[]): FusedProgram {
   return p;
 }
 
-/** A short name for profiles and errors: the ops of the first output, abbreviated. */
-function kernelName(outputs: readonly FusedExpr[]): string {
-  const key = outputs[0]!.key.replace(/in\d+|[-\d.e]+(?=[,)\]])/g, '').replace(/[(),[\]]+/g, ' ').trim();
-  const short = key.length > 40 ? `${key.slice(0, 40)}...` : key;
-  return `fused (${short})${outputs.length > 1 ? ` x${outputs.length}` : ''}`;
+/** The kernel's name in profiles and errors: the caller's label, else the first output's ops, abbreviated. */
+function kernelName(outputs: readonly FusedExpr[], label?: string): string {
+  const count = outputs.length > 1 ? ` x${outputs.length}` : '';
+  if (label) return `fused ${label}${count}`;
+  const ops = outputs[0]!.key.replace(/in\d+|[-\d.e]+(?=[,)\]])/g, '').replace(/[(),[\]]+/g, ' ').trim();
+  return `fused (${ops.length > 40 ? `${ops.slice(0, 40)}...` : ops})${count}`;
 }
 
 /** How many storage buffers a fused kernel computing `outputs` binds. */
@@ -77,7 +78,7 @@ export function fusedBindings(outputs: readonly FusedExpr[]): number {
 
 /**
  * out[j][shape] = outputs[j](inputs) for every element, in one dispatch. Expressions refer to inputs
- * by their position in `inputs`.
+ * by their position in `inputs`. `label` names the kernel in profiles.
  */
 export function fusedElementwise(
   runtime: Runtime,
@@ -85,6 +86,7 @@ export function fusedElementwise(
   shape: readonly number[],
   inputs: readonly FusedOperand[],
   out: readonly GPUBuffer[],
+  label?: string,
 ): void {
   if (outputs.length === 0 || outputs.length !== out.length) throw new RangeError(`fusedElementwise: ${outputs.length} expressions for ${out.length} outputs`);
   if (shape.length > MAX_RANK) throw new RangeError(`fusedElementwise: rank up to ${MAX_RANK}, got ${shape.length}`);
@@ -107,7 +109,7 @@ export function fusedElementwise(
   for (const strides of merged.strides) packShape8(u, strides);
   if (p.inputs.length === 0) packShape8(u, []);
   runtime.dispatch({
-    kernel: kernelName(outputs),
+    kernel: kernelName(outputs, label),
     source: p.source,
     constants: { RANK: merged.shape.length },
     buffers: [...p.inputs.map((k) => inputs[k]!.buffer), ...out],

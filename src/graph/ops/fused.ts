@@ -14,11 +14,11 @@ import { sumTo } from './reduce';
 export { compose, fx, type FusedExpr } from '../../kernels/fused_expression';
 
 /** Runs the kernel for `exprs` over `inputs`, broadcast to `shape`, into new tensors. */
-function launch(exprs: readonly FusedExpr[], inputs: readonly Tensor[], shape: readonly number[]): Tensor[] {
+function launch(exprs: readonly FusedExpr[], inputs: readonly Tensor[], shape: readonly number[], label: string | undefined): Tensor[] {
   const runtime = inputs[0]!.runtime;
   const outs = exprs.map(() => empty(runtime, shape));
   const operands = inputs.map((t) => ({ buffer: t.buffer, strides: broadcastStrides(t.shape, shape) }));
-  fusedElementwise(runtime, exprs, shape, operands, outs.map((o) => o.buffer));
+  fusedElementwise(runtime, exprs, shape, operands, outs.map((o) => o.buffer), label);
   return outs;
 }
 
@@ -35,9 +35,10 @@ function fittingGroups(exprs: FusedExpr[], limit: number): FusedExpr[][] {
 /**
  * expr(inputs) elementwise, with NumPy broadcasting of the inputs (to `shape` where given, else to
  * their common shape); expr refers to inputs[i] as fx.input(i). One dispatch forward and (within the
- * adapter's binding limit) one backward.
+ * adapter's binding limit) one backward. `label` names the op and its kernels in errors and profiles.
  */
-export function fused(expr: FusedExpr, inputs: readonly Tensor[], name = 'fused', shape?: readonly number[]): Tensor {
+export function fused(expr: FusedExpr, inputs: readonly Tensor[], label?: string, shape?: readonly number[]): Tensor {
+  const name = label ?? 'fused';
   if (inputs.length === 0) throw new RangeError(`${name}: a fused op needs at least one input tensor`);
   if (inputCount(expr) > inputs.length) throw new RangeError(`${name}: the expression reads ${inputCount(expr)} inputs, ${inputs.length} were given`);
   const notF32 = inputs.find((t) => t.dtype !== 'f32');
@@ -45,7 +46,7 @@ export function fused(expr: FusedExpr, inputs: readonly Tensor[], name = 'fused'
   const common = broadcastShapes(...inputs.map((t) => t.shape));
   const outShape = shape ? broadcastShapes(common, shape) : common;
   if (shape && !sameShape(outShape, shape)) throw new RangeError(`${name}: inputs of shape ${inputs.map((t) => shapeString(t.shape)).join(', ')} do not broadcast to ${shapeString(shape)}`);
-  const [out] = launch([expr], inputs, outShape);
+  const [out] = launch([expr], inputs, outShape, label);
   return record(out!, name, [...inputs], (g) => {
     // The output's gradient is the extra input after the op's own.
     const gradient = fx.input(inputs.length);
@@ -54,7 +55,7 @@ export function fused(expr: FusedExpr, inputs: readonly Tensor[], name = 'fused'
     const grads = new Map<number, Tensor>();
     let next = 0;
     for (const group of fittingGroups(exprs, g.runtime.limits.maxStorageBuffersPerShaderStage)) {
-      for (const full of launch(group, [...inputs, g], outShape)) {
+      for (const full of launch(group, [...inputs, g], outShape, label && `${label} grad`)) {
         const i = wanted[next++]!;
         const reduced = sumTo(full, inputs[i]!.shape);
         if (reduced !== full) full.dispose();
