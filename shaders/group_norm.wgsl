@@ -8,6 +8,11 @@
 //   GRAD_AFFINE  one workgroup per channel c: dgamma[c] = sum dy * x_hat, dbeta[c] = sum dy over N and S
 // The backward pass recomputes the statistics rather than keeping the forward's, so it does not depend on
 // the lifetime of a forward-pass temporary.
+// ACTIVATION fuses an elementwise function after the affine: the forward writes activation(y), and the
+// backward kernels read the output gradient as dy * activation_grad(y) with y recomputed from x, so
+// "dy" above is then the gradient at the affine's output. Both functions are generated from one fused
+// expression and prepended by the launcher (src/kernels/group_norm.ts); the pre-activation gradient
+// kernels need beta, bound after their other buffers.
 override WORKGROUP: u32 = 64;
 // Invocations per reduction workgroup; 64 keeps SwiftShader compiling these kernels quickly.
 const REDUCE_WORKGROUP: u32 = 64u;
@@ -29,21 +34,37 @@ struct Params {
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+#if ACTIVATION
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+#else
 @group(0) @binding(4) var<uniform> params: Params;
+#endif
 #elif GRAD_INPUT
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+#if ACTIVATION
+@group(0) @binding(5) var<storage, read> beta: array<f32>;
+@group(0) @binding(6) var<uniform> params: Params;
+#else
 @group(0) @binding(5) var<uniform> params: Params;
+#endif
 #elif GRAD_AFFINE
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
+#if ACTIVATION
+@group(0) @binding(5) var<storage, read> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read> beta: array<f32>;
+@group(0) @binding(7) var<uniform> params: Params;
+#else
 @group(0) @binding(5) var<uniform> params: Params;
+#endif
 #else
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
@@ -68,6 +89,18 @@ fn workgroup_sum(value: vec2<f32>, lid: u32) -> vec2<f32> {
   workgroupBarrier(); // before anyone overwrites partial[] in a following reduction
   return total;
 }
+
+// The gradient at the affine's output y = x_hat * gamma[c] + beta[c], from the kernel's dy (GRAD: set
+// for the three gradient kernels).
+#if GRAD
+fn affine_grad(i: u32, c: u32, x_hat: f32) -> f32 {
+#if ACTIVATION
+  return dy[i] * activation_grad(x_hat * gamma[c] + beta[c]);
+#else
+  return dy[i];
+#endif
+}
+#endif
 
 // Element e of group (n, g), for e in [0, S * Cg): position e / Cg, channel g * Cg + e % Cg.
 fn group_offset(n: u32, g: u32, e: u32) -> u32 {
@@ -125,7 +158,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var sums = vec2<f32>(0.0);
   for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
     let i = group_offset(n, g, e);
-    let dx_hat = dy[i] * gamma[g * cg + e % cg];
+    let c = g * cg + e % cg;
+    let dx_hat = affine_grad(i, c, (x[i] - mean) * rstd) * gamma[c];
     sums += vec2<f32>(dx_hat, dx_hat * (x[i] - mean) * rstd);
   }
   let means = workgroup_sum(sums, lid) / f32(count);
@@ -148,7 +182,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let mean = stats[4u * ng];
   let rstd = stats[4u * ng + 1u];
   let x_hat = (x[i] - mean) * rstd;
-  dx[i] = rstd * (dy[i] * gamma[c] - stats[4u * ng + 2u] - x_hat * stats[4u * ng + 3u]);
+  dx[i] = rstd * (affine_grad(i, c, x_hat) * gamma[c] - stats[4u * ng + 2u] - x_hat * stats[4u * ng + 3u]);
 }
 #elif GRAD_AFFINE
 @compute @workgroup_size(REDUCE_WORKGROUP)
@@ -163,7 +197,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let ng = (r / params.spatial) * params.groups + g;
     let i = r * params.channels + c;
     let x_hat = (x[i] - stats[4u * ng]) * stats[4u * ng + 1u];
-    sums += vec2<f32>(dy[i] * x_hat, dy[i]);
+    let dy_affine = affine_grad(i, c, x_hat);
+    sums += vec2<f32>(dy_affine * x_hat, dy_affine);
   }
   let total = workgroup_sum(sums, lid);
   if (lid == 0u) {
@@ -180,6 +215,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let c = i % params.channels;
   let n = i / (params.spatial * params.channels);
   let ng = n * params.groups + c / params.group_channels;
-  y[i] = (x[i] - stats[2u * ng]) * stats[2u * ng + 1u] * gamma[c] + beta[c];
+  let affine = (x[i] - stats[2u * ng]) * stats[2u * ng + 1u] * gamma[c] + beta[c];
+#if ACTIVATION
+  y[i] = activation(affine);
+#else
+  y[i] = affine;
+#endif
 }
 #endif

@@ -6,6 +6,7 @@ export * from './broadcast';
 export * from './ops/create';
 export * from './ops/shape';
 export * from './ops/elementwise';
+export * from './ops/fused';
 export * from './ops/reduce';
 export * from './ops/matmul';
 export * from './ops/conv';

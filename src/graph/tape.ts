@@ -2,7 +2,7 @@
 //
 // An op records a GradNode on its output when grad mode is on and any input requires a gradient.
 // backward() visits each node once, in reverse topological order, summing the gradients of a tensor
-// that feeds several ops before passing them on.
+// that feeds several ops before passing them on (all of them at once, in one kernel, when it gets there).
 import { keep, isGradEnabled, noGrad } from './scope';
 import { sameShape, shapeString, Tensor, type GradNode } from './tensor';
 
@@ -15,12 +15,15 @@ export function record(output: Tensor, op: string, inputs: Tensor[], backward: G
   return output;
 }
 
-/** Needed by backward() to sum gradients; set by ops/elementwise.ts, which defines add(). */
-let addTensors: ((a: Tensor, b: Tensor) => Tensor) | null = null;
+/**
+ * Needed by backward() to sum gradients; set by ops/elementwise.ts. `sumAll` adds same-shape tensors
+ * left to right (((t0 + t1) + t2) ...), returning a lone tensor as it is.
+ */
+let sumTensors: ((tensors: Tensor[]) => Tensor) | null = null;
 let onesLike: ((t: Tensor) => Tensor) | null = null;
 
-export function registerGradHelpers(add: (a: Tensor, b: Tensor) => Tensor, ones: (t: Tensor) => Tensor): void {
-  addTensors = add;
+export function registerGradHelpers(sumAll: (tensors: Tensor[]) => Tensor, ones: (t: Tensor) => Tensor): void {
+  sumTensors = sumAll;
   onesLike = ones;
 }
 
@@ -55,20 +58,22 @@ function topologicalOrder(root: Tensor): Tensor[] {
  */
 export function backward(root: Tensor, seed?: Tensor): void {
   if (!root.requiresGrad) throw new Error(`backward(): ${root} does not require a gradient (no input of its graph does)`);
-  if (!addTensors || !onesLike) throw new Error('backward(): the elementwise ops are not loaded');
+  if (!sumTensors || !onesLike) throw new Error('backward(): the elementwise ops are not loaded');
   if (seed && !sameShape(seed.shape, root.shape)) {
     throw new Error(`backward(): seed shape ${shapeString(seed.shape)} differs from ${shapeString(root.shape)}`);
   }
-  const add = addTensors;
+  const sumAll = sumTensors;
   noGrad(() => {
-    const grads = new Map<Tensor, Tensor>();
-    grads.set(root, seed ?? onesLike!(root));
+    // Every consumer of a tensor comes before it in the order, so its contributions are all in by then.
+    const grads = new Map<Tensor, Tensor[]>();
+    grads.set(root, [seed ?? onesLike!(root)]);
     for (const tensor of topologicalOrder(root)) {
-      const grad = grads.get(tensor);
-      if (!grad) continue;
+      const contributions = grads.get(tensor);
+      if (!contributions) continue;
+      const grad = sumAll(contributions);
       if (!tensor.node) {
         // A leaf: its gradient outlives the caller's scope.
-        const total = tensor.grad ? add(tensor.grad, grad) : grad;
+        const total = tensor.grad ? sumAll([tensor.grad, grad]) : grad;
         tensor.grad?.dispose();
         tensor.grad = keep(total);
         continue;
@@ -81,7 +86,8 @@ export function backward(root: Tensor, seed?: Tensor): void {
           throw new Error(`backward of ${tensor.node!.op}: gradient ${shapeString(g.shape)} for an input of shape ${shapeString(input.shape)}`);
         }
         const previous = grads.get(input);
-        grads.set(input, previous ? add(previous, g) : g);
+        if (previous) previous.push(g);
+        else grads.set(input, [g]);
       });
     }
   });

@@ -4,6 +4,7 @@ import source from '../../shaders/group_norm.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
+import { derivative, FUSED_HELPERS, unaryFunction, type FusedExpr } from './fused-expression';
 
 export interface GroupNormGeometry {
   batch: number;
@@ -19,13 +20,42 @@ export const FORWARD_STATS = 2;
 export const BACKWARD_STATS = 4;
 
 const WORKGROUP = 64;
-const codes = {
-  stats: kernelSource(source, { STATS: true }),
-  apply: kernelSource(source, {}),
-  gradStats: kernelSource(source, { GRAD_STATS: true }),
-  gradInput: kernelSource(source, { GRAD_INPUT: true }),
-  gradAffine: kernelSource(source, { GRAD_AFFINE: true }),
+type Variant = 'stats' | 'apply' | 'gradStats' | 'gradInput' | 'gradAffine';
+const variantDefines: Record<Variant, Record<string, boolean>> = {
+  stats: { STATS: true },
+  apply: {},
+  gradStats: { GRAD_STATS: true, GRAD: true },
+  gradInput: { GRAD_INPUT: true, GRAD: true },
+  gradAffine: { GRAD_AFFINE: true, GRAD: true },
 };
+const codes = new Map<string, string>();
+
+/**
+ * The kernel text of a variant, with `activation` (an expression of fx.input(0)) fused after the
+ * affine: its function and its derivative's are generated and put before the shader.
+ */
+function code(variant: Variant, activation?: FusedExpr): string {
+  const key = `${variant}:${activation?.key ?? ''}`;
+  let text = codes.get(key);
+  if (!text) {
+    const fused = activation
+      ? `${FUSED_HELPERS}${unaryFunction('activation', activation)}${unaryFunction('activation_grad', derivative(activation, 0))}`
+      : '';
+    text = kernelSource(fused + source, { ...variantDefines[variant], ACTIVATION: Boolean(activation) });
+    codes.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * An activation fused after the affine (see shaders/group_norm.wgsl): the gradient kernels recompute
+ * its input from x, gamma and beta.
+ */
+export interface GroupNormEpilogue {
+  activation: FusedExpr;
+  gamma: GPUBuffer;
+  beta: GPUBuffer;
+}
 
 function pack(g: GroupNormGeometry): Uint8Array {
   return uniforms()
@@ -36,22 +66,60 @@ function pack(g: GroupNormGeometry): Uint8Array {
 
 const elementGroups = (g: GroupNormGeometry) => Math.ceil((g.batch * g.spatial * g.channels) / WORKGROUP);
 
-/** y = (x - mean) / sqrt(var + eps) * gamma + beta; `stats` holds FORWARD_STATS floats per (n, g). */
-export function groupNormForward(runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, gamma: GPUBuffer, beta: GPUBuffer, stats: GPUBuffer, y: GPUBuffer): void {
+/**
+ * y = (x - mean) / sqrt(var + eps) * gamma + beta, then `activation` of it where given;
+ * `stats` holds FORWARD_STATS floats per (n, g).
+ */
+export function groupNormForward(
+  runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, gamma: GPUBuffer, beta: GPUBuffer, stats: GPUBuffer, y: GPUBuffer, activation?: FusedExpr,
+): void {
   const u = pack(g);
-  runtime.dispatch({ kernel: 'group_norm_stats', source: codes.stats, buffers: [x, stats], uniforms: u, workgroups: g.batch * g.groups });
-  runtime.dispatch({ kernel: 'group_norm', source: codes.apply, buffers: [x, gamma, beta, stats, y], uniforms: u, workgroups: elementGroups(g) });
+  runtime.dispatch({ kernel: 'group_norm_stats', source: code('stats'), buffers: [x, stats], uniforms: u, workgroups: g.batch * g.groups });
+  runtime.dispatch({
+    kernel: activation ? 'group_norm_activation' : 'group_norm',
+    source: code('apply', activation),
+    buffers: [x, gamma, beta, stats, y],
+    uniforms: u,
+    workgroups: elementGroups(g),
+  });
 }
 
-/** Fills `stats` (BACKWARD_STATS floats per (n, g)) for groupNormGradInput and groupNormGradAffine. */
-export function groupNormGradStats(runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, gamma: GPUBuffer, stats: GPUBuffer): void {
-  runtime.dispatch({ kernel: 'group_norm_grad_stats', source: codes.gradStats, buffers: [x, dy, gamma, stats], uniforms: pack(g), workgroups: g.batch * g.groups });
+/**
+ * Fills `stats` (BACKWARD_STATS floats per (n, g)) for groupNormGradInput and groupNormGradAffine.
+ * With an epilogue, dy is the gradient at the activation's output.
+ */
+export function groupNormGradStats(
+  runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, gamma: GPUBuffer, stats: GPUBuffer, epilogue?: GroupNormEpilogue,
+): void {
+  runtime.dispatch({
+    kernel: 'group_norm_grad_stats',
+    source: code('gradStats', epilogue?.activation),
+    buffers: [x, dy, gamma, stats, ...(epilogue ? [epilogue.beta] : [])],
+    uniforms: pack(g),
+    workgroups: g.batch * g.groups,
+  });
 }
 
-export function groupNormGradInput(runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, gamma: GPUBuffer, stats: GPUBuffer, dx: GPUBuffer): void {
-  runtime.dispatch({ kernel: 'group_norm_grad_input', source: codes.gradInput, buffers: [x, dy, gamma, stats, dx], uniforms: pack(g), workgroups: elementGroups(g) });
+export function groupNormGradInput(
+  runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, gamma: GPUBuffer, stats: GPUBuffer, dx: GPUBuffer, epilogue?: GroupNormEpilogue,
+): void {
+  runtime.dispatch({
+    kernel: 'group_norm_grad_input',
+    source: code('gradInput', epilogue?.activation),
+    buffers: [x, dy, gamma, stats, dx, ...(epilogue ? [epilogue.beta] : [])],
+    uniforms: pack(g),
+    workgroups: elementGroups(g),
+  });
 }
 
-export function groupNormGradAffine(runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, stats: GPUBuffer, dgamma: GPUBuffer, dbeta: GPUBuffer): void {
-  runtime.dispatch({ kernel: 'group_norm_grad_affine', source: codes.gradAffine, buffers: [x, dy, stats, dgamma, dbeta], uniforms: pack(g), workgroups: g.channels });
+export function groupNormGradAffine(
+  runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, stats: GPUBuffer, dgamma: GPUBuffer, dbeta: GPUBuffer, epilogue?: GroupNormEpilogue,
+): void {
+  runtime.dispatch({
+    kernel: 'group_norm_grad_affine',
+    source: code('gradAffine', epilogue?.activation),
+    buffers: [x, dy, stats, dgamma, dbeta, ...(epilogue ? [epilogue.gamma, epilogue.beta] : [])],
+    uniforms: pack(g),
+    workgroups: g.channels,
+  });
 }

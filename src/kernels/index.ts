@@ -7,6 +7,9 @@ export * from './conv3d';
 export * from './copy';
 export * from './elementwise';
 export * from './fill';
+export { fusedElementwise, type FusedOperand } from './fused-elementwise';
+// The expression builders (fx) are exported once, with the fused op, from src/graph.
+export type { FusedBinaryOp, FusedExpr, FusedUnaryOp } from './fused-expression';
 export * from './gather';
 export * from './grad-norm';
 export * from './group-norm';

@@ -3,10 +3,15 @@
 // connections) whose decoder levels are each projected by a 1x1x1 convolution to d channels and merged
 // top-down (x2 trilinear upsampling and sum), giving one full-resolution d-channel feature map.
 import type { Runtime } from '../gpu/runtime';
-import { add, concat, Conv3d, deriveSeed, GroupNorm, leakyRelu, Module, silu, type Tensor, upsample2x } from '../graph/index';
+import { add, concat, Conv3d, deriveSeed, fx, GroupNorm, Module, type FusedExpr, type Tensor, upsample2x } from '../graph/index';
 import { groupsFor, type ActivationKind, type Triple, type UNetConfig } from './config';
 
-/** conv3d -> GroupNorm -> activation. */
+/** The block's activation as an expression of its input, for GroupNorm to apply in its own kernel. */
+export function activationExpression(kind: ActivationKind): FusedExpr {
+  return kind === 'silu' ? fx.silu(fx.input(0)) : fx.leakyRelu(fx.input(0), 0.01);
+}
+
+/** conv3d -> GroupNorm -> activation (the last two in one kernel). */
 class ConvBlock extends Module {
   readonly conv: Conv3d;
   readonly norm: GroupNorm;
@@ -16,19 +21,18 @@ class ConvBlock extends Module {
     inChannels: number,
     outChannels: number,
     groups: number,
-    private readonly activation: ActivationKind,
+    activation: ActivationKind,
     seed: number,
     stride = 1,
   ) {
     super();
     // No bias: the GroupNorm right after it subtracts any per-channel constant anyway.
     this.conv = this.registerModule('conv', new Conv3d(runtime, inChannels, outChannels, 3, { stride, padding: 1, seed, bias: false }));
-    this.norm = this.registerModule('norm', new GroupNorm(runtime, groups, outChannels));
+    this.norm = this.registerModule('norm', new GroupNorm(runtime, groups, outChannels, { activation: activationExpression(activation) }));
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.norm.forward(this.conv.forward(x));
-    return this.activation === 'silu' ? silu(y) : leakyRelu(y, 0.01);
+    return this.norm.forward(this.conv.forward(x));
   }
 }
 

@@ -4,11 +4,12 @@
 import type { Runtime } from '../../gpu/runtime';
 import { noGrad, tidy } from '../scope';
 import type { Tensor } from '../tensor';
-import { add, affine, exp, expandTo, log, mul, neg, sub } from '../ops/elementwise';
+import { add, affine, exp, expandTo, log, mul, neg } from '../ops/elementwise';
 import { matmul } from '../ops/matmul';
 import { mean, sum, variance } from '../ops/reduce';
 import { reshape } from '../ops/shape';
 import { fromArray } from '../ops/create';
+import { fused, fx } from '../ops/fused';
 import { Module } from '../nn/module';
 import { assignInPlace, checkInputs, positionShape, type FlowLayer, type FlowOutput } from './flow';
 
@@ -18,6 +19,12 @@ export interface ActNormOptions {
   /** Added to the variance in the data initialisation. */
   eps?: number;
 }
+
+const [a, b, c] = [fx.input(0), fx.input(1), fx.input(2)];
+/** x * exp(log scale) + bias of (x, log scale, bias). */
+const FORWARD = fx.add(fx.mul(a, fx.exp(b)), c);
+/** (y - bias) * exp(-log scale) of (y, log scale, bias). */
+const INVERSE = fx.mul(fx.sub(a, c), fx.exp(fx.neg(b)));
 
 export class ActNorm extends Module implements FlowLayer {
   /** [C]: log of the per-channel scale, so the scale stays positive and logdet is a plain sum. */
@@ -82,7 +89,7 @@ export class ActNorm extends Module implements FlowLayer {
     checkInputs('ActNorm', x, this.channels, condition, this.conditionChannels);
     if (!this.initialized) this.initializeFrom(x);
     const { logScale, bias } = this.effective(x, condition);
-    const y = add(mul(x, exp(logScale)), bias);
+    const y = fused(FORWARD, [x, logScale, bias], 'actNorm');
     const lead = positionShape(x);
     const logdet = condition ? sum(logScale, -1) : expandTo(reshape(sum(logScale), lead.map(() => 1)), lead);
     return { y, logdet };
@@ -91,6 +98,6 @@ export class ActNorm extends Module implements FlowLayer {
   inverse(y: Tensor, condition?: Tensor): Tensor {
     checkInputs('ActNorm.inverse', y, this.channels, condition, this.conditionChannels);
     const { logScale, bias } = this.effective(y, condition);
-    return mul(sub(y, bias), exp(neg(logScale)));
+    return fused(INVERSE, [y, logScale, bias], 'actNormInverse');
   }
 }

@@ -4,7 +4,7 @@
 // the scale in (0, 1) and near 0.88 at the start, which keeps early training stable.
 import type { Runtime } from '../../gpu/runtime';
 import type { Tensor } from '../tensor';
-import { add, affine, exp, mul, neg, softplus, sub } from '../ops/elementwise';
+import { fused, fx } from '../ops/fused';
 import { concat, slice } from '../ops/layout';
 import { sum } from '../ops/reduce';
 import { tidy } from '../scope';
@@ -21,6 +21,14 @@ export interface AffineCouplingOptions {
   hidden?: number;
   seed?: number;
 }
+
+const [a, b, c] = [fx.input(0), fx.input(1), fx.input(2)];
+/** log sigmoid(s + 2) = -softplus(-(s + 2)), exact where sigmoid would round to 0 or 1. */
+const LOG_SCALE = fx.neg(fx.softplus(fx.sub(fx.neg(a), 2)));
+/** (x + shift) * exp(log scale) of (x, shift, log scale). */
+const TRANSFORM = fx.mul(fx.add(a, b), fx.exp(c));
+/** x * exp(-log scale) - shift of (x, shift, log scale). */
+const INVERSE = fx.sub(fx.mul(a, fx.exp(fx.neg(c))), b);
 
 export class AffineCoupling extends Module implements FlowLayer {
   /** [xa, condition] -> [shift, s], with [C - C/2] channels each; its last layer starts at zero. */
@@ -62,8 +70,7 @@ export class AffineCoupling extends Module implements FlowLayer {
     const pass = this.lastAxis(x, 0, this.passChannels);
     const rest = this.lastAxis(x, this.passChannels, this.channels);
     const h = this.net.forward(condition ? concat([pass, condition], -1) : pass);
-    // log sigmoid(s + 2) = -softplus(-(s + 2)), exact where sigmoid would round to 0 or 1.
-    const logScale = neg(softplus(affine(this.lastAxis(h, t, 2 * t), -1, -2)));
+    const logScale = fused(LOG_SCALE, [this.lastAxis(h, t, 2 * t)], 'couplingLogScale');
     return { pass, rest, shift: this.lastAxis(h, 0, t), logScale };
   }
 
@@ -71,13 +78,13 @@ export class AffineCoupling extends Module implements FlowLayer {
   forward(x: Tensor, condition?: Tensor): FlowOutput {
     checkInputs('AffineCoupling', x, this.channels, condition, this.conditionChannels);
     const { pass, rest, shift, logScale } = this.split(x, condition);
-    const transformed = mul(add(rest, shift), exp(logScale));
+    const transformed = fused(TRANSFORM, [rest, shift, logScale], 'couplingTransform');
     return { y: concat([pass, transformed], -1), logdet: sum(logScale, -1) };
   }
 
   inverse(y: Tensor, condition?: Tensor): Tensor {
     checkInputs('AffineCoupling.inverse', y, this.channels, condition, this.conditionChannels);
     const { pass, rest, shift, logScale } = this.split(y, condition);
-    return concat([pass, sub(mul(rest, exp(neg(logScale))), shift)], -1);
+    return concat([pass, fused(INVERSE, [rest, shift, logScale], 'couplingInverse')], -1);
   }
 }

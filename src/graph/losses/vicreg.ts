@@ -1,10 +1,11 @@
 // VICReg (Bardes, Ponce and LeCun, 2022) over n paired embeddings, composed from existing ops: every
-// term is a handful of reductions, elementwise ops and one d x d matmul, so no kernel of its own.
+// term is a handful of reductions, fused elementwise chains and one d x d matmul, so no kernel of its own.
 import { shapeString, type Tensor } from '../tensor';
 import { fromArray } from '../ops/create';
-import { add, affine, mul, mulScalar, relu, sqrt, square, sub } from '../ops/elementwise';
+import { add, sub } from '../ops/elementwise';
+import { fused, fx } from '../ops/fused';
 import { matmul } from '../ops/matmul';
-import { mean, sum, variance } from '../ops/reduce';
+import { mean, scaledSum, variance } from '../ops/reduce';
 
 export interface VICRegOptions {
   /** Weight of the invariance (MSE) term; 25 in the paper. */
@@ -30,20 +31,28 @@ export interface VICRegLoss {
   covariance: Tensor;
 }
 
+const [a, b, c] = [fx.input(0), fx.input(1), fx.input(2)];
+/** (a - b)^2 */
+const SQUARED_DIFFERENCE = fx.square(fx.sub(a, b));
+/** (a * b * c)^2: the scaled covariance, masked, squared. */
+const SQUARED_PRODUCT = fx.square(fx.mul(fx.mul(a, b), c));
+
 /** mean_j relu(target - sqrt(var_j + eps)) with the unbiased (n - 1) variance, as torch.var. */
 function varianceHinge(z: Tensor, target: number, eps: number): Tensor {
-  const std = sqrt(add(variance(z, 0, false, 1), eps));
-  return mean(relu(affine(std, -1, target)));
+  const hinge = fx.relu(fx.add(fx.mul(-1, fx.sqrt(fx.add(a, eps))), target));
+  return mean(fused(hinge, [variance(z, 0, false, 1)], 'vicregHinge'));
 }
 
 /** Sum of the squared off-diagonal entries of the (n - 1)-normalised covariance, divided by d. */
 function offDiagonalCovariance(z: Tensor, offDiagonal: Tensor): Tensor {
   const [n, d] = z.shape as [number, number];
   const centred = sub(z, mean(z, 0, true));
-  const cov = mulScalar(matmul(centred, centred, { transposeA: true }), 1 / (n - 1));
-  // Masking rather than subtracting the squared diagonal: the diagonal (the variances) dominates the
-  // sum, and subtracting it in f32 would cancel most of the off-diagonal signal.
-  return mulScalar(sum(square(mul(cov, offDiagonal))), 1 / d);
+  const scale = fromArray(z.runtime, [1 / (n - 1)], []);
+  // cov = centred^T centred / (n - 1). Masking rather than subtracting the squared diagonal: the
+  // diagonal (the variances) dominates the sum, and subtracting it in f32 would cancel most of the
+  // off-diagonal signal.
+  const squared = fused(SQUARED_PRODUCT, [matmul(centred, centred, { transposeA: true }), scale, offDiagonal], 'vicregCovariance');
+  return scaledSum(squared, undefined, false, 1 / d);
 }
 
 /** The VICReg loss of two embedding matrices za, zb of shape [n, d] whose rows are positive pairs. */
@@ -59,12 +68,10 @@ export function vicreg(za: Tensor, zb: Tensor, options: VICRegOptions = {}): VIC
   for (let j = 0; j < d; j++) mask[j * d + j] = 0;
   const offDiagonal = fromArray(za.runtime, mask, [d, d]);
 
-  const invariance = mean(square(sub(za, zb)));
+  const invariance = mean(fused(SQUARED_DIFFERENCE, [za, zb], 'vicregInvariance'));
   const varianceTerm = add(varianceHinge(za, targetStd, eps), varianceHinge(zb, targetStd, eps));
   const covariance = add(offDiagonalCovariance(za, offDiagonal), offDiagonalCovariance(zb, offDiagonal));
-  const loss = add(
-    add(mulScalar(invariance, invarianceWeight), mulScalar(varianceTerm, varianceWeight)),
-    mulScalar(covariance, covarianceWeight),
-  );
+  const weighted = fx.add(fx.add(fx.mul(a, invarianceWeight), fx.mul(b, varianceWeight)), fx.mul(c, covarianceWeight));
+  const loss = fused(weighted, [invariance, varianceTerm, covariance], 'vicregLoss');
   return { loss, invariance, variance: varianceTerm, covariance };
 }

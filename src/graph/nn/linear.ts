@@ -2,6 +2,7 @@
 // the same weight reshaped to [out, 1, 1, 1, in] is a 1x1x1 convolution's).
 import type { Runtime } from '../../gpu/runtime';
 import { add } from '../ops/elementwise';
+import { compose, fused, fx, type FusedExpr } from '../ops/fused';
 import { matmul } from '../ops/matmul';
 import { reshape } from '../ops/shape';
 import { deriveSeed } from '../ops/random';
@@ -34,14 +35,21 @@ export class Linear extends Module {
     this.bias = bias ? this.registerParameter('bias', fanInUniform(runtime, [outFeatures], inFeatures, deriveSeed(seed, 1))) : null;
   }
 
-  /** x [..., in] -> [..., out]. */
-  forward(x: Tensor): Tensor {
+  /**
+   * x [..., in] -> [..., out]. `activation`, an expression of fx.input(0), is applied to the result in
+   * the kernel that adds the bias.
+   */
+  forward(x: Tensor, activation?: FusedExpr): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new RangeError(`Linear: input ${shapeString(x.shape)} must end in ${this.inFeatures} features`);
     }
     const rows = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
     const product = matmul(rows, this.weight, { transposeB: true });
-    const y = this.bias ? add(product, this.bias) : product;
+    let y: Tensor;
+    if (!activation) y = this.bias ? add(product, this.bias) : product;
+    else if (!this.bias) y = fused(activation, [product], 'linearActivation');
+    else y = fused(compose(activation, [fx.add(fx.input(0), fx.input(1))]), [product, this.bias], 'linearActivation');
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 }
+

@@ -28,4 +28,20 @@ export class MLP extends Sequential {
       this.append(new Linear(runtime, sizes[i]!, sizes[i + 1]!, options.bias ?? true, { seed: deriveSeed(seed, i) }));
     }
   }
+
+  /** As Sequential's, with each activation that has a fused form applied in its Linear's bias kernel. */
+  override forward(x: Tensor): Tensor {
+    let h = x;
+    for (let i = 0; i < this.length; i++) {
+      const layer = this.at(i);
+      const next = i + 1 < this.length ? this.at(i + 1) : null;
+      if (layer instanceof Linear && next instanceof Activation && next.expression) {
+        h = layer.forward(h, next.expression);
+        i++;
+      } else {
+        h = layer.forward(h);
+      }
+    }
+    return h;
+  }
 }

@@ -4,6 +4,7 @@ import { broadcastShapes, broadcastStrides } from '../broadcast';
 import { record, registerGradHelpers } from '../tape';
 import { sameShape, stridesOf, Tensor } from '../tensor';
 import { empty, full, onesLike } from './create';
+import { fused, fx, type FusedExpr } from './fused';
 import { sumTo } from './reduce';
 
 type Operand = Tensor | number;
@@ -62,13 +63,13 @@ function broadcastKernel(op: BinaryOp, a: Tensor, b: Tensor, c?: Tensor): Tensor
 export function add(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return addScalar(a, b);
   const out = broadcastKernel('add', a, b);
-  return record(out, 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+  return record(out, 'add', [a, b], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(g, b.shape) : null]);
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return addScalar(a, -b);
   const out = broadcastKernel('sub', a, b);
-  return record(out, 'sub', [a, b], (g) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)]);
+  return record(out, 'sub', [a, b], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(g, b.shape, -1) : null]);
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
@@ -80,12 +81,15 @@ export function mul(a: Tensor, b: Operand): Tensor {
   ]);
 }
 
+/** -(g * (a / b)) / b of (g, a / b, b): the gradient of a / b with respect to b. */
+const DIVISOR_GRAD = fx.neg(fx.div(fx.mul(fx.input(0), fx.input(1)), fx.input(2)));
+
 export function div(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return mulScalar(a, 1 / b);
   const out = broadcastKernel('div', a, b);
   return record(out, 'div', [a, b], (g) => [
     a.requiresGrad ? sumTo(div(g, b), a.shape) : null,
-    b.requiresGrad ? sumTo(neg(div(mul(g, out), b)), b.shape) : null,
+    b.requiresGrad ? sumTo(fused(DIVISOR_GRAD, [g, out, b], 'divGrad'), b.shape) : null,
   ]);
 }
 
@@ -124,4 +128,20 @@ export function copy(x: Tensor): Tensor {
   return record(out, 'copy', [x], (g) => [g]);
 }
 
-registerGradHelpers(add, onesLike);
+/**
+ * ((t0 + t1) + t2) + ... of same-shape tensors, in as few kernels as the adapter's storage-buffer limit
+ * allows (the tape sums the gradients of a tensor used several times with it).
+ */
+export function sumAll(tensors: Tensor[]): Tensor {
+  if (tensors.length === 0) throw new RangeError('sumAll: no tensors');
+  const perKernel = tensors[0]!.runtime.limits.maxStorageBuffersPerShaderStage - 1;
+  let total = tensors[0]!;
+  for (let from = 1; from < tensors.length; from += perKernel - 1) {
+    const group = [total, ...tensors.slice(from, from + perKernel - 1)];
+    const chain = group.slice(1).reduce<FusedExpr>((acc, _, i) => fx.add(acc, fx.input(i + 1)), fx.input(0));
+    total = group.length === 2 ? add(group[0]!, group[1]!) : fused(chain, group, 'sumAll');
+  }
+  return total;
+}
+
+registerGradHelpers(sumAll, onesLike);

@@ -7,8 +7,10 @@ import {
   groupNormGradAffine,
   groupNormGradInput,
   groupNormGradStats,
+  type GroupNormEpilogue,
   type GroupNormGeometry,
 } from '../../kernels/group-norm';
+import type { FusedExpr } from '../../kernels/fused-expression';
 import { record } from '../tape';
 import { shapeString, type Tensor } from '../tensor';
 import { empty, full } from './create';
@@ -22,9 +24,11 @@ function checkAffine(name: string, t: Tensor | null, channels: number): void {
 /**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta, with mean and (biased) variance per sample over the
  * spatial positions and the channels of each of `groups` channel groups, as PyTorch's GroupNorm.
- * gamma and beta are per channel, [C]; null means 1 and 0.
+ * gamma and beta are per channel, [C]; null means 1 and 0. `activation`, an elementwise expression of
+ * fx.input(0) (an activation such as fx.silu(fx.input(0))), is applied to y in the same kernel, and its
+ * derivative inside the backward kernels: a GroupNorm-activation pair costs no dispatch of its own.
  */
-export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta: Tensor | null, eps = 1e-5): Tensor {
+export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta: Tensor | null, eps = 1e-5, activation?: FusedExpr): Tensor {
   if (x.rank < 2) throw new RangeError(`groupNorm: input ${shapeString(x.shape)} needs a batch and a channel axis`);
   const channels = x.shape[x.rank - 1]!;
   if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
@@ -42,20 +46,22 @@ export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta:
   const shift = beta ?? full(runtime, [channels], 0);
   const stats = empty(runtime, [geometry.batch * groups * FORWARD_STATS]);
   const y = empty(runtime, x.shape);
-  groupNormForward(runtime, geometry, x.buffer, scale.buffer, shift.buffer, stats.buffer, y.buffer);
+  groupNormForward(runtime, geometry, x.buffer, scale.buffer, shift.buffer, stats.buffer, y.buffer, activation);
   stats.dispose();
   if (!gamma) scale.dispose();
   if (!beta) shift.dispose();
 
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  return record(y, 'groupNorm', inputs, (dy) => {
+  return record(y, activation ? 'groupNormActivation' : 'groupNorm', inputs, (dy) => {
     const scale = scaleOrOnes();
+    const shift = activation ? beta ?? full(runtime, [channels], 0) : null;
+    const epilogue: GroupNormEpilogue | undefined = activation ? { activation, gamma: scale.buffer, beta: shift!.buffer } : undefined;
     const gradStats = empty(runtime, [geometry.batch * groups * BACKWARD_STATS]);
-    groupNormGradStats(runtime, geometry, x.buffer, dy.buffer, scale.buffer, gradStats.buffer);
+    groupNormGradStats(runtime, geometry, x.buffer, dy.buffer, scale.buffer, gradStats.buffer, epilogue);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(runtime, x.shape);
-      groupNormGradInput(runtime, geometry, x.buffer, dy.buffer, scale.buffer, gradStats.buffer, dx.buffer);
+      groupNormGradInput(runtime, geometry, x.buffer, dy.buffer, scale.buffer, gradStats.buffer, dx.buffer, epilogue);
     }
     let dgamma: Tensor | null = null;
     let dbeta: Tensor | null = null;
@@ -63,7 +69,7 @@ export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta:
       // One kernel computes both; the one not asked for is dropped.
       dgamma = empty(runtime, [channels]);
       dbeta = empty(runtime, [channels]);
-      groupNormGradAffine(runtime, geometry, x.buffer, dy.buffer, gradStats.buffer, dgamma.buffer, dbeta.buffer);
+      groupNormGradAffine(runtime, geometry, x.buffer, dy.buffer, gradStats.buffer, dgamma.buffer, dbeta.buffer, epilogue);
       if (!gamma?.requiresGrad) {
         dgamma.dispose();
         dgamma = null;
@@ -75,6 +81,7 @@ export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta:
     }
     gradStats.dispose();
     if (!gamma) scale.dispose();
+    if (shift && !beta) shift.dispose();
     return [dx, ...(gamma ? [dgamma] : []), ...(beta ? [dbeta] : [])];
   });
 }

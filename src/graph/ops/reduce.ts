@@ -5,7 +5,8 @@ import { shapeString, Tensor } from '../tensor';
 import { reducedAxes } from '../broadcast';
 import { empty } from './create';
 import { reshape } from './shape';
-import { div, exp, mul, mulScalar, sub, expandTo, greaterEqualMask, square } from './elementwise';
+import { div, mul, mulScalar, expandTo, greaterEqualMask } from './elementwise';
+import { fused, fx } from './fused';
 
 export type Axes = number | readonly number[] | undefined;
 
@@ -27,16 +28,26 @@ function launch(x: Tensor, op: ReduceOp, axes: number[], keepDims: boolean, scal
 }
 
 export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
+  return scaledSum(x, axes, keepDims, 1);
+}
+
+/**
+ * scale * sum over axes, in one kernel; its gradient, the output's broadcast back and scaled, is one
+ * kernel too.
+ */
+export function scaledSum(x: Tensor, axes: Axes, keepDims: boolean, scale: number, name = scale === 1 ? 'sum' : 'scaledSum'): Tensor {
   const list = normaliseAxes(x, axes);
-  const out = launch(x, 'sum', list, keepDims);
-  return record(out, 'sum', [x], (g) => [expandTo(reshape(g, reducedShape(x, list, true)), x.shape)]);
+  const out = launch(x, 'sum', list, keepDims, scale);
+  return record(out, name, [x], (g) => {
+    const kept = reshape(g, reducedShape(x, list, true));
+    return [scale === 1 ? expandTo(kept, x.shape) : fused(fx.mul(fx.input(0), scale), [kept], 'scaledBroadcast', x.shape)];
+  });
 }
 
 export function mean(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const list = normaliseAxes(x, axes);
   const count = list.reduce((p, a) => p * x.shape[a]!, 1);
-  const out = launch(x, 'sum', list, keepDims, 1 / count);
-  return record(out, 'mean', [x], (g) => [mulScalar(expandTo(reshape(g, reducedShape(x, list, true)), x.shape), 1 / count)]);
+  return scaledSum(x, list, keepDims, 1 / count, 'mean');
 }
 
 /** Maximum over axes; the gradient goes to every element equal to the maximum (ties share it). */
@@ -56,8 +67,8 @@ export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const out = launch(x, 'logsumexp', list, keepDims);
   return record(out, 'logsumexp', [x], (g) => {
     const kept = reshape(out, reducedShape(x, list, true));
-    const softmax = exp(sub(x, kept));
-    return [mul(softmax, reshape(g, reducedShape(x, list, true)))];
+    // softmax(x) * g = exp(x - logsumexp) * g
+    return [fused(fx.mul(fx.exp(fx.sub(fx.input(0), fx.input(1))), fx.input(2)), [x, kept, reshape(g, reducedShape(x, list, true))], 'logsumexpGrad')];
   });
 }
 
@@ -69,14 +80,16 @@ export function logsumexp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
 export function variance(x: Tensor, axes?: Axes, keepDims = false, correction = 0): Tensor {
   const list = normaliseAxes(x, axes);
   const count = list.reduce((p, a) => p * x.shape[a]!, 1);
-  const centred = sub(x, mean(x, list, true));
-  const total = sum(square(centred), list, keepDims);
-  return mulScalar(total, 1 / Math.max(count - correction, 1));
+  const squaredDeviation = fused(fx.square(fx.sub(fx.input(0), fx.input(1))), [x, mean(x, list, true)], 'squaredDeviation');
+  return scaledSum(squaredDeviation, list, keepDims, 1 / Math.max(count - correction, 1), 'variance');
 }
 
-/** Sums a broadcast gradient back down to `shape`. */
-export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+/** Sums a broadcast gradient back down to `shape`, times `scale` (-1 gives the gradient of a subtrahend). */
+export function sumTo(x: Tensor, shape: readonly number[], scale = 1): Tensor {
   const axes = reducedAxes(x.shape, shape);
-  if (axes.length === 0) return x.rank === shape.length ? x : reshape(x, shape);
-  return reshape(sum(x, axes, true), shape);
+  if (axes.length === 0) {
+    const scaled = scale === 1 ? x : mulScalar(x, scale);
+    return scaled.rank === shape.length ? scaled : reshape(scaled, shape);
+  }
+  return reshape(scaledSum(x, axes, true, scale), shape);
 }
