@@ -3,7 +3,7 @@
 //
 // Flags: --no-peer (skip TensorFlow.js), --no-tune (the fixed default tiles), --tune-cache=FILE (the
 // tuning table, read before and written after; default .cache/conv3d-tuning.json; --tune-cache=none to
-// keep it in memory only).
+// keep it in memory only), --shape=TEXT (only the shapes whose name contains TEXT, e.g. "stride 2").
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeGPU } from '../../src/gpu/node';
@@ -155,7 +155,10 @@ export const conv3d: Benchmark = {
     const peer = flags.has('--no-peer') ? null : await startPeer();
 
     const cases: BenchCase[] = [];
-    for (const shape of SHAPES) {
+    const only = flagValue(flags, '--shape');
+    const shapes = SHAPES.filter((s) => only === undefined || s.name.includes(only));
+    if (!shapes.length) throw new Error(`conv3d: no shape matches --shape=${only} (${SHAPES.map((s) => s.name).join(', ')})`);
+    for (const shape of shapes) {
       const g = geometry(shape);
       const xCount = g.batch * g.input[0] * g.input[1] * g.input[2] * g.inChannels;
       const yCount = g.batch * g.output[0] * g.output[1] * g.output[2] * g.outChannels;
