@@ -8,6 +8,7 @@ export * from './ops/shape';
 export * from './ops/elementwise';
 export * from './ops/fused';
 export * from './ops/reduce';
+export * from './ops/sum-to';
 export * from './ops/matmul';
 export * from './ops/conv';
 export * from './ops/layout';

@@ -5,7 +5,7 @@ import { record, registerGradHelpers } from '../tape';
 import { sameShape, stridesOf, Tensor } from '../tensor';
 import { empty, full, onesLike } from './create';
 import { fused, fx, type FusedExpr } from './fused';
-import { sumTo } from './reduce';
+import { sumTo } from './sum-to';
 
 type Operand = Tensor | number;
 

@@ -9,7 +9,7 @@ import { broadcastShapes, broadcastStrides } from '../broadcast';
 import { record } from '../tape';
 import { sameShape, shapeString, type Tensor } from '../tensor';
 import { empty } from './create';
-import { sumTo } from './reduce';
+import { sumTo } from './sum-to';
 
 export { compose, fx, type FusedExpr } from '../../kernels/fused-expression';
 

@@ -4,7 +4,7 @@ import { broadcastShapes, broadcastStrides } from '../broadcast';
 import { record } from '../tape';
 import { shapeString, Tensor } from '../tensor';
 import { empty } from './create';
-import { sumTo } from './reduce';
+import { sumTo } from './sum-to';
 
 export interface MatmulOptions {
   /** Use the transpose of a's last two axes: a is [..., K, M]. */

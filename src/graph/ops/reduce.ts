@@ -2,10 +2,9 @@
 import { reduce as reduceKernel, type ReduceOp } from '../../kernels/reduce';
 import { record } from '../tape';
 import { shapeString, Tensor } from '../tensor';
-import { reducedAxes } from '../broadcast';
 import { empty } from './create';
 import { reshape } from './shape';
-import { div, mul, mulScalar, expandTo, greaterEqualMask } from './elementwise';
+import { div, mul, expandTo, greaterEqualMask } from './elementwise';
 import { fused, fx } from './fused';
 
 export type Axes = number | readonly number[] | undefined;
@@ -82,14 +81,4 @@ export function variance(x: Tensor, axes?: Axes, keepDims = false, correction = 
   const count = list.reduce((p, a) => p * x.shape[a]!, 1);
   const squaredDeviation = fused(fx.square(fx.sub(fx.input(0), fx.input(1))), [x, mean(x, list, true)], 'squaredDeviation');
   return scaledSum(squaredDeviation, list, keepDims, 1 / Math.max(count - correction, 1), 'variance');
-}
-
-/** Sums a broadcast gradient back down to `shape`, times `scale` (-1 gives the gradient of a subtrahend). */
-export function sumTo(x: Tensor, shape: readonly number[], scale = 1): Tensor {
-  const axes = reducedAxes(x.shape, shape);
-  if (axes.length === 0) {
-    const scaled = scale === 1 ? x : mulScalar(x, scale);
-    return scaled.rank === shape.length ? scaled : reshape(scaled, shape);
-  }
-  return reshape(scaledSum(x, axes, true, scale), shape);
 }
