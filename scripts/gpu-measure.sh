@@ -50,7 +50,9 @@ done
 if [ -n "$python" ] && [ -s "$out/bench-conv3d.json" ]; then
   step "PyTorch on the conv3d cases"
   timeout 120 "$python" bench/peers/torch_conv3d.py "$out/bench-conv3d.json" --json "$out/torch-conv3d.json" 2>&1 | sed 's/^/  /'
+elif [ -z "$python" ]; then
+  step "no PyTorch peer for conv3d: no python3 here imports torch"
 else
-  step "no PyTorch peer for conv3d (${python:-no python3 with torch})"
+  step "no PyTorch peer for conv3d: the conv3d benchmark did not run or wrote nothing"
 fi
 step "done: $out"
