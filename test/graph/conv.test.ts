@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import type { Triple } from '../../src/kernels/conv3d';
-import { conv3dReference, convGeometry, voxels } from '../helpers/conv_reference';
+import { conv3dReference, convGeometry, voxels } from '../helpers/conv-reference';
 import { gradcheck } from '../helpers/gradcheck';
 import { expectClose, randomArray } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';

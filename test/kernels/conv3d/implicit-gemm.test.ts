@@ -6,7 +6,7 @@ import { beforeAll, describe, it } from 'vitest';
 import * as g from '../../../src/graph';
 import type { Runtime } from '../../../src/gpu/runtime';
 import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith, tileName, type Conv3dGeometry, type ConvTile, type Triple } from '../../../src/kernels/conv3d';
-import { conv3dReference as reference, convGeometry } from '../../helpers/conv_reference';
+import { conv3dReference as reference, convGeometry } from '../../helpers/conv-reference';
 import { expectClose, randomArray } from '../../helpers/reference';
 import { testRuntime } from '../../helpers/runtime';
 

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../src/gpu/runtime';
 import { adapterKey, candidateTiles, conv3dTuner, convFlops, defaultTile, shapeClass, SOFTWARE_TILED_TRIAL_FLOPS, type ConvTile } from '../../../src/kernels/conv3d';
-import { convGeometry } from '../../helpers/conv_reference';
+import { convGeometry } from '../../helpers/conv-reference';
 import { testRuntime } from '../../helpers/runtime';
 
 let rt: Runtime;

@@ -5,7 +5,7 @@ import { beforeAll, describe, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { adapterKey, conv3dTuner, shapeClass, tileName, type Conv3dGeometry, type ConvTile } from '../../src/kernels/conv3d';
-import { conv3dReference, convGeometry } from '../helpers/conv_reference';
+import { conv3dReference, convGeometry } from '../helpers/conv-reference';
 import { gradcheck } from '../helpers/gradcheck';
 import { expectClose, randomArray } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';
