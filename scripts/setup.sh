@@ -22,8 +22,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# npm ci when node_modules is absent or older than the lock file.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules was not installed from this very lock file. The lock file's hash, not its
+# modification time, decides: a fresh checkout or a git worktree has a new file with the same content,
+# and an npm ci through a node_modules that a worktree shares would empty it for everyone.
+stamp=node_modules/.screener-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.package-lock.json ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing npm packages (npm ci)" >&2
   PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
 fi
