@@ -24,6 +24,18 @@ export function preprocess(source: string, defines: Defines = {}): string {
   return wgsl(strings, ...values);
 }
 
+/**
+ * A generated kernel's text: every `//@NAME` line of `skeleton` replaced by `parts[NAME]`. A line with
+ * no part is an error naming `generator`, so a skeleton and its code generator cannot drift apart.
+ */
+export function fillSkeleton(skeleton: string, parts: Readonly<Record<string, string>>, generator: string): string {
+  return skeleton.replace(/^\/\/@([A-Z_]+)\s*$/gm, (_, name: string) => {
+    const part = parts[name];
+    if (part === undefined) throw new Error(`${generator}: no code for //@${name}`);
+    return part;
+  });
+}
+
 /** The full text of a kernel: the prelude (workgroup folding helpers) followed by the kernel. */
 export function kernelSource(source: string, defines: Defines = {}): string {
   return `${prelude}\n${preprocess(source, defines)}`;

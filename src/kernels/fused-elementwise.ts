@@ -4,7 +4,7 @@
 // every shape with one pipeline per merged rank.
 import skeleton from '../../shaders/fused_elementwise.wgsl';
 import type { Runtime } from '../gpu/runtime';
-import { kernelSource } from '../gpu/shader';
+import { fillSkeleton, kernelSource } from '../gpu/shader';
 import { Uniforms } from '../gpu/uniforms';
 import { collapseAxes } from './axes';
 import { MAX_RANK, packShape8 } from './elementwise';
@@ -25,14 +25,6 @@ interface FusedProgram {
 
 const programs = new Map<string, FusedProgram>();
 
-function fill(parts: Record<string, string>): string {
-  return skeleton.replace(/^\/\/@([A-Z_]+)\s*$/gm, (_, name: string) => {
-    const part = parts[name];
-    if (part === undefined) throw new Error(`fused elementwise codegen: no code for //@${name}`);
-    return part;
-  });
-}
-
 function program(outputs: readonly FusedExpr[]): FusedProgram {
   const key = outputs.map((e) => e.key).join(';');
   let p = programs.get(key);
@@ -48,7 +40,7 @@ function program(outputs: readonly FusedExpr[]): FusedProgram {
     `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> params: Params;`,
   ];
   const source = kernelSource(
-    fill({
+    fillSkeleton(skeleton, {
       // At least one vec pair, so the struct stays valid for expressions of constants only.
       CONSTANTS: `const STRIDE_VECS: u32 = ${2 * Math.max(1, inputs.length)}u;\n${FUSED_HELPERS}`,
       BINDINGS: bindings.join('\n'),
@@ -56,7 +48,7 @@ function program(outputs: readonly FusedExpr[]): FusedProgram {
       OFFSETS_STEP: ks.map((k) => `    o${k} += coord * stride(${k}u, d);`).join('\n'),
       OFFSETS_LAST: ks.map((k) => `  o${k} += rest * stride(${k}u, 0u);\n  let v${k} = in${k}[o${k}];`).join('\n'),
       BODY: [...statements.map((s) => `  ${s}`), ...results.map((r, j) => `  out${j}[i] = ${r};`)].join('\n'),
-    }),
+    }, 'fused elementwise codegen'),
   );
   p = { source, inputs };
   programs.set(key, p);

@@ -18,7 +18,7 @@ import wgradGeometry from '../../../shaders/conv3d/shared/wgrad_geometry.wgsl';
 import tiledSkeleton from '../../../shaders/conv3d/tiled.wgsl';
 import wgradBlockedSkeleton from '../../../shaders/conv3d/wgrad_blocked.wgsl';
 import wgradTiledSkeleton from '../../../shaders/conv3d/wgrad_tiled.wgsl';
-import { kernelSource, type Defines } from '../../gpu/shader';
+import { fillSkeleton, kernelSource, type Defines } from '../../gpu/shader';
 import { checkTiled, type Activation, type TiledConfig } from './tiles';
 
 /** The shared WGSL parts, by the name of the `//@NAME` line they replace. */
@@ -31,15 +31,6 @@ const SHARED: Record<string, string> = {
   MICRO_GEMM: microGemm,
 };
 
-/** Replaces every `//@NAME` line of a skeleton by the generated part of that name, else the shared one. */
-function fill(skeleton: string, generated: Record<string, string>): string {
-  return skeleton.replace(/^\/\/@([A-Z_]+)\s*$/gm, (_, name: string) => {
-    const part = generated[name] ?? SHARED[name];
-    if (part === undefined) throw new Error(`conv3d codegen: no code for //@${name}`);
-    return part;
-  });
-}
-
 const cache = new Map<string, string>();
 
 /** The kernel text for one configuration (`key`), made by `make` the first time it is asked for. */
@@ -47,7 +38,7 @@ function cached(key: string, make: () => { skeleton: string; generated: Record<s
   let source = cache.get(key);
   if (!source) {
     const { skeleton, generated, defines } = make();
-    source = kernelSource(fill(skeleton, generated), defines);
+    source = kernelSource(fillSkeleton(skeleton, { ...SHARED, ...generated }, 'conv3d codegen'), defines);
     cache.set(key, source);
   }
   return source;
