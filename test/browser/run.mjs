@@ -9,13 +9,14 @@
 //
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BROWSER_TEST_TIMEOUT_S (whole run, default
 // 3600), BROWSER_TEST_VERBOSE=1 (forward every console message, not only errors and warnings).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { SourceMap } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { portableTestFiles } from './portable-files.mjs';
 import puppeteer from 'puppeteer';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,11 +53,7 @@ const filters = args.filter((a) => a !== '--serve');
 
 // ---- find and bundle ------------------------------------------------------------------------------
 
-const files = readdirSync(path.join(ROOT, 'test'), { recursive: true })
-  .map((f) => `test/${String(f).split(path.sep).join('/')}`)
-  .filter((f) => f.endsWith('.test.ts') && !f.endsWith('.node.test.ts'))
-  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
-  .sort();
+const files = portableTestFiles(ROOT, filters);
 
 const redirects = {
   name: 'browser-redirects',

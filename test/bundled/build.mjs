@@ -7,10 +7,11 @@
 //   node test/bundled/build.mjs [--out DIR] [filter | FILE.ts ...]
 // writes dist/tests/ (or DIR); then `node dist/tests/run.mjs` from the project root. A filter is a
 // substring of the test file paths; a path to an existing .ts file bundles that file itself.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { portableTestFiles } from '../browser/portable-files.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHIM = path.join(ROOT, 'test/browser/vitest-shim.ts');
@@ -21,12 +22,7 @@ const rest = args.filter((_, i) => outAt < 0 || (i !== outAt && i !== outAt + 1)
 const named = rest.filter((a) => a.endsWith('.ts') && existsSync(path.join(ROOT, a)));
 const filters = rest.filter((a) => !named.includes(a));
 
-const files = named.length && !filters.length ? named : readdirSync(path.join(ROOT, 'test'), { recursive: true })
-  .map((f) => `test/${String(f).split(path.sep).join('/')}`)
-  .filter((f) => f.endsWith('.test.ts') && !f.endsWith('.node.test.ts'))
-  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
-  .concat(named)
-  .sort();
+const files = named.length && !filters.length ? named : [...portableTestFiles(ROOT, filters), ...named].sort();
 if (!files.length) throw new Error(`no test files match ${filters.join(' ') || 'test/**/*.test.ts'}`);
 
 const entryName = (file) => file.replace(/^test\//, '').replace(/\.ts$/, '').replace(/[^\w.-]/g, '_');
