@@ -1,14 +1,14 @@
 // Running a command's main function (the `screener` command's, the benchmark runner's) to its exit
 // code, and making sure the process then ends.
-import { releaseDawn } from '../gpu/node';
+import { releaseDawnWhenIdle } from '../gpu/node';
 
 /**
  * Called when a command's work is done. The process normally ends by itself once the device is
  * destroyed and Dawn's GPU object is released, but some Vulkan drivers keep native threads alive;
  * an unreferenced timer ends the process then and changes nothing otherwise.
  */
-function exitOnceIdle(graceMs = 3000): void {
-  releaseDawn();
+async function exitOnceIdle(graceMs = 3000): Promise<void> {
+  await releaseDawnWhenIdle();
   setTimeout(() => process.exit(), graceMs).unref();
 }
 
@@ -24,5 +24,5 @@ export function runToExit(main: () => Promise<number>): void {
         process.exitCode = 1;
       },
     )
-    .finally(() => exitOnceIdle());
+    .finally(() => void exitOnceIdle());
 }

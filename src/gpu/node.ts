@@ -112,21 +112,35 @@ export async function nodeAdapter(choice?: AdapterChoice): Promise<GPUAdapter> {
   );
 }
 
-/** The runtimes nodeRuntime() opened and nobody has disposed yet. */
+/** The runtimes opened on Dawn whose device is not lost yet. */
 const openRuntimes = new Set<Runtime>();
 
 /** A runtime on Dawn: the GPU if one is usable, else the software adapter. */
 export async function nodeRuntime(choice?: AdapterChoice): Promise<Runtime> {
-  const runtime = await openRuntime(await nodeAdapter(choice));
+  return openNodeRuntime(await nodeAdapter(choice));
+}
+
+/** A runtime on an adapter nodeAdapter() gave, tracked so that the process can end cleanly (releaseDawnWhenIdle). */
+export async function openNodeRuntime(adapter: GPUAdapter): Promise<Runtime> {
+  const runtime = await openRuntime(adapter);
   openRuntimes.add(runtime);
-  // Dawn keeps the process alive while the GPU object is referenced; let go once the device is gone,
-  // unless a later runtime has taken another GPU object since (releasing that one would crash Dawn).
+  // Dawn keeps the process alive while the GPU object is referenced: let go of it once the last open
+  // device is gone (a later nodeAdapter() call makes a new one). Until then this listener holds it, so
+  // it cannot be collected while Dawn still polls for the device's loss (see releaseDawnWhenIdle).
   const gpu = heldGPU;
   runtime.onDeviceLost(() => {
     openRuntimes.delete(runtime);
-    if (heldGPU === gpu) heldGPU = null;
+    if (openRuntimes.size > 0) return;
+    void afterDawnPolls().then(() => {
+      if (heldGPU === gpu && openRuntimes.size === 0) heldGPU = null;
+    });
   });
   return runtime;
+}
+
+/** Two turns of the event loop: Dawn polls from setImmediate callbacks, and a poll queued with a device's loss runs out. */
+async function afterDawnPolls(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -158,12 +172,23 @@ function parseChoice(value: string | undefined): AdapterChoice {
   throw new Error(`SCREENER_ADAPTER must be gpu, software or auto, not "${value}"`);
 }
 
-/** For tests of the lifetime: whether this module still holds Dawn's GPU object. */
-export function holdsGPU(): boolean {
-  return heldGPU !== null;
-}
-
-/** Lets go of Dawn's GPU object, for a process whose work is done: Dawn keeps the process alive while it is held. */
-export function releaseDawn(): void {
+/**
+ * Lets go of Dawn's GPU object, for a process whose work is done: Dawn keeps the process alive while
+ * it is held. Every device still open is destroyed first, and the object is dropped only once each
+ * has reported its loss and Dawn's event polling has run its last turn: its polling callback reads the
+ * instance that the GPU object owns, so a collection of that object while a device's loss is still
+ * pending aborts the process (std::system_error from InstanceBase::ProcessEvents) at its very end.
+ */
+export async function releaseDawnWhenIdle(maxWaitMs = 5000): Promise<void> {
+  const losses = [...openRuntimes].map((runtime) => new Promise<void>((resolve) => runtime.onDeviceLost(() => resolve())));
+  disposeNodeRuntimes();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, maxWaitMs);
+    timer.unref();
+  });
+  await Promise.race([Promise.all(losses), deadline]);
+  clearTimeout(timer);
+  await afterDawnPolls();
   heldGPU = null;
 }

@@ -1,7 +1,6 @@
 // `screener doctor`: which adapter this machine gives, its limits, and its measured ceilings.
 import { adapterLimits, adapterName, describeAdapter } from '../../gpu/adapter';
-import { nodeAdapter } from '../../gpu/node';
-import { openRuntime } from '../../gpu/open-runtime';
+import { nodeAdapter, openNodeRuntime } from '../../gpu/node';
 import { measureCeilings } from '../../kernels/ceilings';
 import { defineCommand } from '../command';
 
@@ -21,7 +20,7 @@ export const doctor = defineCommand({
     const adapter = await nodeAdapter();
     const report = describeAdapter(adapter);
     const limits = adapterLimits(adapter);
-    const runtime = await openRuntime(adapter);
+    const runtime = await openNodeRuntime(adapter);
     try {
       const ceilings = await measureCeilings(runtime);
       if (args.options.json) {
