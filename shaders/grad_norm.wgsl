@@ -1,10 +1,10 @@
 // Gradient-norm clipping without a readback, in three kernels:
-//   PARTIAL: sums of squares of one gradient, one per workgroup, into partials[first + workgroup];
+//   PARTIAL: sums of squares of grad[start .. start + n), one per workgroup, into partials[first + workgroup];
 //   FINISH:  the total norm sqrt(sum of partials) and the clip factor min(1, max_norm / (norm + 1e-6))
 //            (torch.nn.utils.clip_grad_norm_), each into a one-element buffer;
 //   SCALE:   g <- g * factor, in place.
 const WORKGROUP: u32 = 256u;
-struct Params { n: u32, first: u32, workgroups: u32, max_norm: f32 }
+struct Params { n: u32, first: u32, workgroups: u32, max_norm: f32, start: u32 }
 #if PARTIAL
 @group(0) @binding(0) var<storage, read> grad: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
@@ -45,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Workgroups beyond params.workgroups (a folded grid's spare ones) add nothing and write nothing.
   if (group < params.workgroups) {
     for (var i = group * WORKGROUP + lid; i < params.n; i += params.workgroups * WORKGROUP) {
-      let g = grad[i];
+      let g = grad[params.start + i];
       total += g * g;
     }
   }

@@ -20,14 +20,14 @@ export function partialCount(n: number): number {
   return Math.max(1, Math.min(MAX_PARTIALS_PER_TENSOR, Math.ceil(n / (WORKGROUP * 16))));
 }
 
-/** Writes partialCount(n) sums of squares of `grad` into partials[first ...]. */
-export function squaredSumPartials(runtime: Runtime, grad: GPUBuffer, n: number, partials: GPUBuffer, first: number): void {
+/** Writes partialCount(n) sums of squares of grad[start .. start + n) into partials[first ...]. */
+export function squaredSumPartials(runtime: Runtime, grad: GPUBuffer, n: number, partials: GPUBuffer, first: number, start = 0): void {
   const workgroups = partialCount(n);
   runtime.dispatch({
     kernel: 'grad_norm_partial',
     source: codes.partial,
     buffers: [grad, partials],
-    uniforms: uniforms().u32(n, first, workgroups).f32(0).bytes(),
+    uniforms: uniforms().u32(n, first, workgroups).f32(0).u32(start).bytes(),
     workgroups,
   });
 }
@@ -38,7 +38,7 @@ export function finishNorm(runtime: Runtime, partials: GPUBuffer, count: number,
     kernel: 'grad_norm_finish',
     source: codes.finish,
     buffers: [partials, norm, factor],
-    uniforms: uniforms().u32(count, 0, 1).f32(maxNorm).bytes(),
+    uniforms: uniforms().u32(count, 0, 1).f32(maxNorm).u32(0).bytes(),
     workgroups: 1,
   });
 }
@@ -49,7 +49,7 @@ export function scaleByFactor(runtime: Runtime, grad: GPUBuffer, n: number, fact
     kernel: 'grad_norm_scale',
     source: codes.scale,
     buffers: [grad, factor],
-    uniforms: uniforms().u32(n, 0, 0).f32(0).bytes(),
+    uniforms: uniforms().u32(n, 0, 0).f32(0).u32(0).bytes(),
     workgroups: Math.ceil(n / WORKGROUP),
   });
 }

@@ -6,7 +6,7 @@
 // (seed, stage, step), so a resumed run repeats exactly the steps an uninterrupted one would take.
 // The driver imports no Node built-ins: the caller decides where checkpoints go.
 import type { Runtime } from '../gpu/runtime';
-import { AdamW, backward, clipGradNorm, deriveSeed, MLP, type Tensor, tidy, warmupCosine } from '../graph/index';
+import { AdamW, backward, deriveSeed, MLP, type Tensor, tidy, warmupCosine } from '../graph/index';
 import { Rng } from '../data/rng';
 import { STAGES, type OptimConfig, type Stage } from '../model/config';
 import type { Screener } from '../model/screener';
@@ -197,8 +197,7 @@ export class ScreenerTrainer {
       const loss = tidy(() => {
         const value = this.stepLoss(stage, rng, deriveSeed(noiseSeed, dataStep));
         backward(value);
-        clipGradNorm(params, optim.clipNorm);
-        this.optimizer!.step();
+        this.optimizer!.step({ maxGradNorm: optim.clipNorm });
         return value;
       });
       const value = await loss.item();

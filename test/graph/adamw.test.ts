@@ -133,6 +133,66 @@ describe('AdamW', () => {
     [...straight, ...first, ...resumed].forEach((p) => p.dispose());
   });
 
+  it('keeps a step count per parameter: one that first gets a gradient later starts its own bias correction', async () => {
+    const settings = { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+    const params = makeParams();
+    const optimizer = new g.AdamW(params, settings);
+    const ref = shapes.map((shape, k) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return { p: randomArray(n, 50 + k), m: new Float64Array(n), v: new Float64Array(n), t: 0 };
+    });
+    for (let step = 1; step <= 4; step++) {
+      setGradients(params, step);
+      // The middle parameter has no gradient in the first two steps: three runs of different step counts.
+      if (step <= 2) {
+        params[1]!.grad!.dispose();
+        params[1]!.grad = null;
+      }
+      optimizer.step();
+      ref.forEach((r, k) => {
+        if (k === 1 && step <= 2) return;
+        referenceStep(r.p, gradientAt(step, k), r.m, r.v, ++r.t, settings);
+      });
+    }
+    const state = optimizer.getState();
+    expect([...state.params.values()].map((s) => s.step)).toEqual([4, 2, 4]);
+    for (let k = 0; k < params.length; k++) {
+      expectClose(await params[k]!.read(), ref[k]!.p, 1e-5, 1e-6, `parameter ${k}`);
+      expectClose(await state.params.get(String(k))!.m.read(), ref[k]!.m, 1e-5, 1e-6, `m ${k}`);
+    }
+    optimizer.zeroGrad();
+    optimizer.dispose();
+    params.forEach((p) => p.dispose());
+  });
+
+  it('folds gradient-norm clipping in: the float64 norm, clipped updates, and the gradients left as they are', async () => {
+    const settings = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+    for (const maxGradNorm of [0.5, 1000]) {
+      await g.tidyAsync(async () => {
+        const params = makeParams();
+        const optimizer = new g.AdamW(params, settings);
+        const ref = shapes.map((shape, k) => {
+          const n = shape.reduce((a, b) => a * b, 1);
+          return { p: randomArray(n, 50 + k), m: new Float64Array(n), v: new Float64Array(n) };
+        });
+        for (let step = 1; step <= 3; step++) {
+          setGradients(params, step);
+          const grads = shapes.map((_, k) => gradientAt(step, k));
+          const expectedNorm = Math.sqrt(grads.reduce((t, gr) => t + gr.reduce((s, v) => s + v * v, 0), 0));
+          const factor = Math.min(1, maxGradNorm / (expectedNorm + 1e-6));
+          const norm = optimizer.step({ maxGradNorm })!;
+          expect(Math.abs((await norm.item()) - expectedNorm) / expectedNorm).toBeLessThan(1e-5);
+          expect(await params[2]!.grad!.read()).toEqual(grads[2]);
+          ref.forEach((r, k) => referenceStep(r.p, Array.from(grads[k]!, (v) => v * factor), r.m, r.v, step, settings));
+        }
+        for (let k = 0; k < params.length; k++) expectClose(await params[k]!.read(), ref[k]!.p, 1e-5, 1e-6, `parameter ${k}, maxGradNorm ${maxGradNorm}`);
+        optimizer.zeroGrad();
+        optimizer.dispose();
+        params.forEach((p) => p.dispose());
+      });
+    }
+  });
+
   it('rejects bad options', () => {
     expect(() => new g.AdamW([], { beta1: 1 })).toThrow(/beta1/);
     expect(() => new g.AdamW([], { lr: -1 })).toThrow(/lr/);

@@ -1,15 +1,39 @@
 // Gradient-norm clipping (torch.nn.utils.clip_grad_norm_ with the 2-norm): the total norm over every
 // gradient and the factor min(1, maxNorm / (norm + 1e-6)) are computed on the device and the gradients
-// rescaled in place, so a training step needs no readback.
+// rescaled in place, so a training step needs no readback. The gradients are gathered into one arena
+// first, so that the norm and the rescale are one dispatch each whatever the number of parameters.
+// AdamW.step({ maxGradNorm }) does the same inside the optimiser's own arena, without the copies back.
+import type { Runtime } from '../../gpu/runtime';
 import { finishNorm, partialCount, scaleByFactor, squaredSumPartials } from '../../kernels/grad-norm';
 import { empty } from '../ops/create';
 import type { Tensor } from '../tensor';
+import { ArenaLayout } from './arena';
 import { namedEntries, type ParameterList } from './params';
 
-function gradients(params: ParameterList): Tensor[] {
-  return namedEntries(params)
-    .map(([, p]) => p.grad)
-    .filter((g): g is Tensor => g !== null);
+/**
+ * The 2-norm of the elements of `arena` in the given ranges, and the clip factor for maxNorm (Infinity:
+ * measure only), as one-element tensors on the device.
+ */
+export function arenaNormAndFactor(
+  runtime: Runtime,
+  arena: GPUBuffer,
+  ranges: readonly { first: number; n: number }[],
+  maxNorm: number,
+): { norm: Tensor; factor: Tensor } {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+  const total = ranges.reduce((count, range) => count + partialCount(range.n), 0);
+  const partials = empty(runtime, [total]);
+  const norm = empty(runtime, [1]);
+  const factor = empty(runtime, [1]);
+  let first = 0;
+  for (const range of ranges) {
+    squaredSumPartials(runtime, arena, range.n, partials.buffer, first, range.first);
+    first += partialCount(range.n);
+  }
+  // An infinite maxNorm only measures; the kernel's uniforms take finite values.
+  finishNorm(runtime, partials.buffer, total, Number.isFinite(maxNorm) ? maxNorm : 3.4e38, norm.buffer, factor.buffer);
+  partials.dispose();
+  return { norm, factor };
 }
 
 /**
@@ -19,29 +43,21 @@ function gradients(params: ParameterList): Tensor[] {
  */
 export function clipGradNorm(params: ParameterList, maxNorm: number): Tensor {
   if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
-  const grads = gradients(params);
+  const grads = namedEntries(params)
+    .map(([, p]) => p.grad)
+    .filter((g): g is Tensor => g !== null);
   if (grads.length === 0) throw new Error('clipGradNorm: no parameter has a gradient');
   const runtime = grads[0]!.runtime;
-  const total = grads.reduce((n, g) => n + partialCount(g.size), 0);
-  const partials = empty(runtime, [total]);
-  const norm = empty(runtime, [1]);
-  const factor = empty(runtime, [1]);
-  let first = 0;
-  for (const g of grads) {
-    squaredSumPartials(runtime, g.buffer, g.size, partials.buffer, first);
-    first += partialCount(g.size);
-  }
-  // An infinite maxNorm only measures; the kernel's uniforms take finite values.
-  finishNorm(runtime, partials.buffer, total, Number.isFinite(maxNorm) ? maxNorm : 3.4e38, norm.buffer, factor.buffer);
+  const layout = new ArenaLayout(grads.map((g) => g.size));
+  const arena = layout.allocate(runtime, 'clip arena');
+  layout.gather(arena, grads);
+  const { norm, factor } = arenaNormAndFactor(runtime, arena, [{ first: 0, n: layout.size }], maxNorm);
   if (Number.isFinite(maxNorm)) {
-    const scaled = new Set<GPUBuffer>();
-    for (const g of grads) {
-      if (scaled.has(g.buffer)) continue;
-      scaled.add(g.buffer);
-      scaleByFactor(runtime, g.buffer, g.size, factor.buffer);
-    }
+    scaleByFactor(runtime, arena, layout.size, factor.buffer);
+    // A shared gradient gets the same scaled values written back once per parameter.
+    layout.scatter(arena, grads);
   }
-  partials.dispose();
+  runtime.release(arena);
   factor.dispose();
   return norm;
 }
