@@ -1,7 +1,7 @@
 // A flat arena for a list of parameters: each parameter's elements at a fixed offset of one buffer,
 // so that an optimiser step or a gradient norm is a few dispatches over the arena instead of a few per
-// parameter. Tensors are copied in and out with buffer copies, which cost the adapter far less than
-// dispatches (a per-parameter AdamW and clip took about five times as long on SwiftShader).
+// parameter. Tensors are copied in and out with buffer copies, which need no pipeline, bind group or
+// workgroups on the adapter.
 import type { Runtime } from '../../gpu/runtime';
 import type { Tensor } from '../tensor';
 
