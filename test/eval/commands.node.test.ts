@@ -75,11 +75,11 @@ describe('screener predict', () => {
 });
 
 describe('screener eval', () => {
-  it('scores Screener and the intensity baseline side by side, per kind group, into JSON and montages', async () => {
+  it('scores Screener, the intensity baseline and their combination side by side, per kind group, into JSON and montages', async () => {
     const json = join(root, 'report.json');
     const montages = join(root, 'montages');
     const { code, out } = await run(evaluate, [
-      '--data', data, '--model', modelPath, '--baseline', 'intensity', '--fit-data', healthy,
+      '--data', data, '--model', modelPath, '--baseline', 'intensity', '--fit-data', healthy, '--combined',
       '--json', json, '--montages', montages, '--cache', join(root, 'cache'),
     ]);
     expect(code).toBe(0);
@@ -87,7 +87,8 @@ describe('screener eval', () => {
     expect(out).toMatch(/\| intensity +\| held-out kinds +\| +2 \|/);
     expect(out).toMatch(/other half of the cases/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
-    for (const method of ['screener', 'intensity']) {
+    expect(out).toMatch(/\| screener\+intensity +\| trained kinds +\| +2 \|/);
+    for (const method of ['screener', 'intensity', 'screener+intensity']) {
       const m = report.methods[method];
       for (const key of ['auroc', 'auroc30', 'aupro30', 'diceBest', 'diceFixed', 'lesionRecall']) {
         expect(typeof m.mean[key], `${method} ${key}`).toBe('number');
@@ -189,6 +190,7 @@ describe('screener eval', () => {
   it('explains what is missing', async () => {
     await expect(run(evaluate, ['--data', data])).rejects.toThrow(/name at least one method/);
     await expect(run(evaluate, ['--data', data, '--baseline', 'intensity'])).rejects.toThrow(/needs --fit-data/);
+    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--combined'])).rejects.toThrow(/--combined needs a model and the baseline/);
     await expect(run(evaluate, ['--data', join(root, 'nowhere'), '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/nowhere: no such folder/);
     await expect(run(evaluate, ['--data', healthy, '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/no case folder with a lesion mask/);
     await expect(run(evaluate, ['--data', data, '--ablation'])).rejects.toThrow(/--ablation and --models DIR go together/);

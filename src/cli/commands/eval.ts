@@ -12,6 +12,7 @@ import { loadAblationModels } from '../../eval/ablation.node';
 import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
 import { jsonReport, markdownTable, spreadTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
+import { combinedScorer, rememberingLastScan } from '../../eval/combined-scorer';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
 import type { PreprocessRequest } from '../../data/preprocess/preprocess';
 import { DEFAULT_PRESET, presetConfig, type Triple } from '../../model/config';
@@ -27,6 +28,10 @@ const spec = {
   model: { type: 'string', value: 'M', description: 'a Screener model (.safetensors)' },
   baseline: { type: 'string', value: 'intensity', description: 'the intensity-outlier baseline (no learning), fitted on --fit-data' },
   'fit-data': { type: 'list', value: 'DIR', description: 'scans the baseline learns healthy intensities from (repeatable; labels unused)' },
+  combined: {
+    type: 'boolean',
+    description: 'also Screener and the baseline as one method: the mean of their maps, each standardised inside the body (median, MAD)',
+  },
   ablation: { type: 'boolean', description: 'the condition x density grid: every model in --models DIR' },
   models: { type: 'string', value: 'DIR', description: 'the folder of the ablation grid\'s models' },
   'threshold-data': { type: 'string', value: 'DIR2', description: 'cases used only to choose the Dice threshold', default: 'the other half of --data' },
@@ -56,7 +61,7 @@ export const evaluate = defineCommand({
   name: 'eval',
   summary: 'voxel AUROC, AUROC30, AUPRO30, Dice and lesion recall of Screener, baselines and the ablation grid',
   synopsis: [
-    'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--ablation --models DIR] ' +
+    'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--combined] [--ablation --models DIR] ' +
       '[--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
       '[--overlap F] [--spacing MM] [--force-geometry] [--resume]',
   ],
@@ -81,6 +86,8 @@ export const evaluate = defineCommand({
     if (ablation !== (modelsDir !== undefined)) throw new UsageError('--ablation and --models DIR go together');
     const modelPath = stringOption(args, 'model');
     if (!modelPath && !baseline && !ablation) throw new UsageError('name at least one method: --model M, --baseline intensity or --ablation --models DIR');
+    const combined = args.options.combined === true;
+    if (combined && !(modelPath && baseline)) throw new UsageError('--combined needs a model and the baseline: --model M --baseline intensity --fit-data DIR');
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
@@ -102,6 +109,13 @@ export const evaluate = defineCommand({
         const preprocess: PreprocessRequest = primary ? primary.model.preprocess : { targetSpacing: baselineSpacing(args) };
         const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr, forceGeometry });
         scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
+      }
+      if (combined) {
+        // The first model and the baseline, each scored once per case for their own rows and the combination.
+        const [screener, intensity] = [scorers[0]!, scorers[scorers.length - 1]!].map(rememberingLastScan);
+        scorers.splice(0, 1, screener!);
+        scorers.splice(scorers.length - 1, 1, intensity!);
+        scorers.push(combinedScorer([screener!, intensity!]));
       }
       const montageDir = stringOption(args, 'montages');
       const result = await runEvaluation({

@@ -1,0 +1,79 @@
+// Screener and the baseline as one method: per-scan standardisation inside the body, the mean of the
+// standardised maps, and one scoring per scan for a method that is also scored on its own.
+import { describe, expect, it } from 'vitest';
+import { combinedScorer, rememberingLastScan, standardiseInBody } from '../../src/eval/combined-scorer';
+import type { AnomalyScorer } from '../../src/eval/scorers';
+import type { PreprocessedScan } from '../../src/data/preprocess/preprocess';
+import { DEFAULT_PREPROCESS } from '../../src/data/preprocess/preprocess';
+
+/** A scan of n voxels whose body is the voxels where `body` is 1 (only what the scorers here read). */
+function scanOf(body: number[]): PreprocessedScan {
+  const shape = [1, 1, body.length] as [number, number, number];
+  return {
+    image: { data: new Float32Array(body.length), shape },
+    body: { data: Uint8Array.from(body), shape },
+  } as unknown as PreprocessedScan;
+}
+
+function fixedScorer(name: string, map: number[], calls: { n: number }): AnomalyScorer {
+  return {
+    name,
+    description: name,
+    identity: name,
+    preprocess: { ...DEFAULT_PREPROCESS, targetSpacing: [4, 4, 4] },
+    async score() {
+      calls.n++;
+      return { map: Float32Array.from(map), windows: 1 };
+    },
+  };
+}
+
+describe('standardiseInBody', () => {
+  it('subtracts the body median and divides by 1.4826 times the median absolute deviation, over the body only', () => {
+    // Body values 1, 2, 3, 4, 100: median 3, deviations 2, 1, 0, 1, 97, MAD 1. The outlier moves neither.
+    const out = standardiseInBody(Float32Array.from([1, 2, 3, 4, 100, -50]), Uint8Array.from([1, 1, 1, 1, 1, 0]));
+    const expected = [1, 2, 3, 4, 100, -50].map((v) => (v - 3) / 1.4826);
+    out.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+  });
+
+  it('only shifts a map with no spread in the body, and uses the whole map when the body is empty', () => {
+    expect([...standardiseInBody(Float32Array.from([5, 5, 5, 9]), Uint8Array.from([1, 1, 1, 0]))]).toEqual([0, 0, 0, 4]);
+    expect([...standardiseInBody(Float32Array.from([1, 2, 3]), Uint8Array.from([0, 0, 0]))].map((v) => +v.toFixed(4))).toEqual(
+      [-1, 0, 1].map((v) => +(v / 1.4826).toFixed(4)),
+    );
+  });
+});
+
+describe('combinedScorer', () => {
+  it('averages the standardised maps, whatever the scale of each method', async () => {
+    const body = [1, 1, 1, 1, 0];
+    const a = [10, 20, 30, 40, 0]; // median 25, MAD 10
+    const b = [0.1, 0.3, 0.2, 0.4, 9]; // median 0.25, MAD 0.1
+    const calls = { n: 0 };
+    const combined = combinedScorer([fixedScorer('a', a, calls), fixedScorer('b', b, calls)]);
+    expect(combined.name).toBe('a+b');
+    const { map } = await combined.score(scanOf(body));
+    const expected = a.map((v, i) => ((v - 25) / (1.4826 * 10) + (b[i]! - 0.25) / (1.4826 * 0.1)) / 2);
+    map.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
+  });
+
+  it('scores a remembered method once per scan for its own row and the combination', async () => {
+    const calls = { n: 0 };
+    const screener = rememberingLastScan(fixedScorer('screener', [1, 2, 3], calls));
+    const intensity = rememberingLastScan(fixedScorer('intensity', [3, 2, 1], calls));
+    const combined = combinedScorer([screener, intensity]);
+    for (const scan of [scanOf([1, 1, 1]), scanOf([1, 1, 0])]) {
+      await screener.score(scan);
+      await intensity.score(scan);
+      await combined.score(scan);
+    }
+    expect(calls.n).toBe(4);
+  });
+
+  it('refuses methods that preprocess scans differently, or fewer than two', () => {
+    const calls = { n: 0 };
+    const coarse = { ...fixedScorer('coarse', [0], calls), preprocess: { ...DEFAULT_PREPROCESS, targetSpacing: [6, 6, 6] as [number, number, number] } };
+    expect(() => combinedScorer([fixedScorer('a', [0], calls), coarse])).toThrow(/coarse preprocesses scans differently from a/);
+    expect(() => combinedScorer([coarse])).toThrow(/at least two/);
+  });
+});
