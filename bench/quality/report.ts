@@ -1,5 +1,6 @@
 // The quality benchmark's table and JSON: per lesion group, Screener (mean over seeds, 95 % interval
-// over cases, spread between seeds) beside the intensity baseline, and their paired difference.
+// over cases, spread between seeds) and with --combined Screener + intensity, each beside the intensity
+// baseline with their paired difference.
 import type { MethodResult } from '../../src/eval/evaluate';
 import type { MetricName } from '../../src/eval/metrics';
 import { ALL_CASES } from '../../src/eval/report';
@@ -32,20 +33,28 @@ function signed(v: number, digits: number): string {
   return `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 }
 
-export function qualityTable(runs: QualityRun[], baseline: MethodResult): string {
-  const methods = runs.map((r) => r.method);
+/** One method of the recipe over its runs (one per seed): "Screener", "Screener + intensity". */
+export interface RecipeMethod {
+  label: string;
+  runs: QualityRun[];
+}
+
+export function qualityTable(recipes: RecipeMethod[], baseline: MethodResult): string {
+  const runs = recipes[0]!.runs;
   const rows: string[][] = [];
-  for (const group of groupsOf([...methods, baseline])) {
-    const screener = QUALITY_METRICS.map((k) => seedStatistic(methods, group, k));
+  for (const group of groupsOf([...recipes.flatMap((r) => r.runs.map((run) => run.method)), baseline])) {
     const intensity = QUALITY_METRICS.map((k) => seedStatistic([baseline], group, k));
-    if (screener.every((s) => !s) && intensity.every((s) => !s)) continue;
-    const cases = String(screener.find((s) => s)?.cases ?? intensity.find((s) => s)?.cases ?? 0);
-    rows.push([group, 'Screener', cases, String(runs.length), ...screener.map((s) => statCell(s, runs.length))]);
+    const mine = recipes.map((r) => ({ ...r, stats: QUALITY_METRICS.map((k) => seedStatistic(r.runs.map((run) => run.method), group, k)) }));
+    if (mine.every((r) => r.stats.every((s) => !s)) && intensity.every((s) => !s)) continue;
+    const cases = String(mine[0]!.stats.find((s) => s)?.cases ?? intensity.find((s) => s)?.cases ?? 0);
     rows.push([group, 'intensity baseline', cases, '-', ...intensity.map((s) => statCell(s, 1))]);
-    rows.push([group, 'difference', cases, '', ...QUALITY_METRICS.map((k) => {
-      const d = pairedDifference(methods, baseline, group, k);
-      return d ? `${signed(d.mean, 3)} [${signed(d.interval[0], 2)}, ${signed(d.interval[1], 2)}]` : '-';
-    })]);
+    for (const r of mine) {
+      rows.push([group, r.label, cases, String(r.runs.length), ...r.stats.map((s) => statCell(s, r.runs.length))]);
+      rows.push([group, `${r.label} - baseline`, cases, '', ...QUALITY_METRICS.map((k) => {
+        const d = pairedDifference(r.runs.map((run) => run.method), baseline, group, k);
+        return d ? `${signed(d.mean, 3)} [${signed(d.interval[0], 2)}, ${signed(d.interval[1], 2)}]` : '-';
+      })]);
+    }
   }
   const header = ['lesions', 'method', 'cases', 'seeds', ...QUALITY_METRICS.map((k) => HEADERS[k]!)];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -58,12 +67,14 @@ export function qualityTable(runs: QualityRun[], baseline: MethodResult): string
     ...rows.map(line),
     '',
     'Each cell: mean over cases (of the seed-averaged value) [95 % bootstrap interval over cases] ±standard deviation of the seeds\' means.',
-    '"difference": Screener minus the baseline, paired by case, [95 % bootstrap interval]. Voxels inside the body only.',
+    '"- baseline": the method minus the baseline, paired by case, [95 % bootstrap interval]. Voxels inside the body only.',
+    ...(recipes.length > 1 ? ['Screener + intensity: the mean of both maps, each standardised inside the body (median, MAD); its runs are Screener\'s seeds.'] : []),
     `Time per run: ${times.join('; ')}.`,
   ].join('\n');
 }
 
-export function qualityJson(title: string, recipe: Recipe, counts: Record<string, number>, runs: QualityRun[], baseline: { method: MethodResult; scoreSeconds: number }) {
+export function qualityJson(title: string, recipe: Recipe, counts: Record<string, number>, recipes: RecipeMethod[], baseline: { method: MethodResult; scoreSeconds: number }) {
+  const runs = recipes[0]!.runs;
   const methods = runs.map((r) => r.method);
   const summary: Record<string, Record<string, unknown>> = {};
   for (const group of groupsOf([...methods, baseline.method])) {
@@ -71,5 +82,12 @@ export function qualityJson(title: string, recipe: Recipe, counts: Record<string
       QUALITY_METRICS.map((k) => [k, { screener: seedStatistic(methods, group, k), intensity: seedStatistic([baseline.method], group, k), difference: pairedDifference(methods, baseline.method, group, k) }]),
     );
   }
-  return { title, recipe, counts, date: new Date().toISOString(), summary, runs, baseline };
+  const combined = recipes[1];
+  const combinedSummary = combined && Object.fromEntries(
+    groupsOf([...combined.runs.map((r) => r.method), baseline.method]).map((group) => [group, Object.fromEntries(QUALITY_METRICS.map((k) => [k, {
+      combined: seedStatistic(combined.runs.map((r) => r.method), group, k),
+      difference: pairedDifference(combined.runs.map((r) => r.method), baseline.method, group, k),
+    }]))]),
+  );
+  return { title, recipe, counts, date: new Date().toISOString(), summary, runs, ...(combined ? { combinedSummary, combinedRuns: combined.runs } : {}), baseline };
 }

@@ -20,6 +20,8 @@ import type { Runtime } from '../../src/gpu/runtime';
 import type { MethodResult } from '../../src/eval/evaluate';
 import { fitIntensityAtlas } from '../../src/eval/intensity-fit.node';
 import { runEvaluation } from '../../src/eval/run.node';
+import { combinedScorer, rememberingLastScan } from '../../src/eval/combined-scorer';
+import type { IntensityAtlas } from '../../src/eval/intensity-baseline';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../src/eval/scorers';
 import { describeScreener, loadScreener } from '../../src/model/predict-load.node';
 import { screenerConfigOf } from '../../src/model/screener';
@@ -36,6 +38,10 @@ export const QUALITY_OPTIONS = {
   'first-seed': { type: 'string', value: 'S', description: 'start the seeds at S', default: 0 },
   ...RECIPE_OPTIONS,
   model: { type: 'string', value: 'M', description: 'score this model instead of training the recipe (one run, no seeds)' },
+  combined: {
+    type: 'boolean',
+    description: 'also score Screener and the baseline as one method (screener eval --combined) for every run',
+  },
   cases: { type: 'string', value: 'N', description: 'test phantoms, three lesions each', default: QUALITY_SET_DEFAULTS.cases },
   healthy: { type: 'string', value: 'N', description: 'healthy phantoms the intensity baseline is fitted on', default: QUALITY_SET_DEFAULTS.healthy },
   'train-cases': { type: 'string', value: 'N', description: 'training phantoms, trained lesion kinds only', default: QUALITY_SET_DEFAULTS.train },
@@ -46,7 +52,7 @@ export const QUALITY_OPTIONS = {
 } as const;
 
 export const QUALITY_USAGE = formatUsage({
-  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--out DIR] [--json FILE]'],
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--out DIR] [--json FILE]'],
   options: QUALITY_OPTIONS,
 });
 
@@ -95,41 +101,46 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   log(`phantoms in ${data}: ${counts.cases} test, ${counts.healthy} healthy${givenModel ? '' : `, ${counts.train} training`} (${written.length} written in ${seconds(started)} s)`);
 
   const cacheDir = join(out, 'cache');
+  const combined = args.options.combined === true;
+  // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases;
+  // its scores depend on nothing else, so every recipe and model at that voxel size shares them.
+  const preprocess = configPreprocessing(config);
+  let atlas: IntensityAtlas | null = null;
+  const fittedAtlas = () => (atlas ??= fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir }));
+  const baselineScorer = () => intensityScorer(fittedAtlas(), { fitSource: `${counts.healthy} healthy phantoms`, preprocess });
   const runtime = await nodeRuntime();
   try {
     const runs: QualityRun[] = [];
+    const combinedRuns: QualityRun[] = [];
     const models = givenModel ? [{ seed: null, path: givenModel }] : Array.from({ length: seeds }, (_, k) => ({ seed: firstSeed + k, path: join(out, 'models', name, trainSet, `s${firstSeed + k}.safetensors`) }));
     for (const m of models) {
       const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, config, dirs.train, cacheDir);
-      const resultPath = join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}.json`);
-      const result = await scoreOnce(resultPath, async () => {
+      const resultPath = (method: string) =>
+        join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}${method}.json`);
+      const paths = [resultPath(''), ...(combined ? [resultPath(`-combined-intensity-${counts.healthy}healthy`)] : [])];
+      // Screener alone and, with --combined, Screener with the baseline: the missing ones scored in one
+      // pass over the cases, Screener once per case for both.
+      const [alone, both] = await scoreOnce(paths, (missing) => {
         const model = loadScreener(runtime, m.path);
-        try {
-          const scorer = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap });
-          return await evaluate(scorer, dirs.test, counts.cases, cacheDir);
-        } finally {
-          model.dispose();
-        }
+        const screener = rememberingLastScan(windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap }));
+        const scorers = [screener, ...(combined ? [combinedScorer([screener, rememberingLastScan(baselineScorer())])] : [])];
+        return evaluate(scorers.filter((_, k) => missing[k]), dirs.test, counts.cases, cacheDir).finally(() => model.dispose());
       });
-      runs.push({ seed: m.seed, trainSeconds, ...result });
+      runs.push({ seed: m.seed, trainSeconds, ...alone! });
+      if (both) combinedRuns.push({ seed: m.seed, trainSeconds, ...both });
     }
 
-    // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases;
-    // its scores depend on nothing else, so every recipe and model at that voxel size shares them.
-    const preprocess = configPreprocessing(config);
     const baselinePath = join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
-    const baseline = await scoreOnce(baselinePath, async () => {
-      const atlas = fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir });
-      return evaluate(intensityScorer(atlas, { fitSource: `${counts.healthy} healthy phantoms`, preprocess }), dirs.test, counts.cases, cacheDir);
-    });
+    const [baseline] = await scoreOnce([baselinePath], () => evaluate([baselineScorer()], dirs.test, counts.cases, cacheDir));
 
     const title = givenModel ? `model ${givenModel}` : `recipe ${name}`;
-    const table = qualityTable(runs, baseline.method);
+    const recipes = [{ label: 'Screener', runs }, ...(combined ? [{ label: 'Screener + intensity', runs: combinedRuns }] : [])];
+    const table = qualityTable(recipes, baseline!.method);
     const report = [`# Quality benchmark: ${title}`, '', `${counts.cases} test phantoms (size ${counts.size}), overlap ${overlap}; ${runs.length} run(s).`, '', table, ''].join('\n');
     console.log(report);
     writeFileAtomic(join(out, `report-${name}.md`), new TextEncoder().encode(report));
     const json = stringOption(args, 'json');
-    if (json) writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(qualityJson(title, recipe, counts, runs, baseline), null, 2) + '\n'));
+    if (json) writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(qualityJson(title, recipe, counts, recipes, baseline!), null, 2) + '\n'));
     log(`done in ${seconds(started)} s; report ${join(out, `report-${name}.md`)}${json ? `, ${json}` : ''}`);
     return 0;
   } finally {
@@ -152,19 +163,29 @@ interface Scored {
   scoreSeconds: number;
 }
 
-async function evaluate(scorer: AnomalyScorer, data: string, cases: number, cacheDir: string): Promise<Scored> {
+/** Scores the cases with every scorer in one pass; one result per scorer, the pass's seconds shared among them. */
+async function evaluate(scorers: AnomalyScorer[], data: string, cases: number, cacheDir: string): Promise<Scored[]> {
   const started = performance.now();
-  const result = await runEvaluation({ data, scorers: [scorer], cacheDir, limit: cases, progress: process.stderr });
-  return { method: result.methods[0]!, scoreSeconds: (performance.now() - started) / 1000 };
+  const result = await runEvaluation({ data, scorers, cacheDir, limit: cases, progress: process.stderr });
+  const seconds = (performance.now() - started) / 1000;
+  return result.methods.map((method) => ({ method, scoreSeconds: seconds }));
 }
 
-/** Scores once and keeps the result at `path`; later runs read it back. */
-async function scoreOnce(path: string, score: () => Promise<Scored>): Promise<Scored> {
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Scored;
-  const scored = await score();
-  mkdirSync(resolve(path, '..'), { recursive: true });
-  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(scored) + '\n'));
-  return scored;
+/**
+ * Each result kept at its path; those missing are scored together (score gets which are missing and
+ * returns theirs, in order) and kept for later runs.
+ */
+async function scoreOnce(paths: string[], score: (missing: boolean[]) => Promise<Scored[]>): Promise<Scored[]> {
+  const missing = paths.map((path) => !existsSync(path));
+  const fresh = missing.some(Boolean) ? await score(missing) : [];
+  let next = 0;
+  return paths.map((path, k) => {
+    if (!missing[k]) return JSON.parse(readFileSync(path, 'utf8')) as Scored;
+    const scored = fresh[next++]!;
+    mkdirSync(resolve(path, '..'), { recursive: true });
+    writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(scored) + '\n'));
+    return scored;
+  });
 }
 
 /**

@@ -21,7 +21,8 @@ describe('quality benchmark', () => {
     const first = await run(argv(join(root, 'first.json')));
     expect(first.code).toBe(0);
     expect(first.err).toMatch(/seed 0: training/);
-    for (const row of ['Screener', 'intensity baseline', 'difference']) expect(first.out).toMatch(new RegExp(`\\| all lesions +\\| ${row} `));
+    for (const row of ['Screener', 'intensity baseline', 'Screener - baseline']) expect(first.out).toMatch(new RegExp(`\\| all lesions +\\| ${row} `));
+    expect(first.out).not.toMatch(/Screener \+ intensity/);
     expect(first.out).toMatch(/\| trained kinds +\| Screener /);
     const report = JSON.parse(readFileSync(join(root, 'first.json'), 'utf8'));
     expect(report.recipe).toMatchObject({ preset: 'tiny', spacingMm: 12, pool: 2, density: 'flow', condition: 'masked', stepsPerStage: 2 });
@@ -47,6 +48,18 @@ describe('quality benchmark', () => {
     expect(second.err).not.toMatch(/seed 0: (training|resuming)/);
     const again = JSON.parse(readFileSync(join(root, 'second.json'), 'utf8'));
     expect(again.summary).toEqual(report.summary);
+
+    // --combined adds Screener + intensity from the same seed; Screener's own scores are kept, not redone.
+    const combined = await run([...argv(join(root, 'combined.json')), '--combined']);
+    expect(combined.code).toBe(0);
+    expect(combined.err).not.toMatch(/seed 0: (training|resuming)/);
+    for (const row of ['Screener + intensity', 'Screener + intensity - baseline']) expect(combined.out).toMatch(new RegExp(`\\| trained kinds +\\| ${row.replace('+', '\\+')} `));
+    const withCombined = JSON.parse(readFileSync(join(root, 'combined.json'), 'utf8'));
+    expect(withCombined.summary).toEqual(report.summary);
+    expect(withCombined.combinedRuns[0].method.name).toBe('screener+intensity');
+    const both = withCombined.combinedSummary['all lesions'].auroc;
+    expect(both.combined.cases).toBe(2);
+    expect(both.difference.mean).toBeCloseTo(both.combined.mean - auroc.intensity.mean, 10);
 
     // Other phantoms are another benchmark: nothing kept for the first set is taken for them.
     const other = await run(argv(join(root, 'other.json'), 36));
