@@ -10,8 +10,7 @@ import { fill } from '../../kernels/fill';
 import { keep, noGrad } from '../scope';
 import { sameShape, shapeString, type Tensor } from '../tensor';
 import { empty } from '../ops/create';
-import { ArenaLayout } from './arena';
-import { arenaNormAndFactor } from './clip';
+import { ArenaLayout, arenaNormAndFactor } from './arena';
 import { namedEntries, type ParameterList } from './params';
 
 export interface AdamWOptions {

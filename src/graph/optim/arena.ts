@@ -3,6 +3,8 @@
 // parameter. Tensors are copied in and out with buffer copies, which need no pipeline, bind group or
 // workgroups on the adapter.
 import type { Runtime } from '../../gpu/runtime';
+import { finishNorm, partialCount, squaredSumPartials } from '../../kernels/grad-norm';
+import { empty } from '../ops/create';
 import type { Tensor } from '../tensor';
 
 export interface ArenaSlot {
@@ -60,4 +62,30 @@ export class ArenaLayout {
     });
     return runs;
   }
+}
+
+/**
+ * The 2-norm of the elements of `arena` in the given ranges, and the clip factor for maxNorm (Infinity:
+ * measure only), as one-element tensors on the device.
+ */
+export function arenaNormAndFactor(
+  runtime: Runtime,
+  arena: GPUBuffer,
+  ranges: readonly { first: number; n: number }[],
+  maxNorm: number,
+): { norm: Tensor; factor: Tensor } {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+  const total = ranges.reduce((count, range) => count + partialCount(range.n), 0);
+  const partials = empty(runtime, [total]);
+  const norm = empty(runtime, [1]);
+  const factor = empty(runtime, [1]);
+  let first = 0;
+  for (const range of ranges) {
+    squaredSumPartials(runtime, arena, range.n, partials.buffer, first, range.first);
+    first += partialCount(range.n);
+  }
+  // An infinite maxNorm only measures; the kernel's uniforms take finite values.
+  finishNorm(runtime, partials.buffer, total, Number.isFinite(maxNorm) ? maxNorm : 3.4e38, norm.buffer, factor.buffer);
+  partials.dispose();
+  return { norm, factor };
 }

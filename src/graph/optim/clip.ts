@@ -3,38 +3,10 @@
 // rescaled in place, so a training step needs no readback. The gradients are gathered into one arena
 // first, so that the norm and the rescale are one dispatch each whatever the number of parameters.
 // AdamW.step({ maxGradNorm }) does the same inside the optimiser's own arena, without the copies back.
-import type { Runtime } from '../../gpu/runtime';
-import { finishNorm, partialCount, scaleByFactor, squaredSumPartials } from '../../kernels/grad-norm';
-import { empty } from '../ops/create';
+import { scaleByFactor } from '../../kernels/grad-norm';
 import type { Tensor } from '../tensor';
-import { ArenaLayout } from './arena';
+import { ArenaLayout, arenaNormAndFactor } from './arena';
 import { namedEntries, type ParameterList } from './params';
-
-/**
- * The 2-norm of the elements of `arena` in the given ranges, and the clip factor for maxNorm (Infinity:
- * measure only), as one-element tensors on the device.
- */
-export function arenaNormAndFactor(
-  runtime: Runtime,
-  arena: GPUBuffer,
-  ranges: readonly { first: number; n: number }[],
-  maxNorm: number,
-): { norm: Tensor; factor: Tensor } {
-  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
-  const total = ranges.reduce((count, range) => count + partialCount(range.n), 0);
-  const partials = empty(runtime, [total]);
-  const norm = empty(runtime, [1]);
-  const factor = empty(runtime, [1]);
-  let first = 0;
-  for (const range of ranges) {
-    squaredSumPartials(runtime, arena, range.n, partials.buffer, first, range.first);
-    first += partialCount(range.n);
-  }
-  // An infinite maxNorm only measures; the kernel's uniforms take finite values.
-  finishNorm(runtime, partials.buffer, total, Number.isFinite(maxNorm) ? maxNorm : 3.4e38, norm.buffer, factor.buffer);
-  partials.dispose();
-  return { norm, factor };
-}
 
 /**
  * Rescales the gradients so that their joint 2-norm is at most maxNorm; returns the norm before
