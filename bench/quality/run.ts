@@ -123,7 +123,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
       const [alone, both] = await scoreOnce(paths, (missing) => {
         const model = loadScreener(runtime, m.path);
         const screener = rememberingLastScan(windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap }));
-        const scorers = [screener, ...(combined ? [combinedScorer([screener, rememberingLastScan(baselineScorer())])] : [])];
+        const scorers = [screener, ...(combined ? [combinedScorer([screener, baselineScorer()])] : [])];
         return evaluate(scorers.filter((_, k) => missing[k]), dirs.test, counts.cases, cacheDir).finally(() => model.dispose());
       });
       runs.push({ seed: m.seed, trainSeconds, ...alone! });

@@ -186,6 +186,12 @@ describe('AdamW', () => {
           ref.forEach((r, k) => referenceStep(r.p, Array.from(grads[k]!, (v) => v * factor), r.m, r.v, step, settings));
         }
         for (let k = 0; k < params.length; k++) expectClose(await params[k]!.read(), ref[k]!.p, 1e-5, 1e-6, `parameter ${k}, maxGradNorm ${maxGradNorm}`);
+        // A bad limit fails before the step is counted or any parameter moves.
+        const before = await params[0]!.read();
+        expect(() => optimizer.step({ maxGradNorm: 0 })).toThrow(/maxNorm must be positive/);
+        expect(optimizer.stepCount).toBe(3);
+        expect(optimizer.getState().params.get('0')!.step).toBe(3);
+        expect(await params[0]!.read()).toEqual(before);
         optimizer.zeroGrad();
         optimizer.dispose();
         params.forEach((p) => p.dispose());

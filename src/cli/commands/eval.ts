@@ -112,10 +112,10 @@ export const evaluate = defineCommand({
       }
       if (combined) {
         // The first model and the baseline, each scored once per case for their own rows and the combination.
-        const [screener, intensity] = [scorers[0]!, scorers[scorers.length - 1]!].map(rememberingLastScan);
-        scorers.splice(0, 1, screener!);
-        scorers.splice(scorers.length - 1, 1, intensity!);
-        scorers.push(combinedScorer([screener!, intensity!]));
+        const last = scorers.length - 1;
+        scorers[0] = rememberingLastScan(scorers[0]!);
+        scorers[last] = rememberingLastScan(scorers[last]!);
+        scorers.push(combinedScorer([scorers[0], scorers[last]]));
       }
       const montageDir = stringOption(args, 'montages');
       const result = await runEvaluation({

@@ -10,7 +10,7 @@ import { fill } from '../../kernels/fill';
 import { keep, noGrad } from '../scope';
 import { sameShape, shapeString, type Tensor } from '../tensor';
 import { empty } from '../ops/create';
-import { ArenaLayout, arenaNormAndFactor } from './arena';
+import { ArenaLayout, arenaNormAndFactor, checkMaxNorm } from './arena';
 import { namedEntries, type ParameterList } from './params';
 
 export interface AdamWOptions {
@@ -89,6 +89,8 @@ export class AdamW {
    * as they are) and the norm before clipping is returned as a one-element tensor; else null.
    */
   step(options: { maxGradNorm?: number } = {}): Tensor | null {
+    // Checked before any state changes: a bad limit must not leave a step counted but not taken.
+    if (options.maxGradNorm !== undefined) checkMaxNorm(options.maxGradNorm);
     this.stepCount++;
     return noGrad(() => {
       const grads = this.entries.map(([name, param]) => {

@@ -64,6 +64,11 @@ export class ArenaLayout {
   }
 }
 
+/** A clipping limit must be positive (Infinity: measure only); callers check it before any work. */
+export function checkMaxNorm(maxNorm: number): void {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+}
+
 /**
  * The 2-norm of the elements of `arena` in the given ranges, and the clip factor for maxNorm (Infinity:
  * measure only), as one-element tensors on the device.
@@ -74,7 +79,7 @@ export function arenaNormAndFactor(
   ranges: readonly { first: number; n: number }[],
   maxNorm: number,
 ): { norm: Tensor; factor: Tensor } {
-  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+  checkMaxNorm(maxNorm);
   const total = ranges.reduce((count, range) => count + partialCount(range.n), 0);
   const partials = empty(runtime, [total]);
   const norm = empty(runtime, [1]);

@@ -5,7 +5,7 @@
 // AdamW.step({ maxGradNorm }) does the same inside the optimiser's own arena, without the copies back.
 import { scaleByFactor } from '../../kernels/grad-norm';
 import type { Tensor } from '../tensor';
-import { ArenaLayout, arenaNormAndFactor } from './arena';
+import { ArenaLayout, arenaNormAndFactor, checkMaxNorm } from './arena';
 import { namedEntries, type ParameterList } from './params';
 
 /**
@@ -14,7 +14,7 @@ import { namedEntries, type ParameterList } from './params';
  * A gradient tensor shared by several parameters counts once per parameter but is scaled once.
  */
 export function clipGradNorm(params: ParameterList, maxNorm: number): Tensor {
-  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+  checkMaxNorm(maxNorm);
   const grads = namedEntries(params)
     .map(([, p]) => p.grad)
     .filter((g): g is Tensor => g !== null);
