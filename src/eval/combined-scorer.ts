@@ -68,3 +68,12 @@ export function combinedScorer(parts: readonly AnomalyScorer[]): AnomalyScorer {
     },
   };
 }
+
+/**
+ * The model and the baseline, each on its own and as one combined method, in that order: the model
+ * and the baseline remember their last scan, so each is scored once per case for all three rows.
+ */
+export function withCombination(model: AnomalyScorer, baseline: AnomalyScorer): [AnomalyScorer, AnomalyScorer, AnomalyScorer] {
+  const remembered = [rememberingLastScan(model), rememberingLastScan(baseline)] as const;
+  return [...remembered, combinedScorer(remembered)];
+}

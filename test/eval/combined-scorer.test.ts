@@ -1,7 +1,7 @@
 // Screener and the baseline as one method: per-scan standardisation inside the body, the mean of the
 // standardised maps, and one scoring per scan for a method that is also scored on its own.
 import { describe, expect, it } from 'vitest';
-import { combinedScorer, rememberingLastScan, standardiseInBody } from '../../src/eval/combined-scorer';
+import { combinedScorer, standardiseInBody, withCombination } from '../../src/eval/combined-scorer';
 import type { AnomalyScorer } from '../../src/eval/scorers';
 import type { PreprocessedScan } from '../../src/data/preprocess/preprocess';
 import { DEFAULT_PREPROCESS } from '../../src/data/preprocess/preprocess';
@@ -57,11 +57,10 @@ describe('combinedScorer', () => {
     map.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
   });
 
-  it('scores a remembered method once per scan for its own row and the combination', async () => {
+  it('scores each part once per scan for its own row and the combination', async () => {
     const calls = { n: 0 };
-    const screener = rememberingLastScan(fixedScorer('screener', [1, 2, 3], calls));
-    const intensity = rememberingLastScan(fixedScorer('intensity', [3, 2, 1], calls));
-    const combined = combinedScorer([screener, intensity]);
+    const [screener, intensity, combined] = withCombination(fixedScorer('screener', [1, 2, 3], calls), fixedScorer('intensity', [3, 2, 1], calls));
+    expect(combined.name).toBe('screener+intensity');
     for (const scan of [scanOf([1, 1, 1]), scanOf([1, 1, 0])]) {
       await screener.score(scan);
       await intensity.score(scan);

@@ -12,7 +12,7 @@ import { loadAblationModels } from '../../eval/ablation.node';
 import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
 import { jsonReport, markdownTable, spreadTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
-import { combinedScorer, rememberingLastScan } from '../../eval/combined-scorer';
+import { withCombination } from '../../eval/combined-scorer';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
 import type { PreprocessRequest } from '../../data/preprocess/preprocess';
 import { DEFAULT_PRESET, presetConfig, type Triple } from '../../model/config';
@@ -113,9 +113,10 @@ export const evaluate = defineCommand({
       if (combined) {
         // The first model and the baseline, each scored once per case for their own rows and the combination.
         const last = scorers.length - 1;
-        scorers[0] = rememberingLastScan(scorers[0]!);
-        scorers[last] = rememberingLastScan(scorers[last]!);
-        scorers.push(combinedScorer([scorers[0], scorers[last]]));
+        const [model, intensity, both] = withCombination(scorers[0]!, scorers[last]!);
+        scorers[0] = model;
+        scorers[last] = intensity;
+        scorers.push(both);
       }
       const montageDir = stringOption(args, 'montages');
       const result = await runEvaluation({

@@ -39,10 +39,15 @@ export function qualityCaseLesions(index: number): LesionRequest[] {
     let occurrence = 0;
     for (let c = 0; c <= index; c++) for (const o of KIND_OFFSETS) if ((c < index || o < offset) && kindAt(c, o) === kind) occurrence++;
     // Each kind starts at its own place on the ladder, so one case's three lesions differ in size.
-    const fraction = ((occurrence + 3 * LESION_KINDS.indexOf(kind) + 0.5) * GOLDEN) % 1;
-    const [lo, hi] = QUALITY_DIAMETER_MM;
-    return { kind, diameterMm: +(lo + (hi - lo) * fraction).toFixed(2) };
+    return { kind, diameterMm: diameterOnLadder(occurrence + 3 * LESION_KINDS.indexOf(kind)) };
   });
+}
+
+/** Rung `position` of a low-discrepancy ladder over QUALITY_DIAMETER_MM: any run of rungs spreads evenly. */
+export function diameterOnLadder(position: number): number {
+  const fraction = ((position + 0.5) * GOLDEN) % 1;
+  const [lo, hi] = QUALITY_DIAMETER_MM;
+  return +(lo + (hi - lo) * fraction).toFixed(2);
 }
 
 export type QualitySplit = 'test' | 'healthy' | 'train';

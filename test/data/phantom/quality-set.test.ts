@@ -3,7 +3,7 @@
 // lesions that really are placed at the asked size.
 import { describe, expect, it } from 'vitest';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS } from '../../../src/data/phantom/lesions';
-import { generateQualityCase, QUALITY_DIAMETER_MM, QUALITY_SET_DEFAULTS, qualityCaseLesions, qualityCaseSeed } from '../../../src/data/phantom/quality-set';
+import { diameterOnLadder, generateQualityCase, QUALITY_DIAMETER_MM, QUALITY_SET_DEFAULTS, qualityCaseLesions, qualityCaseSeed } from '../../../src/data/phantom/quality-set';
 
 describe('quality set', () => {
   const cases = Array.from({ length: QUALITY_SET_DEFAULTS.cases }, (_, i) => qualityCaseLesions(i));
@@ -27,6 +27,14 @@ describe('quality set', () => {
         expect(inBand, `${kind} band ${band}`).toBeGreaterThanOrEqual(2);
       }
     }
+  });
+
+  it("spreads even a short run of the ladder (the demo's six lesions) over three of the four bands", () => {
+    const [lo, hi] = QUALITY_DIAMETER_MM;
+    const rungs = Array.from({ length: 6 }, (_, k) => diameterOnLadder(k));
+    for (const d of rungs) expect(d).toBeGreaterThanOrEqual(lo), expect(d).toBeLessThanOrEqual(hi);
+    const bands = new Set(rungs.map((d) => Math.min(3, Math.floor((4 * (d - lo)) / (hi - lo)))));
+    expect(bands.size).toBeGreaterThanOrEqual(3);
   });
 
   it('gives fixed, distinct seeds per split and case, and places the lesions it asks for', () => {
