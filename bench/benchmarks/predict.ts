@@ -1,5 +1,5 @@
 // Whole-scan inference: seconds per scan and voxels per second for a 128^3 CT (2.5 mm voxels, the
-// body filling most of it), preprocessing and mapping back included. Uses models/demo.safetensors
+// body filling most of it), preprocessing and mapping back included. Uses models/tiny.safetensors
 // when it exists, else a randomly initialised `tiny` model (--small: `small`); --quick: a 64^3 scan.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Benchmark, BenchCase } from '../harness';
@@ -9,7 +9,7 @@ import { presetConfig } from '../../src/model/config';
 import { predictScan } from '../../src/model/predict';
 import { Screener } from '../../src/model/screener';
 
-const TRAINED = 'models/demo.safetensors';
+const TRAINED = 'models/tiny.safetensors';
 
 /** A CT in HU: an ellipsoidal body of soft tissue with a denser core and a little texture, in air. */
 function syntheticCt(n: number) {

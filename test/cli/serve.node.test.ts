@@ -37,7 +37,7 @@ describe('screener serve', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'serve-'));
-    copyFileSync('models/demo.safetensors', path.join(dir, 'mine.safetensors'));
+    copyFileSync('models/tiny.safetensors', path.join(dir, 'mine.safetensors'));
     child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--model', path.join(dir, 'mine.safetensors')], { stdio: ['ignore', 'pipe', 'pipe'] });
     exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     let stderr = '';

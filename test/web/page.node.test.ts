@@ -107,7 +107,7 @@ describe('the web app in headless Chromium', () => {
     await page.waitForFunction(() => (window as unknown as { screenerPage: { state: PageState } }).screenerPage.state.scan !== null, { timeout: 60_000 });
     expect((await pageState(page)).volumes).toBe(1);
 
-    await page.select('#model-select', 'demo.safetensors');
+    await page.select('#model-select', 'tiny.safetensors');
     await page.select('#overlap', '0'); // the fewest windows: this checks the pipeline, not the quality
     await page.click('#run');
     await page.waitForFunction(() => document.body.dataset.busy === '', { timeout: 300_000, polling: 500 });
@@ -138,7 +138,7 @@ describe('the web app in headless Chromium', () => {
     const ctFile = path.join(dir, 'phantom.nii');
     writeFileSync(ctFile, encodeNifti(ct, { gzip: false }));
     const cliFile = path.join(dir, 'cli-anomaly.nii.gz');
-    execFileSync(process.execPath, ['dist/cli.js', 'predict', '--model', 'models/demo.safetensors', '--in', ctFile, '--out', cliFile, '--overlap', '0'], { stdio: 'ignore' });
+    execFileSync(process.execPath, ['dist/cli.js', 'predict', '--model', 'models/tiny.safetensors', '--in', ctFile, '--out', cliFile, '--overlap', '0'], { stdio: 'ignore' });
     const cli = decodeNifti(readFileSync(cliFile), cliFile);
     expect(cli.shape).toEqual(map.shape);
     expect(cli.affine).toEqual(map.affine);
