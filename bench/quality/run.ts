@@ -20,7 +20,7 @@ import type { Runtime } from '../../src/gpu/runtime';
 import type { MethodResult } from '../../src/eval/evaluate';
 import { fitIntensityAtlas } from '../../src/eval/intensity-fit.node';
 import { runEvaluation } from '../../src/eval/run.node';
-import { combinedScorer, rememberingLastScan } from '../../src/eval/combined-scorer';
+import { withCombination } from '../../src/eval/combined-scorer';
 import type { IntensityAtlas } from '../../src/eval/intensity-baseline';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../src/eval/scorers';
 import { describeScreener, loadScreener } from '../../src/model/predict-load.node';
@@ -122,8 +122,10 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
       // pass over the cases, Screener once per case for both.
       const [alone, both] = await scoreOnce(paths, (missing) => {
         const model = loadScreener(runtime, m.path);
-        const screener = rememberingLastScan(windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap }));
-        const scorers = [screener, ...(combined ? [combinedScorer([screener, baselineScorer()])] : [])];
+        const screener = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap });
+        // The baseline's own row is scored once per benchmark (below), so only Screener's row and the combination.
+        const [screenerRow, , combinedRow] = combined ? withCombination(screener, baselineScorer()) : [screener];
+        const scorers = combinedRow ? [screenerRow!, combinedRow] : [screenerRow!];
         return evaluate(scorers.filter((_, k) => missing[k]), dirs.test, counts.cases, cacheDir).finally(() => model.dispose());
       });
       runs.push({ seed: m.seed, trainSeconds, ...alone! });
