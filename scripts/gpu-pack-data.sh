@@ -13,6 +13,9 @@ cd "$(git rev-parse --show-toplevel)"
 train=${1:?training folder}
 val=${2:?validation folder}
 limit=${3:-100000}
+for dir in "$train" "$val"; do
+  [ -d "$dir" ] || { echo "gpu-pack-data: $dir is not a folder" >&2; exit 1; }
+done
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -30,6 +33,8 @@ spread() {
     [ -f "$from/$case/case.json" ] && cp "$from/$case/case.json" "$dest/"
     i=$((i + 1))
   done
+  # Checked before .gpu-data is touched: an empty pack would only fail on the GPU machine.
+  [ "$i" -gt 0 ] || { echo "gpu-pack-data: no case folder in $from" >&2; exit 1; }
   echo "gpu-pack-data: $i cases of $from in $groups groups"
 }
 
