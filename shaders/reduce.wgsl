@@ -60,15 +60,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var r = first; r < end; r++) { total += exp(x[base + reduced_offset(r)] - best); }
   out[index] = best + log(total);
 #else
-  // Kahan-compensated sum: reductions over many terms stay accurate in f32.
+  // Cascade sum: terms add up in blocks of 8, blocks in groups of 8, groups into the total, so each
+  // partial sum adds few terms of its own size and the rounding error stays near that of a pairwise
+  // sum. The accuracy comes from the order of the additions alone: a compensated (Kahan) sum is not
+  // portable, because WGSL lets a compiler reassociate its correction away (NVIDIA's driver does).
   var total = 0.0;
-  var carry = 0.0;
+  var group = 0.0;
+  var block = 0.0;
   for (var r = first; r < end; r++) {
-    let term = x[base + reduced_offset(r)] - carry;
-    let next = total + term;
-    carry = (next - total) - term;
-    total = next;
+    block += x[base + reduced_offset(r)];
+    let done = r + 1u - first;
+    if ((done & 7u) == 0u) {
+      group += block;
+      block = 0.0;
+      if ((done & 63u) == 0u) {
+        total += group;
+        group = 0.0;
+      }
+    }
   }
-  out[index] = total * params.scale;
+  out[index] = (total + (group + block)) * params.scale;
 #endif
 }

@@ -88,6 +88,14 @@ describe('reductions', () => {
     expectClose([total], [n * Math.fround(0.1)], 1e-6, 0);
   });
 
+  it('sums every term of a million random ones, a run that is no multiple of the block', async () => {
+    const n = (1 << 20) + 37;
+    const x = Float32Array.from(randomArray(n, 7, 0, 1));
+    const exact = x.reduce((a, b) => a + b, 0); // float64 accumulator over the float32 terms
+    const total = await g.tidyAsync(async () => g.sum(g.fromArray(rt, x, [n])).item());
+    expectClose([total], [exact], 1e-6, 0);
+  });
+
   it('negative axes count from the end and keepDims keeps them as 1', () => {
     g.tidy(() => {
       const t = g.mean(g.zeros(rt, [2, 3, 4]), -1, true);
