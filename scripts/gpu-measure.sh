@@ -7,7 +7,8 @@
 #      are there, which gpu-pack.sh does not carry; train with the PyTorch peer on CUDA when python3
 #      has torch);
 #   4. PyTorch on the conv3d benchmark's own cases (TF32 off), when python3 has torch.
-# Each step has its own time limit, so one that hangs leaves time for the rest.
+# Each step has its own time limit, so one that hangs leaves time for the rest: TEST_SECONDS (240),
+# BENCH_SECONDS per benchmark (200) and PEER_SECONDS (120) shorten them for a short lease.
 # Usage, from the project root after `source .gpu/activate.sh`: bash scripts/gpu-measure.sh [benchmarks]
 set -uo pipefail
 out=${OUT:-gpu-out}
@@ -21,7 +22,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/nvi
 
 step "tests (dist/tests)"
 if [ -f dist/tests/run.mjs ]; then
-  timeout 240 node dist/tests/run.mjs --json "$out/tests.json" > "$out/tests.log" 2>&1
+  timeout "${TEST_SECONDS:-240}" node dist/tests/run.mjs --json "$out/tests.json" > "$out/tests.log" 2>&1
   echo "  exit $?: $(tail -n 1 "$out/tests.log")"
   grep -A3 '✗' "$out/tests.log" | head -n 40
 else
@@ -42,14 +43,14 @@ for name in "${benches[@]}"; do
   flags=()
   [ "$name" = conv3d ] && [ ! -d node_modules/@tensorflow/tfjs-core ] && flags+=(--no-peer)
   [ "$name" = train ] && { if [ -n "$gpu_torch" ]; then flags+=(--peer-cuda); else flags+=(--no-peer); fi; }
-  timeout 200 node dist/bench.js "$name" --json "${flags[@]}" > "$out/bench-$name.json" 2> "$out/bench-$name.err"
+  timeout "${BENCH_SECONDS:-200}" node dist/bench.js "$name" --json "${flags[@]}" > "$out/bench-$name.json" 2> "$out/bench-$name.err"
   echo "  exit $?"
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));for(const c of r.cases)console.log("  "+[c.name,c.shape,c.medianMs+" ms",c.gflops??c.gbps??"",c.ceilingFraction===null?"-":(100*c.ceilingFraction).toFixed(1)+"% of ceiling",c.peerRatio===null?"-":c.peerRatio+"x peer"].join("  "))' "$out/bench-$name.json" 2>/dev/null
 done
 
 if [ -n "$python" ] && [ -s "$out/bench-conv3d.json" ]; then
   step "PyTorch on the conv3d cases"
-  timeout 120 "$python" bench/peers/torch_conv3d.py "$out/bench-conv3d.json" --json "$out/torch-conv3d.json" 2>&1 | sed 's/^/  /'
+  timeout "${PEER_SECONDS:-120}" "$python" bench/peers/torch_conv3d.py "$out/bench-conv3d.json" --json "$out/torch-conv3d.json" 2>&1 | sed 's/^/  /'
 elif [ -z "$python" ]; then
   step "no PyTorch peer for conv3d: no python3 here imports torch"
 else

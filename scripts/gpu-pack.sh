@@ -21,6 +21,17 @@ rm -rf .gpu/node_modules && mkdir -p .gpu/node_modules/webgpu/dist
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu/node_modules/webgpu/
 [ -s .gpu/dawn.node.xz ] || xz -T2 -c "$addon" > .gpu/dawn.node.xz
 for dep in debug ms; do [ -d "node_modules/$dep" ] && cp -r "node_modules/$dep" .gpu/node_modules/; done
+# TensorFlow.js, the conv3d benchmark's peer: only each package's Node bundle and the small packages
+# those bundles require (3.7 MB instead of 71 MB installed).
+for pkg in tfjs-core tfjs-backend-cpu tfjs-backend-webgpu; do
+  src=node_modules/@tensorflow/$pkg
+  [ -f "$src/package.json" ] || continue
+  main=$(node -p "require('./$src/package.json').main")
+  mkdir -p ".gpu/$src/$(dirname "$main")" && cp "$src/package.json" ".gpu/$src/" && cp "$src/$main" ".gpu/$src/$main"
+done
+for dep in long seedrandom node-fetch whatwg-url tr46 webidl-conversions; do
+  [ -d "node_modules/$dep" ] && cp -r "node_modules/$dep" .gpu/node_modules/
+done
 # The Vulkan loader, and the GL vendor-neutral libraries NVIDIA's Vulkan driver links against, which a
 # bare container often lacks.
 debs="libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2"
