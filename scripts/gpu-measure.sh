@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # One prepared measuring run for a GPU machine (docs/gpu.md), within 10 minutes, everything as JSON
-# into $OUT (default ./gpu-out) with a short summary on the terminal:
+# into $OUT (default ./gpu-out; at most 8 files) with a short summary on the terminal:
 #   1. the portable test suite on the machine's adapter (dist/tests, bundled by gpu-pack.sh);
 #   2. the device report (doctor);
-#   3. the conv3d, train and predict benchmarks (conv3d with its TensorFlow.js peer when its packages
-#      are there, which gpu-pack.sh does not carry; train with the PyTorch peer on CUDA when python3
-#      has torch);
+#   3. the conv3d, train and predict benchmarks (conv3d with its TensorFlow.js peer, whose Node bundles
+#      gpu-pack.sh carries; train with the PyTorch peer on CUDA when python3 has torch);
 #   4. PyTorch on the conv3d benchmark's own cases (TF32 off), when python3 has torch.
 # Each step has its own time limit, so one that hangs leaves time for the rest: TEST_SECONDS (240),
 # BENCH_SECONDS per benchmark (200) and PEER_SECONDS (120) shorten them for a short lease.
@@ -18,7 +17,9 @@ benches=("$@")
 started=$SECONDS
 step() { echo "[$((SECONDS - started)) s] $*"; }
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/nvidia-smi.csv" 2>&1 || true
+# The device tool returns at most 8 files: the card goes to the terminal and every step's stderr to one log.
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || true
+errors="$out/stderr.log"
 
 step "tests (dist/tests)"
 if [ -f dist/tests/run.mjs ]; then
@@ -30,7 +31,7 @@ else
 fi
 
 step "doctor"
-timeout 60 node dist/cli.js doctor --json > "$out/doctor.json" 2> "$out/doctor.err"
+timeout 60 node dist/cli.js doctor --json > "$out/doctor.json" 2>> "$errors"
 timeout 60 node dist/cli.js doctor 2>&1 | tail -n 4
 
 python=""
@@ -43,7 +44,7 @@ for name in "${benches[@]}"; do
   flags=()
   [ "$name" = conv3d ] && [ ! -d node_modules/@tensorflow/tfjs-core ] && flags+=(--no-peer)
   [ "$name" = train ] && { if [ -n "$gpu_torch" ]; then flags+=(--peer-cuda); else flags+=(--no-peer); fi; }
-  timeout "${BENCH_SECONDS:-200}" node dist/bench.js "$name" --json "${flags[@]}" > "$out/bench-$name.json" 2> "$out/bench-$name.err"
+  timeout "${BENCH_SECONDS:-200}" node dist/bench.js "$name" --json "${flags[@]}" > "$out/bench-$name.json" 2>> "$errors"
   echo "  exit $?"
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));for(const c of r.cases)console.log("  "+[c.name,c.shape,c.medianMs+" ms",c.gflops??c.gbps??"",c.ceilingFraction===null?"-":(100*c.ceilingFraction).toFixed(1)+"% of ceiling",c.peerRatio===null?"-":c.peerRatio+"x peer"].join("  "))' "$out/bench-$name.json" 2>/dev/null
 done
