@@ -5,6 +5,7 @@
 // memory for the threshold choice; outside the body nothing is ever counted.
 import type { Shape3 } from '../data/geometry/volume';
 import { meanInterval, type Interval } from './bootstrap';
+import type { LesionResponseSummary } from './lesion-response';
 import { chooseThreshold, evaluateCase, meanMetrics, METRIC_NAMES, type CaseMetrics, type MetricName } from './metrics';
 
 /** The ground truth of one case on its original grid. */
@@ -47,6 +48,9 @@ export interface CaseResult extends CaseMetrics {
   seconds?: number;
   /** Metrics of each kind group present in the case: positives are that group's lesion voxels, other lesions are left out. */
   groups?: Record<string, CaseMetrics>;
+  /** With the scan the lesions were inserted into also scored (lesion-response.ts). */
+  presence?: number | null;
+  placement?: number | null;
 }
 
 export interface MethodResult {
@@ -55,6 +59,8 @@ export interface MethodResult {
   mean: MeanValues;
   groups: Record<string, MeanValues>;
   cases: CaseResult[];
+  /** Lesion presence and placement, when the scans without lesions were scored too. */
+  response?: LesionResponseSummary;
 }
 
 /** Body-voxel scores of one case (in the order of the body mask's set voxels). */

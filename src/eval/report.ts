@@ -57,6 +57,28 @@ export function spreadTable(methods: MethodResult[], metric: MetricName = 'auroc
   return lines.join('\n');
 }
 
+/**
+ * Lesion presence and placement per method (lesion-response.ts), when the scans without lesions were
+ * scored; empty when no method has them.
+ */
+export function responseTable(methods: MethodResult[]): string {
+  const withResponse = methods.filter((m) => m.response);
+  if (withResponse.length === 0) return '';
+  const value = (m: MethodResult, key: 'presence' | 'placement') => {
+    const r = m.response!;
+    const interval = r.intervals[key];
+    return interval ? `${cell(r[key])} [${interval[0].toFixed(2)}, ${interval[1].toFixed(2)}]` : cell(r[key]);
+  };
+  const lines = ['| method | cases | lesion presence AUROC | placement AUROC |', '|---|---:|---:|---:|'];
+  for (const m of withResponse) lines.push(`| ${m.name} | ${m.response!.cases} | ${value(m, 'presence')} | ${value(m, 'placement')} |`);
+  return lines.join('\n');
+}
+
+/** What the columns of responseTable mean, for the reader of a report. */
+export const RESPONSE_NOTE =
+  'Lesion presence: AUROC of the lesions\' voxels scored with the lesions against the same voxels in the scan without them (0.5: the map does not change where a lesion appears). ' +
+  'Placement: AUROC of the map of the scan without lesions against the lesion masks (what a method blind to the lesions gets from where they were put).';
+
 export interface EvaluationReport {
   data: string;
   date: string;
@@ -64,7 +86,10 @@ export interface EvaluationReport {
   thresholdSelection: string;
   /** Which voxels count. */
   voxels: string;
-  methods: Record<string, { description: string; mean: MeanValues; groups: Record<string, MeanValues>; cases: MethodResult['cases'] }>;
+  methods: Record<
+    string,
+    { description: string; mean: MeanValues; groups: Record<string, MeanValues>; cases: MethodResult['cases']; response?: MethodResult['response'] }
+  >;
   /** Cases that could not be scored, with the reason; they count in no mean. */
   failed: { id: string; error: string }[];
 }
@@ -78,7 +103,10 @@ export function jsonReport(data: string, thresholdSelection: string, methods: Me
     thresholdSelection,
     voxels: 'every metric counts only voxels inside the body mask of preprocessing, on the original grid',
     methods: Object.fromEntries(
-      methods.map((m) => [m.name, round({ description: m.description, mean: m.mean, groups: m.groups, cases: m.cases }) as EvaluationReport['methods'][string]]),
+      methods.map((m) => [
+        m.name,
+        round({ description: m.description, mean: m.mean, groups: m.groups, cases: m.cases, ...(m.response ? { response: m.response } : {}) }) as EvaluationReport['methods'][string],
+      ]),
     ),
     failed,
   };

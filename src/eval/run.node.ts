@@ -27,6 +27,7 @@ import {
 import { renderOverlay } from '../data/render/overlay';
 import { ProgressBar, type ProgressSink } from './progress';
 import type { AnomalyScorer } from './scorers';
+import { lesionResponse, summariseResponses, type LesionResponse } from './lesion-response';
 
 export const LESION_KINDS_FILE = 'lesion_kinds.nii.gz';
 
@@ -61,6 +62,11 @@ export interface RunOptions {
   resume?: boolean;
   /** Score scans whose voxel size or extent is not a CT's instead of listing them as failed. */
   forceGeometry?: boolean;
+  /**
+   * The folder the lesions were inserted into (`insert-lesions --data`): each case's scan there (same
+   * case id, same grid) is scored too, for every method's lesion presence and placement (lesion-response.ts).
+   */
+  sourceData?: string;
 }
 
 /** A case that could not be scored (unreadable scan, mask on another grid, ...), and why. */
@@ -110,6 +116,8 @@ export function safeName(id: string): string {
  */
 interface ScoreFolderOptions {
   label: string;
+  /** The scans without lesions, by case id, scored beside each case (RunOptions.sourceData). */
+  sources?: { root: string; entries: Map<string, CaseEntry> };
   progress: ProgressSink | null;
   cacheDir?: string;
   limit?: number;
@@ -123,22 +131,26 @@ interface ScoreFolderOptions {
 async function scoreFolder(
   root: string,
   scorers: AnomalyScorer[],
-  { label, progress, cacheDir, limit, forceGeometry = false, onMap, storedMap }: ScoreFolderOptions,
-): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; failed: FailedCase[]; reused: number }> {
+  { label, progress, cacheDir, limit, forceGeometry = false, onMap, storedMap, sources }: ScoreFolderOptions,
+): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; responses: LesionResponse[][]; failed: FailedCase[]; reused: number }> {
   const entries = lesionCases(root, limit);
   const cases: LoadedEvalCase[] = [];
   const scores: Float32Array[][] = scorers.map(() => []);
   const seconds: number[][] = scorers.map(() => []);
+  const responses: LesionResponse[][] = scorers.map(() => []);
   const failed: FailedCase[] = [];
   let reused = 0;
   const bar = new ProgressBar(progress, label, 'scans');
-  const total = entries.length * scorers.length;
+  // Each case is scored by every method, and once more without its lesions when the sources are given.
+  const perCase = scorers.length * (sources ? 2 : 1);
+  const total = entries.length * perCase;
   for (const [k, entry] of entries.entries()) {
     try {
       const scored = await scoreCase(entry, k);
       cases.push(scored.evalCase);
       scored.scores.forEach((s, i) => scores[i]!.push(s));
       scored.seconds.forEach((s, i) => seconds[i]!.push(s));
+      scored.responses?.forEach((r, i) => responses[i]!.push(r));
     } catch (error) {
       // One bad case must not cost the others: it is reported and left out.
       const message = error instanceof Error ? error.message : String(error);
@@ -146,10 +158,13 @@ async function scoreFolder(
       progress?.write(`${label}: ${entry.id} failed: ${message}\n`);
     }
   }
-  return { cases, scores, seconds, failed, reused };
+  return { cases, scores, seconds, responses, failed, reused };
 
   /** Every scorer on one case; nothing of the case is kept unless all of them succeed. */
-  async function scoreCase(entry: CaseEntry, k: number): Promise<{ evalCase: LoadedEvalCase; scores: Float32Array[]; seconds: number[] }> {
+  async function scoreCase(
+    entry: CaseEntry,
+    k: number,
+  ): Promise<{ evalCase: LoadedEvalCase; scores: Float32Array[]; seconds: number[]; responses?: LesionResponse[] }> {
     const caseScores: Float32Array[] = [];
     const caseSeconds: number[] = [];
     const maps: Float32Array[] = [];
@@ -161,12 +176,7 @@ async function scoreFolder(
     let evalCase: LoadedEvalCase | undefined;
     for (const [s, scorer] of scorers.entries()) {
       const started = performance.now();
-      const key = JSON.stringify(scorer.preprocess);
-      let scan = scans.get(key);
-      if (!scan) {
-        scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess, forceGeometry).get(entry).scan : preprocessCt(loaded.ct, entry.ctPath, scorer.preprocess);
-        scans.set(key, scan);
-      }
+      const scan = preprocessedOnce(scans, entry, loaded.ct, scorer);
       // Every method is scored over the same voxels: the body of the first method's preprocessing.
       evalCase ??= {
         entry,
@@ -176,7 +186,7 @@ async function scoreFolder(
         lesion: loaded.lesion!.data,
         ...(kinds ? { kinds } : {}),
       };
-      const done = k * scorers.length + s;
+      const done = k * perCase + s;
       const anomaly = stored[s] ? readStoredMap(stored[s]!, loaded.ct, entry.ctPath) : await scoreOnGrid(scorer, scan, done);
       caseScores.push(compactScores(anomaly.data, evalCase.body));
       caseSeconds.push((performance.now() - started) / 1000);
@@ -186,12 +196,42 @@ async function scoreFolder(
     // Written only once every method has scored the case, so a failed case leaves no maps behind.
     if (onMap) scorers.forEach((scorer, s) => stored[s] || onMap(evalCase!, scorer, maps[s]!, loaded.ct));
     if (stored.some(Boolean)) reused++;
-    return { evalCase: evalCase!, scores: caseScores, seconds: caseSeconds };
+    const responses = sources ? await scoreWithoutLesions(evalCase!, maps) : undefined;
+    return { evalCase: evalCase!, scores: caseScores, seconds: caseSeconds, ...(responses ? { responses } : {}) };
 
-    async function scoreOnGrid(scorer: AnomalyScorer, scan: PreprocessedScan, done: number) {
-      const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${entry.id} ${scorer.name}: window ${w}/${n}`));
+    async function scoreOnGrid(scorer: AnomalyScorer, scan: PreprocessedScan, done: number, what = entry.id) {
+      const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${what} ${scorer.name}: window ${w}/${n}`));
       return anomalyOnOriginalGrid(map, scan).anomaly;
     }
+
+    /** Every scorer on the case's scan without lesions, over the same body voxels: presence and placement. */
+    async function scoreWithoutLesions(c: LoadedEvalCase, withLesions: Float32Array[]): Promise<LesionResponse[]> {
+      const source = sources!.entries.get(entry.id);
+      if (!source) throw new DataError(join(sources!.root, entry.id), `no scan of case ${entry.id} here to score it without its lesions (the source folder given)`);
+      const ct = readNifti(source.ctPath);
+      checkSameGrid(ct, source.ctPath, { ...loaded.ct, data: new Uint8Array(0) }, entry.ctPath);
+      requireCtGeometry(ct, source.ctPath, forceGeometry);
+      const sourceScans = new Map<string, PreprocessedScan>();
+      const out: LesionResponse[] = [];
+      for (const [s, scorer] of scorers.entries()) {
+        const done = k * perCase + scorers.length + s;
+        const anomaly = await scoreOnGrid(scorer, preprocessedOnce(sourceScans, source, ct, scorer), done, `${entry.id} without lesions`);
+        out.push(lesionResponse(withLesions[s]!, anomaly.data, c.lesion, c.body));
+        bar.update(done + 1, total, `${entry.id} without lesions ${scorer.name}`);
+      }
+      return out;
+    }
+  }
+
+  /** A scan preprocessed as a scorer needs, once per distinct preprocessing (through the cache when given). */
+  function preprocessedOnce(scans: Map<string, PreprocessedScan>, entry: CaseEntry, ct: ReturnType<typeof loadCase>['ct'], scorer: AnomalyScorer): PreprocessedScan {
+    const key = JSON.stringify(scorer.preprocess);
+    let scan = scans.get(key);
+    if (!scan) {
+      scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess, forceGeometry).get(entry).scan : preprocessCt(ct, entry.ctPath, scorer.preprocess);
+      scans.set(key, scan);
+    }
+    return scan;
   }
 }
 
@@ -253,7 +293,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   if (options.mapsDir) recordMapMethods(options.mapsDir, scorers, options.resume === true);
   const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
   const common = { progress, cacheDir: options.cacheDir, forceGeometry: options.forceGeometry };
-  const scored = await scoreFolder(options.data, scorers, { ...common, label: 'eval', limit: options.limit, onMap, storedMap });
+  const sources = options.sourceData ? { root: options.sourceData, entries: new Map(listCases(options.sourceData).map((e) => [e.id, e])) } : undefined;
+  const scored = await scoreFolder(options.data, scorers, { ...common, label: 'eval', limit: options.limit, onMap, storedMap, sources });
   if (scored.cases.length === 0) {
     throw new DataError(options.data, `no case could be scored:\n${scored.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
   }
@@ -271,9 +312,13 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
 
   const anyKinds = scored.cases.some((c) => c.kinds);
   const groups = anyKinds ? (options.groups ?? PHANTOM_KIND_GROUPS) : [];
-  const methods = scorers.map((scorer, s) =>
-    evaluateMethod(scorer, scored.cases, scored.scores[s]!, policies[s]!, { groups, seconds: scored.seconds[s]! }),
-  );
+  const methods = scorers.map((scorer, s) => {
+    const method = evaluateMethod(scorer, scored.cases, scored.scores[s]!, policies[s]!, { groups, seconds: scored.seconds[s]! });
+    if (!sources) return method;
+    const responses = scored.responses[s]!;
+    method.cases.forEach((c, i) => Object.assign(c, responses[i]!));
+    return { ...method, response: summariseResponses(responses) };
+  });
 
   if (options.montageDir) {
     const count = options.montageCount ?? 2;

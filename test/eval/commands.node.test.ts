@@ -1,6 +1,6 @@
 // `screener predict`, `eval` and `demo` run in-process: a tiny random model end to end on small
 // phantoms (maps on the input's grid and affine, the report's keys), and the bad-input errors.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { writeTinyModel } from '../helpers/tiny-model.node';
 import { runCommand } from '../helpers/run-command';
 import { demo, demoTrainingConfig } from '../../src/cli/commands/demo';
 import { evaluate } from '../../src/cli/commands/eval';
+import { insertLesionsCommand } from '../../src/cli/commands/insert-lesions';
 import { predict } from '../../src/cli/commands/predict';
 import { train } from '../../src/cli/commands/train';
 import { readNifti, writeNifti } from '../../src/data/io/files.node';
@@ -164,6 +165,43 @@ describe('screener eval', () => {
     await expect(run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', data, '--maps', maps, '--cache', join(root, 'cache'), '--resume'])).rejects.toThrow(
       /methods\.json: --resume: the intensity maps here were made by/,
     );
+  });
+
+  it('with --source-data scores each case without its inserted lesions too: lesion presence and placement', async () => {
+    const inserted = join(root, 'inserted');
+    expect((await run(insertLesionsCommand, ['--data', healthy, '--out', inserted, '--seed', '3', '--per-case', '2'])).code).toBe(0);
+    const json = join(root, 'paired.json');
+    const common = ['--data', inserted, '--model', modelPath, '--baseline', 'intensity', '--fit-data', healthy, '--cache', join(root, 'cache')];
+    const { code, out } = await run(evaluate, [...common, '--source-data', healthy, '--json', json]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\| method \| cases \| lesion presence AUROC \| placement AUROC \|/);
+    expect(out).toMatch(/\| intensity \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    for (const method of ['screener', 'intensity']) {
+      const m = report.methods[method];
+      expect(m.response.cases).toBe(2);
+      for (const c of m.cases) for (const key of ['presence', 'placement']) expect(c[key]).toBeGreaterThanOrEqual(0), expect(c[key]).toBeLessThanOrEqual(1);
+    }
+    // The baseline flags intensities that are rare where they are: inserted HU shifts raise it, even at
+    // this model's 20 mm voxels, where a lesion is one or two voxels across.
+    expect(report.methods.intensity.response.presence).toBeGreaterThan(0.5);
+
+    // Scored against themselves, the scans give every method presence 0.5 and placement = its AUROC.
+    const self = join(root, 'paired-self.json');
+    expect((await run(evaluate, [...common, '--source-data', inserted, '--json', self])).code).toBe(0);
+    for (const m of Object.values(JSON.parse(readFileSync(self, 'utf8')).methods) as { cases: { presence: number; placement: number; auroc: number }[] }[]) {
+      for (const c of m.cases) {
+        expect(c.presence).toBe(0.5);
+        expect(c.placement).toBeCloseTo(c.auroc, 5);
+      }
+    }
+
+    // A case missing from the source folder is listed as failed, named there.
+    const partial = join(root, 'partial-source');
+    cpSync(join(healthy, 'case_0'), join(partial, 'case_0'), { recursive: true });
+    const missing = await run(evaluate, [...common, '--source-data', partial]);
+    expect(missing.code).toBe(1);
+    expect(missing.out).toMatch(/case_1: .*partial-source.case_1: no scan of case case_1 here/);
   });
 
   it('lists a scan whose geometry is not a CT\'s as failed, and scores it with --force-geometry', async () => {

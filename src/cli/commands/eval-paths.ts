@@ -15,6 +15,7 @@ export function checkEvalPaths(args: ParsedArgs): void {
       ...named('--model', stringOption(args, 'model')),
       ...named('--models', stringOption(args, 'models')),
       ...named('--threshold-data', stringOption(args, 'threshold-data')),
+      ...named('--source-data', stringOption(args, 'source-data')),
       ...list('fit-data'),
     ],
     outputs: [

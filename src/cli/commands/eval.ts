@@ -10,7 +10,7 @@ import { nodeRuntime } from '../../gpu/node';
 import type { Runtime } from '../../gpu/runtime';
 import { loadAblationModels } from '../../eval/ablation.node';
 import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
-import { jsonReport, markdownTable, spreadTable } from '../../eval/report';
+import { jsonReport, markdownTable, responseTable, RESPONSE_NOTE, spreadTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
 import { withCombination } from '../../eval/combined-scorer';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
@@ -34,8 +34,14 @@ const spec = {
   },
   ablation: { type: 'boolean', description: 'the condition x density grid: every model in --models DIR' },
   models: { type: 'string', value: 'DIR', description: 'the folder of the ablation grid\'s models' },
+  'source-data': {
+    type: 'string',
+    value: 'DIR',
+    description:
+      'the folder the lesions were inserted into (insert-lesions --data): each case\'s scan there is scored too, and each method\'s lesion presence and placement AUROC are reported',
+  },
   'threshold-data': { type: 'string', value: 'DIR2', description: 'cases used only to choose the Dice threshold', default: 'the other half of --data' },
-  json: { type: 'string', value: 'FILE', description: 'per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall' },
+  json: { type: 'string', value: 'FILE', description: 'per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall (with --source-data also presence and placement)' },
   montages: { type: 'string', value: 'DIR', description: 'also overlays of each method\'s best and worst cases' },
   maps: { type: 'string', value: 'DIR', description: 'also every case\'s anomaly maps (NIfTI) and overlays' },
   cache: { type: 'string', value: 'DIR', description: 'cache of preprocessed scans', default: `${defaultCacheDir()}, as train's` },
@@ -62,13 +68,17 @@ export const evaluate = defineCommand({
   summary: 'voxel AUROC, AUROC30, AUPRO30, Dice and lesion recall of Screener, baselines and the ablation grid',
   synopsis: [
     'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--combined] [--ablation --models DIR] ' +
-      '[--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
+      '[--source-data DIR] [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
       '[--overlap F] [--spacing MM] [--force-geometry] [--resume]',
   ],
   options: spec,
   notes: [
     'Every metric counts only voxels inside the body mask of preprocessing, on the original grid.',
     'Methods are printed side by side in one markdown table; the methods given are all scored.',
+    'With --source-data, every case is scored a second time on its scan without lesions (same case id, same grid), ' +
+      'so evaluation takes twice as long. Lesion presence is the AUROC of the lesions\' voxels with the lesions against the ' +
+      'same voxels without them (0.5: the method does not see them); placement is the AUROC that the map without lesions ' +
+      'gets from where the lesions were put (what a method blind to them scores).',
     'Each run replaces --json and the files it writes under --montages and --maps; no output may be an input.',
     'A case that cannot be read or scored is listed with its error (and in --json) and counts in no mean; ' +
       'the others are scored all the same, and the exit code is then 1.',
@@ -129,11 +139,14 @@ export const evaluate = defineCommand({
         limit,
         resume,
         forceGeometry,
+        sourceData: stringOption(args, 'source-data'),
         progress: process.stderr,
       });
       console.log(`# screener eval: ${data} (${result.cases} cases with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);
       for (const s of scorers) console.log(`- **${s.name}**: ${s.description}`);
       console.log(`\n${markdownTable(result.methods)}\n\nPer-case spread:\n\n${spreadTable(result.methods)}\n`);
+      const responses = responseTable(result.methods);
+      if (responses) console.log(`Without the lesions (--source-data):\n\n${responses}\n\n${RESPONSE_NOTE}\n`);
       console.log(`${result.thresholdSelection}.`);
       console.log('Every metric counts only voxels inside the body mask of preprocessing, on the original grid.');
       if (models.missing.length) console.log(`Ablation cells without a model in ${modelsDir}: ${models.missing.join(', ')}.`);
