@@ -100,6 +100,11 @@ export interface ScreenerConfig {
   preset: PresetName | 'custom';
   /** The voxel size scans are preprocessed to for this model, in training and in prediction alike. */
   targetSpacing: Triple;
+  /**
+   * The HU window scans are clipped to and rescaled from before CLAHE; absent: the paper's [-1000, 300].
+   * A narrower one (soft tissue: [-200, 300]) gives the small HU differences within soft tissue more of [0, 1].
+   */
+  huWindow?: [number, number];
   descriptor: UNetConfig;
   condition: UNetConfig;
   ssl: SslConfig;
@@ -181,12 +186,19 @@ export function groupsFor(config: UNetConfig, channels: number): number {
 }
 
 /**
- * The preprocessing a model of this config expects: its voxel size, and the paper's body crop, HU
- * window and CLAHE. Training, prediction, evaluation and the baseline beside a model all take it from
+ * The preprocessing a model of this config expects: its voxel size and HU window (the paper's unless
+ * the config names one), and the paper's body crop and CLAHE. Training, prediction, evaluation and the baseline beside a model all take it from
  * here, never beside the model.
  */
 export function configPreprocessing(config: ScreenerConfig): PreprocessOptions {
-  return resolvePreprocessOptions({ targetSpacing: [...config.targetSpacing] });
+  return resolvePreprocessOptions({ targetSpacing: [...config.targetSpacing], ...(config.huWindow ? { huWindow: [...config.huWindow] } : {}) });
+}
+
+/** A deep copy that preprocesses scans with the HU window [lo, hi] instead of the paper's. */
+export function withHuWindow(config: ScreenerConfig, window: [number, number]): ScreenerConfig {
+  const copy = structuredClone(config);
+  copy.huWindow = [window[0], window[1]];
+  return copy;
 }
 
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */

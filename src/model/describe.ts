@@ -3,9 +3,10 @@
 import type { ScreenerConfig } from './config';
 import type { Screener } from './screener';
 
-/** "small preset, masked condition, flow density, 32x32x32 windows at 2.5x2.5x2.5 mm". */
+/** "small preset, masked condition, flow density, 32x32x32 windows at 2.5x2.5x2.5 mm" (and a HU window other than the paper's). */
 export function describeConfig(c: ScreenerConfig): string {
-  return `${c.preset} preset, ${c.density.condition} condition, ${c.density.kind} density, ${c.train.cropSize.join('x')} windows at ${c.targetSpacing.join('x')} mm`;
+  const window = c.huWindow ? `, HU window ${c.huWindow[0]} to ${c.huWindow[1]}` : '';
+  return `${c.preset} preset, ${c.density.condition} condition, ${c.density.kind} density, ${c.train.cropSize.join('x')} windows at ${c.targetSpacing.join('x')} mm${window}`;
 }
 
 export function describeScreener(model: Screener): string {

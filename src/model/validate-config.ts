@@ -12,6 +12,9 @@ class ConfigError extends Error {
 
 type Fields = Record<string, unknown>;
 
+/** HU a window may reach: below air's -1024 to beyond dense bone and metal. */
+const HU_LIMITS: [number, number] = [-2000, 4000];
+
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
 function object(value: unknown, field: string): Fields {
@@ -87,6 +90,10 @@ function checkFields(config: Fields): void {
   const [lo, hi] = CT_VOXEL_MM;
   const mm = (v: unknown, f: string) => number(v, f, lo, hi);
   triple(config.targetSpacing, 'targetSpacing', mm);
+  if (config.huWindow !== undefined) {
+    const [lo, hi] = list(config.huWindow, 'huWindow', 2, 2).map((v, i) => number(v, `huWindow[${i}]`, HU_LIMITS[0], HU_LIMITS[1]));
+    if (!(lo! < hi!)) throw new ConfigError(`huWindow: the lower bound ${lo} HU is not below the upper ${hi} HU`);
+  }
   checkUNet(config.descriptor, 'descriptor', 1);
   checkUNet(config.condition, 'condition', 2);
 

@@ -236,6 +236,22 @@ describe('screener eval', () => {
   });
 });
 
+describe('screener train --hu-window', () => {
+  it('keeps the window in the model, which prediction then uses, and refuses a malformed one', async () => {
+    const out = join(root, 'window', 'soft.safetensors');
+    const argv = ['--data', data, '--out', out, '--preset', 'tiny', '--spacing', '12', '--steps', '1', '--cache', join(root, 'cache')];
+    expect((await run(train, [...argv, '--hu-window', '-200,300'])).code).toBe(0);
+    expect(screenerConfigOf(readFileSync(out), 'trained').huWindow).toEqual([-200, 300]);
+    const map = join(root, 'window', 'map.nii.gz');
+    const { code, err } = await run(predict, ['--model', out, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', map]);
+    expect(code).toBe(0);
+    expect(err).toMatch(/HU window -200 to 300/);
+    for (const bad of ['300,-200', '-200', 'soft', '-200,1e6']) {
+      await expect(run(train, [...argv, '--force', '--hu-window', bad])).rejects.toThrow(/--hu-window must be two HU values LO,HI/);
+    }
+  });
+});
+
 describe('screener demo', () => {
   it('trains its own model at 6 mm with self-supervised crops around 6 mm', () => {
     const config = demoTrainingConfig(5);

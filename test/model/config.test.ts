@@ -1,6 +1,7 @@
 // The presets satisfy the networks' invariants, and a config that breaks one is refused by name.
 import { describe, expect, it } from 'vitest';
-import { conditionChannels, presetConfig, PRESETS, withDensity, withTargetSpacing } from '../../src/model/config';
+import { conditionChannels, configPreprocessing, presetConfig, PRESETS, withDensity, withHuWindow, withTargetSpacing } from '../../src/model/config';
+import { describeConfig } from '../../src/model/describe';
 import { validateConfig } from '../../src/model/validate-config';
 import { DenseUNet } from '../../src/model/unet';
 
@@ -36,6 +37,18 @@ describe('Screener config', () => {
     expect(coarse.ssl.spacingRange[0]).toEqual([3.2, 3.2, 3.2]);
     expect(coarse.ssl.spacingRange[1].map((s) => Number(s.toFixed(6)))).toEqual([5.6, 5.6, 5.6]);
     expect(small.ssl.spacingRange[0]).toEqual([2, 2, 2]);
+  });
+
+  it('preprocesses with the paper\'s HU window unless the config names one, and describes one that differs', () => {
+    const small = presetConfig('small');
+    expect(configPreprocessing(small).huWindow).toEqual([-1000, 300]);
+    expect(describeConfig(small)).not.toMatch(/HU window/);
+    const soft = withHuWindow(small, [-200, 300]);
+    expect(configPreprocessing(soft).huWindow).toEqual([-200, 300]);
+    expect(configPreprocessing(soft).targetSpacing).toEqual(small.targetSpacing);
+    expect(describeConfig(soft)).toMatch(/, HU window -200 to 300$/);
+    expect(validateConfig(soft).huWindow).toEqual([-200, 300]);
+    expect(small.huWindow).toBeUndefined();
   });
 
   it('refuses crops that the UNet or the pooling cannot divide, and unknown kinds', () => {
@@ -74,6 +87,9 @@ describe('Screener config', () => {
     bad((c) => (c.ssl.spacingRange = [[3, 3, 3], [2, 2, 2]]), /ssl\.spacingRange: the minimum 3 mm exceeds the maximum 2 mm/);
     bad((c) => (c.train.ssl.lr = Number.NaN), /train\.ssl\.lr must be a number above 0/);
     bad((c) => (c.masking.ratio = 2), /masking\.ratio must be a number from 0 to 1, got 2/);
+    bad((c) => (c.huWindow = [300, -200]), /huWindow: the lower bound 300 HU is not below the upper -200 HU/);
+    bad((c) => (c.huWindow = [-200]), /huWindow must be a list of 2 values/);
+    bad((c) => (c.huWindow = [-200, 1e6]), /huWindow\[1\] must be a number from -2000 to 4000/);
   });
 
   it('refuses missing fields by name instead of failing with a TypeError', () => {

@@ -25,6 +25,7 @@ import { predictPreprocessed, type WindowedMap } from '../../model/predict';
 import { placeWindows } from '../../model/window-placement';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
+import { configPreprocessing } from '../../model/config';
 import { Screener } from '../../model/screener';
 
 const spec = {
@@ -114,7 +115,7 @@ export const predict = defineCommand({
     const weights = readScreenerFile(modelPath);
     const { targetSpacing, train } = weights.config;
     const steps = new StepProgress(process.stderr, 'preprocessing', PROGRESS);
-    const scan = preprocessCt(ct, input, { targetSpacing: [...targetSpacing] }, (step, done, total) => steps.update(step, done, total));
+    const scan = preprocessCt(ct, input, configPreprocessing(weights.config), (step, done, total) => steps.update(step, done, total));
     steps.finish();
     const fit = windowFitProblem(scan.image.shape, train.cropSize, targetSpacing);
     if (fit && !forceGeometry) throw new DataError(input, `${fit}; --force-geometry scores it anyway`);

@@ -7,7 +7,20 @@ import { checkRunPaths, requireSuffix } from '../output-paths';
 import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
 import { DataError } from '../../data/errors';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
-import { configPreprocessing, DEFAULT_PRESET, isPresetName, presetConfig, PRESETS, STAGES, withDensity, withTargetSpacing, type ConditionKind, type DensityKind, type Stage } from '../../model/config';
+import {
+  configPreprocessing,
+  DEFAULT_PRESET,
+  isPresetName,
+  presetConfig,
+  PRESETS,
+  STAGES,
+  withDensity,
+  withHuWindow,
+  withTargetSpacing,
+  type ConditionKind,
+  type DensityKind,
+  type Stage,
+} from '../../model/config';
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
@@ -43,6 +56,12 @@ const spec = {
     description:
       'scale of the self-supervised colour augmentations; 0 turns them off; weaker jitter keeps more of a tissue\'s absolute intensity',
     default: "1, the paper's",
+  },
+  'hu-window': {
+    type: 'string',
+    value: 'LO,HI',
+    description: 'the HU window scans are clipped to and rescaled from (e.g. -200,300 for soft tissue); kept in the model, so prediction uses it too',
+    default: "-1000,300, the paper's",
   },
   'force-geometry': {
     type: 'boolean',
@@ -90,7 +109,9 @@ export const train = defineCommand({
     const colour = numberOption(args, 'colour');
     if (colour !== undefined && !(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
     const spaced = withDensity(spacing === undefined ? preset : withTargetSpacing(preset, spacing), densityOverrides(args));
-    const config = colour === undefined ? spaced : { ...spaced, ssl: { ...spaced.ssl, colourStrength: colour } };
+    const coloured = colour === undefined ? spaced : { ...spaced, ssl: { ...spaced.ssl, colourStrength: colour } };
+    const window = huWindowOption(args);
+    const config = window ? withHuWindow(coloured, window) : coloured;
     const kinds = parseKinds(stringOption(args, 'kinds'));
     const runtimeKind = runtimeOption(args);
 
@@ -181,6 +202,18 @@ function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?:
   if (condition !== undefined && !['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
   if (density !== undefined && !['flow', 'gaussian'].includes(density)) throw new UsageError('--density must be flow or gaussian');
   return { ...(condition ? { condition: condition as ConditionKind } : {}), ...(density ? { kind: density as DensityKind } : {}) };
+}
+
+/** --hu-window LO,HI: two HU values, the lower first, within what a CT holds. */
+function huWindowOption(args: ParsedArgs): [number, number] | undefined {
+  const text = stringOption(args, 'hu-window');
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((p) => Number(p.trim()));
+  const [lo, hi] = parts;
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(lo! < hi!) || lo! < -2000 || hi! > 4000) {
+    throw new UsageError(`--hu-window must be two HU values LO,HI with LO < HI, within -2000 to 4000 (e.g. -200,300), got "${text}"`);
+  }
+  return [lo!, hi!];
 }
 
 function parseKinds(text: string | undefined): string[] | undefined {
