@@ -12,6 +12,7 @@
 # from that stage's own step times. Scans are preprocessed into the cache by parallel processes
 # while the benchmark runs. Environment: BUDGET, EVAL_SECONDS (reserved for scoring, default 150),
 # MIN_STEPS and MAX_STEPS (bounds per stage, default 20 and 20000), COLOUR (default 0.3), SEED (0),
+# HU_WINDOW (train --hu-window, e.g. -200,300; default the paper's window),
 # BENCH_FLAGS (default --peer-cuda) and EVAL_FLAGS (extra `screener eval` options, default none).
 # Usage, from the project root after `source .gpu/activate.sh`: bash scripts/gpu-train-real.sh
 set -uo pipefail
@@ -22,6 +23,8 @@ min_steps=${MIN_STEPS:-20}
 max_steps=${MAX_STEPS:-20000}
 colour=${COLOUR:-0.3}
 seed=${SEED:-0}
+window_flags=()
+[ -n "${HU_WINDOW:-}" ] && window_flags=(--hu-window "$HU_WINDOW")
 read -r -a bench_flags <<< "${BENCH_FLAGS:---peer-cuda}"
 read -r -a eval_flags <<< "${EVAL_FLAGS:-}"
 work=${WORK:-/tmp/screener-gpu}
@@ -53,7 +56,7 @@ step "preprocessing (one process per group) beside the train benchmark"
 pids=()
 for group in "$work"/train/g* "$work"/val/g*; do
   name=$(basename "$(dirname "$group")")-$(basename "$group")
-  "${cli[@]}" train --data "$group" --out "$work/warm/$name.safetensors" "${common[@]}" --stage descriptor --steps 1 --force \
+  "${cli[@]}" train --data "$group" --out "$work/warm/$name.safetensors" "${common[@]}" "${window_flags[@]}" --stage descriptor --steps 1 --force \
     > "$work/warm-$name.log" 2>&1 &
   pids+=($!)
 done
@@ -85,7 +88,7 @@ mkdir -p "$work/model"
 train_stage() {
   local stage=$1 steps=$2
   step "train $stage: $steps steps"
-  timeout $(($(left) - 30)) "${cli[@]}" train --data "$work/train" --out "$model" "${common[@]}" --colour "$colour" --seed "$seed" \
+  timeout $(($(left) - 30)) "${cli[@]}" train --data "$work/train" --out "$model" "${common[@]}" --colour "$colour" --seed "$seed" "${window_flags[@]}" \
     --stage "$stage" --steps "$steps" 2>&1 | grep -v '\[#*-*\]' | tail -n 4
   # Each --stage run writes the curve of its own stage only.
   cp "${model%.safetensors}.losses.csv" "$work/model/losses-$stage.csv"
