@@ -13,7 +13,7 @@ class ConfigError extends Error {
 type Fields = Record<string, unknown>;
 
 /** HU a window may reach: below air's -1024 to beyond dense bone and metal. */
-const HU_LIMITS: [number, number] = [-2000, 4000];
+export const HU_WINDOW_LIMITS: [number, number] = [-2000, 4000];
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
@@ -91,7 +91,7 @@ function checkFields(config: Fields): void {
   const mm = (v: unknown, f: string) => number(v, f, lo, hi);
   triple(config.targetSpacing, 'targetSpacing', mm);
   if (config.huWindow !== undefined) {
-    const [lo, hi] = list(config.huWindow, 'huWindow', 2, 2).map((v, i) => number(v, `huWindow[${i}]`, HU_LIMITS[0], HU_LIMITS[1]));
+    const [lo, hi] = list(config.huWindow, 'huWindow', 2, 2).map((v, i) => number(v, `huWindow[${i}]`, HU_WINDOW_LIMITS[0], HU_WINDOW_LIMITS[1]));
     if (!(lo! < hi!)) throw new ConfigError(`huWindow: the lower bound ${lo} HU is not below the upper ${hi} HU`);
   }
   checkUNet(config.descriptor, 'descriptor', 1);

@@ -5,7 +5,7 @@
 // byte to the Node process that launched it (`screener train --runtime chromium`). No Node imports.
 import type { Runtime } from '../gpu/runtime';
 import { DataError } from '../data/errors';
-import type { ScreenerConfig, Stage } from '../model/config';
+import { configPreprocessing, type ScreenerConfig, type Stage } from '../model/config';
 import { validateConfig } from '../model/validate-config';
 import { Screener } from '../model/screener';
 import { encodeCheckpoint, readCheckpointSummary, restoreCheckpoint } from './checkpoint';
@@ -99,11 +99,19 @@ async function startingTrainer(o: TrainRunOptions, paths: TrainPaths, log: (line
       throw error;
     }
     try {
+      // Networks that learned another HU window read every intensity differently: not a starting point.
+      const [was, now] = [configPreprocessing(source.config).huWindow, configPreprocessing(config).huWindow];
+      if (was[0] !== now[0] || was[1] !== now[1]) {
+        throw new DataError(from, `was trained with the HU window ${was.join(',')}, this run preprocesses with ${now.join(',')}; give --hu-window ${was.join(',')}`);
+      }
       const sameDensity = JSON.stringify(source.config.density) === JSON.stringify(config.density);
       const prefixes = ['descriptor', 'condition', ...(sameDensity ? ['density'] : [])];
       const copied = adoptWeights(model, source, prefixes);
       for (const stage of source.trainedStages) if (stage !== 'density' || sameDensity) model.trainedStages.add(stage);
       log(`starting from ${from}: ${copied} tensors (${[...model.trainedStages].join(', ') || 'no trained stages'})`);
+    } catch (error) {
+      model.dispose();
+      throw error;
     } finally {
       source.dispose();
     }

@@ -239,14 +239,18 @@ describe('screener eval', () => {
 describe('screener train --hu-window', () => {
   it('keeps the window in the model, which prediction then uses, and refuses a malformed one', async () => {
     const out = join(root, 'window', 'soft.safetensors');
-    const argv = ['--data', data, '--out', out, '--preset', 'tiny', '--spacing', '12', '--steps', '1', '--cache', join(root, 'cache')];
+    const argv = ['--data', data, '--out', out, '--preset', 'tiny', '--spacing', '12', '--cache', join(root, 'cache'), '--steps', '1'];
     expect((await run(train, [...argv, '--hu-window', '-200,300'])).code).toBe(0);
     expect(screenerConfigOf(readFileSync(out), 'trained').huWindow).toEqual([-200, 300]);
     const map = join(root, 'window', 'map.nii.gz');
     const { code, err } = await run(predict, ['--model', out, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', map]);
     expect(code).toBe(0);
     expect(err).toMatch(/HU window -200 to 300/);
-    for (const bad of ['300,-200', '-200', 'soft', '-200,1e6']) {
+    // A later stage of that model continues its networks only with the window they learned.
+    await expect(run(train, [...argv, '--stage', 'condition'])).rejects.toThrow(
+      /soft\.safetensors: was trained with the HU window -200,300, this run preprocesses with -1000,300; give --hu-window -200,300/,
+    );
+    for (const bad of ['300,-200', '-200', '-200,', 'soft', '-200,1e6']) {
       await expect(run(train, [...argv, '--force', '--hu-window', bad])).rejects.toThrow(/--hu-window must be two HU values LO,HI/);
     }
   });

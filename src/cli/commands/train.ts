@@ -26,6 +26,7 @@ import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
 import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
+import { HU_WINDOW_LIMITS } from '../../model/validate-config';
 import type { LossRecord, TrainingPosition } from '../../train/trainer';
 
 const spec = {
@@ -208,10 +209,12 @@ function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?:
 function huWindowOption(args: ParsedArgs): [number, number] | undefined {
   const text = stringOption(args, 'hu-window');
   if (text === undefined) return undefined;
-  const parts = text.split(',').map((p) => Number(p.trim()));
+  // An empty part would read as 0 HU ("-200," is not a window).
+  const parts = text.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
   const [lo, hi] = parts;
-  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(lo! < hi!) || lo! < -2000 || hi! > 4000) {
-    throw new UsageError(`--hu-window must be two HU values LO,HI with LO < HI, within -2000 to 4000 (e.g. -200,300), got "${text}"`);
+  const [min, max] = HU_WINDOW_LIMITS;
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(lo! < hi!) || lo! < min || hi! > max) {
+    throw new UsageError(`--hu-window must be two HU values LO,HI with LO < HI, within ${min} to ${max} (e.g. -200,300), got "${text}"`);
   }
   return [lo!, hi!];
 }
