@@ -1,5 +1,6 @@
 // Reports of an evaluation: a markdown table with the methods side by side (per lesion-kind group),
 // and the JSON document with per-case and mean values.
+import type { Interval } from './bootstrap';
 import type { MeanValues, MethodResult } from './evaluate';
 import { METRIC_NAMES, type MetricName } from './metrics';
 
@@ -18,10 +19,13 @@ function cell(v: number | null): string {
   return v === null ? '-' : v.toFixed(3);
 }
 
-/** A mean with its 95 % interval, e.g. "0.761 [0.702, 0.820]". */
+/** A mean with its 95 % interval, e.g. "0.761 [0.70, 0.82]". */
+function withInterval(value: number | null, interval: Interval | undefined): string {
+  return interval ? `${cell(value)} [${interval[0].toFixed(2)}, ${interval[1].toFixed(2)}]` : cell(value);
+}
+
 function cellWithInterval(mean: MeanValues, name: MetricName): string {
-  const interval = mean.intervals?.[name];
-  return interval ? `${cell(mean[name])} [${interval[0].toFixed(2)}, ${interval[1].toFixed(2)}]` : cell(mean[name]);
+  return withInterval(mean[name], mean.intervals?.[name]);
 }
 
 /**
@@ -64,11 +68,7 @@ export function spreadTable(methods: MethodResult[], metric: MetricName = 'auroc
 export function responseTable(methods: MethodResult[]): string {
   const withResponse = methods.filter((m) => m.response);
   if (withResponse.length === 0) return '';
-  const value = (m: MethodResult, key: 'presence' | 'placement') => {
-    const r = m.response!;
-    const interval = r.intervals[key];
-    return interval ? `${cell(r[key])} [${interval[0].toFixed(2)}, ${interval[1].toFixed(2)}]` : cell(r[key]);
-  };
+  const value = (m: MethodResult, key: 'presence' | 'placement') => withInterval(m.response![key], m.response!.intervals[key]);
   const lines = ['| method | cases | lesion presence AUROC | placement AUROC |', '|---|---:|---:|---:|'];
   for (const m of withResponse) lines.push(`| ${m.name} | ${m.response!.cases} | ${value(m, 'presence')} | ${value(m, 'placement')} |`);
   return lines.join('\n');
