@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { intOption, OVERLAP_OPTION, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
+import { intOption, OVERLAP_OPTION, overlapOption, parseArgs, SCORE_OPTION, scoreOption, stringOption, UsageError } from '../../src/cli/args';
 import { formatUsage } from '../../src/cli/usage';
 import { readFileBytes, writeFileAtomic } from '../../src/data/io/files.node';
 import { writeQualitySplit } from '../../src/data/phantom/write.node';
@@ -47,12 +47,13 @@ export const QUALITY_OPTIONS = {
   'train-cases': { type: 'string', value: 'N', description: 'training phantoms, trained lesion kinds only', default: QUALITY_SET_DEFAULTS.train },
   size: { type: 'string', value: 'V', description: 'phantom voxels per side', default: `${QUALITY_SET_DEFAULTS.size}: about 3 mm` },
   ...OVERLAP_OPTION,
+  ...SCORE_OPTION,
   out: { type: 'string', value: 'DIR', description: 'phantoms, models, scores and reports; reused by the next run', default: 'out/quality' },
   json: { type: 'string', value: 'FILE', description: 'the report as JSON (per seed, per case, intervals)' },
 } as const;
 
 export const QUALITY_USAGE = formatUsage({
-  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--out DIR] [--json FILE]'],
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--score nll|latent] [--out DIR] [--json FILE]'],
   options: QUALITY_OPTIONS,
 });
 
@@ -78,6 +79,9 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const firstSeed = intOption(args, 'first-seed', QUALITY_OPTIONS['first-seed'].default);
   if (seeds < 1 || firstSeed < 0) throw new UsageError('--seeds must be at least 1 and --first-seed non-negative');
   const overlap = overlapOption(args);
+  // Another score rescores the same models: kept beside the default scores under its own name.
+  const score = scoreOption(args);
+  const scoreTag = score === undefined ? '' : `-score-${score}`;
   const givenModel = stringOption(args, 'model');
   const recipe = parseRecipe(args);
   // A given model is read (and its config checked) before any work; it is known by its bytes, so
@@ -116,12 +120,12 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     for (const m of models) {
       const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, config, dirs.train, cacheDir);
       const resultPath = (method: string) =>
-        join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}${method}.json`);
+        join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}${scoreTag}${method}.json`);
       const paths = [resultPath(''), ...(combined ? [resultPath(`-combined-intensity-${counts.healthy}healthy`)] : [])];
       // Screener alone and, with --combined, Screener with the baseline: the missing ones scored in one
       // pass over the cases, Screener once per case for both.
       const [alone, both] = await scoreOnce(paths, (missing) => {
-        const model = loadScreener(runtime, m.path);
+        const model = loadScreener(runtime, m.path, score);
         const screener = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap });
         // The baseline's own row is scored once per benchmark (below), so only Screener's row and the combination.
         const [screenerRow, , combinedRow] = combined ? withCombination(screener, baselineScorer()) : [screener];
@@ -135,15 +139,15 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     const baselinePath = join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
     const [baseline] = await scoreOnce([baselinePath], () => evaluate([baselineScorer()], dirs.test, counts.cases, cacheDir));
 
-    const title = givenModel ? `model ${givenModel}` : `recipe ${name}`;
+    const title = `${givenModel ? `model ${givenModel}` : `recipe ${name}`}${score ? `, score ${score}` : ''}`;
     const recipes = [{ label: 'Screener', runs }, ...(combined ? [{ label: 'Screener + intensity', runs: combinedRuns }] : [])];
     const table = qualityTable(recipes, baseline!.method);
     const report = [`# Quality benchmark: ${title}`, '', `${counts.cases} test phantoms (size ${counts.size}), overlap ${overlap}; ${runs.length} run(s).`, '', table, ''].join('\n');
     console.log(report);
-    writeFileAtomic(join(out, `report-${name}.md`), new TextEncoder().encode(report));
+    writeFileAtomic(join(out, `report-${name}${scoreTag}.md`), new TextEncoder().encode(report));
     const json = stringOption(args, 'json');
     if (json) writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(qualityJson(title, recipe, counts, recipes, baseline!), null, 2) + '\n'));
-    log(`done in ${seconds(started)} s; report ${join(out, `report-${name}.md`)}${json ? `, ${json}` : ''}`);
+    log(`done in ${seconds(started)} s; report ${join(out, `report-${name}${scoreTag}.md`)}${json ? `, ${json}` : ''}`);
     return 0;
   } finally {
     runtime.dispose();

@@ -3,6 +3,7 @@
 // Unknown options are errors, so a typo never silently falls back to a default; so are positional
 // arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
 // numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
+import { ANOMALY_SCORES, type AnomalyScore } from '../model/config';
 
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' may repeat and collects values. */
@@ -90,6 +91,23 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 export const OVERLAP_OPTION = {
   overlap: { type: 'string', value: 'F', description: 'overlap of the sliding windows, in [0, 1); less is faster', default: 0.5 },
 } as const satisfies Record<string, OptionSpec>;
+
+export const SCORE_OPTION = {
+  score: {
+    type: 'string',
+    value: 'nll|latent',
+    description: "Screener's anomaly score: nll (the paper's negative log-likelihood) or latent (its energy term, without the log-determinant)",
+    default: "the model's (nll unless its config names another)",
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+/** --score nll|latent, or undefined when absent (the model's own then). */
+export function scoreOption(args: ParsedArgs): AnomalyScore | undefined {
+  const score = stringOption(args, 'score');
+  if (score === undefined) return undefined;
+  if (!(ANOMALY_SCORES as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${ANOMALY_SCORES.join(', ')}, got "${score}"`);
+  return score as AnomalyScore;
+}
 
 /** --overlap F of the sliding windows, in [0, 1); the default when absent. */
 export function overlapOption(args: ParsedArgs): number {

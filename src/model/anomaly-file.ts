@@ -1,4 +1,4 @@
-// The anomaly map as a file: float32 NLL per voxel, NIfTI-1 on the input's grid and affine. One
+// The anomaly map as a file: float32 anomaly score (NLL, or its latent energy) per voxel, NIfTI-1 on the input's grid and affine. One
 // encoder for `screener predict` and the page's download, so both give the same bytes. It streams:
 // slabs of slices go in, file bytes come out (through a streaming gzip), so that the command line
 // never holds the whole map, its bytes and their gzip at once. The bytes go to the compressor in
@@ -8,8 +8,20 @@ import { Gzip } from 'fflate';
 import { type Affine, type Shape3, type Volume, voxelCount } from '../data/geometry/volume';
 import { DataError } from '../data/errors';
 import { niftiHeaderBytes } from '../data/io/nifti';
+import type { AnomalyScore } from './config';
 
-export const ANOMALY_DESCRIPTION = 'screener anomaly (NLL)';
+/** The NIfTI header's description of a map: which score its voxels hold. */
+export function anomalyDescription(score: AnomalyScore = 'nll'): string {
+  return score === 'nll' ? 'screener anomaly (NLL)' : 'screener anomaly (latent energy)';
+}
+
+export const ANOMALY_DESCRIPTION = anomalyDescription('nll');
+
+export interface AnomalyFileOptions {
+  gzip?: boolean;
+  /** The score the map holds, named in the header; the NLL when absent. */
+  score?: AnomalyScore;
+}
 
 /** Bytes handed to the compressor at a time. */
 const PIECE = 1 << 20;
@@ -33,12 +45,12 @@ export class AnomalyFileWriter {
     affine: Affine,
     private readonly source: string,
     private readonly sink: (bytes: Uint8Array) => void,
-    options: { gzip?: boolean } = {},
+    options: AnomalyFileOptions = {},
   ) {
     this.total = voxelCount(shape);
     // mtime 0: the same map always gives the same bytes.
     this.gzip = options.gzip === false ? null : new Gzip({ level: 6, mtime: 0 }, (chunk) => chunk.length && sink(chunk));
-    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: ANOMALY_DESCRIPTION }));
+    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score) }));
   }
 
   /** The next slices of the map, row-major. */
@@ -80,7 +92,7 @@ export class AnomalyFileWriter {
 }
 
 /** Encodes a whole anomaly map in memory (gzip unless told otherwise): the page's download. */
-export function encodeAnomalyMap(anomaly: Volume<Float32Array>, source: string, options: { gzip?: boolean } = {}): Uint8Array {
+export function encodeAnomalyMap(anomaly: Volume<Float32Array>, source: string, options: AnomalyFileOptions = {}): Uint8Array {
   const parts: Uint8Array[] = [];
   const writer = new AnomalyFileWriter(anomaly.shape, anomaly.affine, source, (bytes) => parts.push(bytes), options);
   writer.push(anomaly.data);

@@ -11,6 +11,15 @@ export type ActivationKind = 'leakyRelu' | 'silu';
 export type SslLoss = 'vicreg' | 'infonce';
 export type ConditionKind = 'none' | 'sincos' | 'masked';
 export type DensityKind = 'gaussian' | 'flow';
+/**
+ * What a voxel's anomaly score is. 'nll': the negative log-likelihood of its descriptor given its
+ * condition (the paper's). 'latent': the energy term alone, 0.5 |z|^2 of the flow's latent (half the
+ * squared Mahalanobis distance for the Gaussian), without the log-determinant. The log-determinant
+ * says how spread the density is at a voxel, so the NLL is high wherever descriptors vary much (tissue
+ * borders) even when they are typical there; the energy follows one chi-square law at every voxel.
+ */
+export type AnomalyScore = 'nll' | 'latent';
+export const ANOMALY_SCORES: readonly AnomalyScore[] = ['nll', 'latent'];
 export type Stage = 'descriptor' | 'condition' | 'density';
 export const STAGES: readonly Stage[] = ['descriptor', 'condition', 'density'];
 export type PresetName = 'tiny' | 'small' | 'base';
@@ -72,6 +81,8 @@ export interface DensityConfig {
   flowHidden: number;
   /** Frequencies per axis of the sin-cos positional condition (6 * frequencies channels). */
   sincosFrequencies: number;
+  /** The anomaly score predictions give; absent: 'nll'. Training does not depend on it. */
+  score?: AnomalyScore;
 }
 
 export interface OptimConfig {
@@ -199,6 +210,11 @@ export function withHuWindow(config: ScreenerConfig, window: [number, number]): 
   const copy = structuredClone(config);
   copy.huWindow = [window[0], window[1]];
   return copy;
+}
+
+/** The anomaly score a model of this config gives (its density.score, or the NLL). */
+export function anomalyScoreOf(config: ScreenerConfig): AnomalyScore {
+  return config.density.score ?? 'nll';
 }
 
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */

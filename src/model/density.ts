@@ -3,14 +3,17 @@
 //    (or, unconditioned, are learned constants);
 //  - a conditional Glow (src/graph/flows), a flow per voxel whose ActNorms and couplings see the
 //    condition (or an unconditional one).
-// Both give the negative log-likelihood per voxel, the anomaly score.
+// Both give the negative log-likelihood per voxel, the anomaly score, or its energy term alone (see
+// AnomalyScore in config.ts).
 import type { Runtime } from '../gpu/runtime';
-import { ConditionalGlow, Conv3d, deriveSeed, gaussianNLL, leakyRelu, Module, reshape, slice, type Tensor, zeros } from '../graph/index';
-import { conditionChannels, type ScreenerConfig } from './config';
+import { ConditionalGlow, Conv3d, deriveSeed, gaussianEnergy, gaussianNLL, leakyRelu, Module, reshape, slice, type Tensor, zeros } from '../graph/index';
+import { conditionChannels, type AnomalyScore, type ScreenerConfig } from './config';
 
 export interface DensityModel extends Module {
   /** x [N, D, H, W, d], condition [N, D, H, W, c] (null when unconditioned) -> NLL [N, D, H, W] in nats. */
   nll(x: Tensor, condition: Tensor | null): Tensor;
+  /** The anomaly score of each voxel, as nll's: the NLL itself or its energy term alone. */
+  score(x: Tensor, condition: Tensor | null, kind: AnomalyScore): Tensor;
   /**
    * Flows initialise their ActNorms from the first batch they see; a fresh model about to be trained
    * asks for that, while a loaded or untrained-but-scored one must not change on its first input.
@@ -46,16 +49,24 @@ export class GaussianDensity extends Module implements DensityModel {
   }
 
   nll(x: Tensor, condition: Tensor | null): Tensor {
-    if (!this.hidden || !this.out) return gaussianNLL(x, this.mean!, this.logVariance!, 'sum');
+    return this.score(x, condition, 'nll');
+  }
+
+  score(x: Tensor, condition: Tensor | null, kind: AnomalyScore): Tensor {
+    const { mean, logVariance } = this.gaussianOf(condition);
+    return (kind === 'nll' ? gaussianNLL : gaussianEnergy)(x, mean, logVariance, 'sum');
+  }
+
+  /** The Gaussian's mean and log-variance: learned constants, or [..., d] maps of the condition. */
+  private gaussianOf(condition: Tensor | null): { mean: Tensor; logVariance: Tensor } {
+    if (!this.hidden || !this.out) return { mean: this.mean!, logVariance: this.logVariance! };
     if (!condition) throw new Error('GaussianDensity: this model is conditioned and needs a condition map');
     const h = this.out.forward(leakyRelu(this.hidden.forward(condition), 0.01));
     const lead = h.shape.slice(0, -1);
     const c = this.channels;
     // The first c output channels are the mean, the last c the log-variance.
     const flat = reshape(h, [-1, 2 * c]);
-    const mean = reshape(sliceColumns(flat, 0, c), [...lead, c]);
-    const logVariance = reshape(sliceColumns(flat, c, 2 * c), [...lead, c]);
-    return gaussianNLL(x, mean, logVariance, 'sum');
+    return { mean: reshape(sliceColumns(flat, 0, c), [...lead, c]), logVariance: reshape(sliceColumns(flat, c, 2 * c), [...lead, c]) };
   }
 
   setDataInitialisation(): void {
@@ -78,6 +89,10 @@ export class FlowDensity extends Module implements DensityModel {
 
   nll(x: Tensor, condition: Tensor | null): Tensor {
     return this.flow.nll(x, condition ?? undefined);
+  }
+
+  score(x: Tensor, condition: Tensor | null, kind: AnomalyScore): Tensor {
+    return kind === 'nll' ? this.nll(x, condition) : this.flow.energy(x, condition ?? undefined);
   }
 
   setDataInitialisation(on: boolean): void {

@@ -6,7 +6,7 @@ import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/geometry/volume';
-import { conditionChannels, configPreprocessing, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import { anomalyScoreOf, conditionChannels, configPreprocessing, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
 import type { PreprocessOptions } from '../data/preprocess/preprocess';
 import { validateConfig } from './validate-config';
 import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
@@ -155,7 +155,7 @@ export class Screener {
   }
 
   /**
-   * NLL per pooled voxel of a batch of windows: image [N, D, H, W, 1] (preprocessed, in [0, 1]) gives
+   * Anomaly score (the NLL, or its energy: anomalyScoreOf) per pooled voxel of a batch of windows: image [N, D, H, W, 1] (preprocessed, in [0, 1]) gives
    * [N, D/pd, H/ph, W/pw, 1]. `positionInScan` says where each window lies (one position, or one per
    * window); only the sin-cos condition reads it. No gradient is recorded; the result belongs to the
    * caller's scope.
@@ -174,8 +174,8 @@ export class Screener {
         }
         const sincos = positions && { toScan: positions.map((p) => scaleShiftAffine([1, 1, 1], p.origin)), scanShape: positions.map((p) => p.scanShape) };
         const { descriptor, condition } = this.pooledMaps(image, sincos);
-        const nll = this.density.nll(descriptor, condition);
-        return reshape(nll, [...nll.shape, 1]);
+        const score = this.density.score(descriptor, condition, anomalyScoreOf(this.config));
+        return reshape(score, [...score.shape, 1]);
       }),
     );
   }

@@ -4,7 +4,7 @@
 // a relabelled or foreign tensor, whose bytes would be read as nonsense) and its values (a NaN or an
 // infinity would only surface as a map of NaNs after the last window).
 import { DataError } from '../data/errors';
-import { STAGES, type ScreenerConfig, type Stage } from './config';
+import { STAGES, withDensity, type AnomalyScore, type ScreenerConfig, type Stage } from './config';
 import { decodeSafetensors, tensorToFloat32, type SafetensorsTensor } from './safetensors';
 import { tensorManifest } from './tensor-manifest';
 import { validateConfig } from './validate-config';
@@ -85,4 +85,9 @@ export function readScreenerWeights(bytes: Uint8Array, source: string): Screener
   const state = checkedModelState(tensors, config, source);
   const trainedStages = new Set((metadata.trained_stages ?? '').split(',').filter((s): s is Stage => (STAGES as readonly string[]).includes(s)));
   return { config, state, trainedStages };
+}
+
+/** The weights with their config's anomaly score replaced by `score` (unchanged when it is undefined). */
+export function withAnomalyScore(weights: ScreenerWeights, score: AnomalyScore | undefined): ScreenerWeights {
+  return score === undefined ? weights : { ...weights, config: withDensity(weights.config, { score }) };
 }

@@ -10,7 +10,7 @@
 //                           PUT  {api}/file?path=P    a file the run may write, written atomically by Node
 //                           PUT  {api}/out/NAME       bytes the page hands back (map)
 // Types only: nothing here runs, so both sides import it without pulling code across.
-import type { LossRecord, ScreenerConfig, Shape3, Stage, TrainingPosition, Vec3 } from '../screener';
+import type { AnomalyScore, LossRecord, ScreenerConfig, Shape3, Stage, TrainingPosition, Vec3 } from '../screener';
 
 export interface TrainJob {
   kind: 'train';
@@ -34,6 +34,8 @@ export interface PredictJob {
   /** The preprocessed image (float32 at {api}/in/image). */
   shape: Shape3;
   overlap: number;
+  /** The anomaly score to give instead of the one the model's config names. */
+  score?: AnomalyScore;
 }
 
 export type RemoteJob = TrainJob | PredictJob;

@@ -122,24 +122,30 @@ describe('--runtime chromium', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
-  it('writes the map the Node runtime writes (predict), on the input grid', async () => {
+  it('writes the map the Node runtime writes (predict), on the input grid, with either score', async () => {
     const input = join(data, 'case_0', 'ct.nii.gz');
-    const nodeMap = join(root, 'maps', 'node.nii.gz');
-    const chromiumMap = join(root, 'maps', 'chromium.nii.gz');
-    expect((await run(predict, ['--model', chromiumOut, '--in', input, '--out', nodeMap])).code).toBe(0);
-    const chromium = await run(predict, ['--model', chromiumOut, '--in', input, '--out', chromiumMap, '--runtime', 'chromium']);
-    expect(chromium.code).toBe(0);
-    expect(chromium.out).toMatch(/chromium\.nii\.gz: \d+x\d+x\d+ map, scores .* \d+ windows/);
-    const a = readNifti(nodeMap);
-    const b = readNifti(chromiumMap);
     const ct = readNifti(input);
-    expect(b.shape).toEqual(ct.shape);
-    expect(Array.from(b.affine)).toEqual(Array.from(ct.affine));
-    let worst = 0;
-    for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!) / Math.max(Math.abs(a.data[i]!), 1e-6));
-    console.log(`predict: largest relative difference of the maps over ${a.data.length} voxels: ${worst.toExponential(2)}`);
-    expect(worst).toBeLessThan(1e-4);
-    expect(new Set(b.data).size).toBeGreaterThan(10);
+    for (const score of ['nll', 'latent']) {
+      const nodeMap = join(root, 'maps', `node-${score}.nii.gz`);
+      const chromiumMap = join(root, 'maps', `chromium-${score}.nii.gz`);
+      expect((await run(predict, ['--model', chromiumOut, '--in', input, '--out', nodeMap, '--score', score])).code).toBe(0);
+      const chromium = await run(predict, ['--model', chromiumOut, '--in', input, '--out', chromiumMap, '--score', score, '--runtime', 'chromium']);
+      expect(chromium.code).toBe(0);
+      expect(chromium.out).toMatch(/chromium-\w+\.nii\.gz: \d+x\d+x\d+ map, scores .* \d+ windows/);
+      const a = readNifti(nodeMap);
+      const b = readNifti(chromiumMap);
+      expect(b.shape).toEqual(ct.shape);
+      expect(Array.from(b.affine)).toEqual(Array.from(ct.affine));
+      expect(b.description).toBe(a.description);
+      let worst = 0;
+      for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!) / Math.max(Math.abs(a.data[i]!), 1e-6));
+      console.log(`predict (${score}): largest relative difference of the maps over ${a.data.length} voxels: ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-4);
+      expect(new Set(b.data).size).toBeGreaterThan(10);
+    }
+    // The two scores are different maps: the page did not ignore the score it was asked for.
+    const [nll, latent] = ['nll', 'latent'].map((score) => readNifti(join(root, 'maps', `chromium-${score}.nii.gz`)).data);
+    expect(latent!.some((v, i) => Math.abs(v - nll![i]!) > 1e-3)).toBe(true);
   });
 
   it('says how to install Chromium when there is none, and names the runtimes on a typo', async () => {

@@ -75,6 +75,26 @@ describe('screener predict', () => {
   });
 });
 
+describe('screener predict --score', () => {
+  it('writes the latent energy instead of the NLL when asked, says so in the log and the header, and refuses other scores', async () => {
+    const input = join(data, 'case_0', 'ct.nii.gz');
+    const maps = { nll: join(root, 'score', 'nll.nii.gz'), latent: join(root, 'score', 'latent.nii.gz') };
+    expect((await run(predict, ['--model', modelPath, '--in', input, '--out', maps.nll, '--overlap', '0'])).code).toBe(0);
+    const { code, err } = await run(predict, ['--model', modelPath, '--in', input, '--out', maps.latent, '--overlap', '0', '--score', 'latent']);
+    expect(code).toBe(0);
+    expect(err).toMatch(/model: .*, latent-energy score/);
+    const [nll, latent] = [readNifti(maps.nll), readNifti(maps.latent)];
+    expect([nll.description, latent.description]).toEqual(['screener anomaly (NLL)', 'screener anomaly (latent energy)']);
+    // Half a squared distance is never negative; the NLL differs from it by the log-variances and a constant.
+    expect(Math.min(...latent.data)).toBeGreaterThanOrEqual(0);
+    expect(latent.data.some((v, i) => Math.abs(v - nll.data[i]!) > 1e-3)).toBe(true);
+    await expect(run(predict, ['--model', modelPath, '--in', input, '--out', join(root, 'score', 'x.nii.gz'), '--score', 'energy'])).rejects.toThrow(
+      /--score must be one of nll, latent, got "energy"/,
+    );
+    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--score', 'latent'])).rejects.toThrow(/--score .* give a model/);
+  });
+});
+
 describe('screener eval', () => {
   it('scores Screener, the intensity baseline and their combination side by side, per kind group, into JSON and montages', async () => {
     const json = join(root, 'report.json');

@@ -285,19 +285,20 @@ describe('ConditionalGlow', () => {
     // A first forward initialises the ActNorms; then every parameter is moved off its start.
     g.tidy(() => glow.forward(g.fromArray(rt, x, shape), g.fromArray(rt, cond, [1, 3, 2, 3, cc])));
     randomiseParameters(glow, 70, 0.3);
-    const [z, logdet, nll, back] = await g.tidyAsync(async () => {
+    const [z, logdet, nll, energy, back] = await g.tidyAsync(async () => {
       const condition = g.fromArray(rt, cond, [1, 3, 2, 3, cc]);
       const xt = g.fromArray(rt, x, shape);
       const out = glow.forward(xt, condition);
       expect(out.logdet.shape).toEqual([1, 3, 2, 3]);
-      return Promise.all([out.y.read(), out.logdet.read(), glow.nll(xt, condition).read(), glow.inverse(out.y, condition).read()]);
+      const energy = glow.energy(xt, condition);
+      expect(energy.shape).toEqual([1, 3, 2, 3]);
+      return Promise.all([out.y.read(), out.logdet.read(), glow.nll(xt, condition).read(), energy.read(), glow.inverse(out.y, condition).read()]);
     });
     expectClose(back!, x, 1e-4, 1e-4, 'inverse(forward(x))');
-    const refNll = Array.from({ length: positions }, (_, p) => {
-      const zz = Array.from({ length: c }, (_, j) => z![p * c + j]! ** 2).reduce((a, b) => a + b, 0);
-      return 0.5 * zz + 0.5 * c * Math.log(2 * Math.PI) - logdet![p]!;
-    });
+    const refEnergy = Array.from({ length: positions }, (_, p) => 0.5 * Array.from({ length: c }, (_, j) => z![p * c + j]! ** 2).reduce((a, b) => a + b, 0));
+    const refNll = refEnergy.map((e, p) => e + 0.5 * c * Math.log(2 * Math.PI) - logdet![p]!);
     expectClose(nll!, refNll, 1e-4, 1e-5, 'nll');
+    expectClose(energy!, refEnergy, 1e-4, 1e-5, 'energy');
     const fd = await g.tidyAsync(async () => {
       const condition = g.fromArray(rt, cond, [positions, cc]);
       return finiteDifferenceLogdet((xt) => glow.forward(xt, condition).y, x, positions, c);

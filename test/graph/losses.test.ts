@@ -199,6 +199,24 @@ describe('Gaussian NLL', () => {
   it('names the shapes it rejects', () => {
     g.tidy(() => {
       expect(() => g.gaussianNLL(g.zeros(rt, [2, 3]), g.zeros(rt, [2, 4]), g.zeros(rt, [2, 3]))).toThrow(/gaussianNLL: .*\[2, 4\]/);
+      expect(() => g.gaussianEnergy(g.zeros(rt, [2, 3]), g.zeros(rt, [2, 3]), g.zeros(rt, [5]), 'sum')).toThrow(/gaussianEnergy: .*\[5\]/);
     });
+  });
+
+  it('its energy term alone: 0.5 (x - mu)^2 exp(-logvar), per element and summed, with its gradient', async () => {
+    const energy = (i: number) => 0.5 * (x[i]! - mu[i]!) ** 2 * Math.exp(-logvar[i]!);
+    const [none, summed] = await g.tidyAsync(async () => {
+      const args = [g.fromArray(rt, x, shape), g.fromArray(rt, mu, shape), g.fromArray(rt, logvar, shape)] as const;
+      return Promise.all([g.gaussianEnergy(...args, 'none').read(), g.gaussianEnergy(...args, 'sum').read()]);
+    });
+    const perElementEnergy = Array.from({ length: size }, (_, i) => energy(i));
+    expectClose(none!, perElementEnergy, 1e-4, 1e-6, 'none');
+    expectClose(summed!, Array.from({ length: 15 }, (_, p) => perElementEnergy.slice(p * 7, p * 7 + 7).reduce((a, b) => a + b, 0)), 1e-4, 1e-5, 'sum');
+    const s = [3, 5];
+    await gradcheck(rt, (a, b, c) => g.gaussianEnergy(a!, b!, c!, 'sum'), [
+      { data: randomArray(15, 27, -1, 1), shape: s },
+      { data: randomArray(15, 28, -1, 1), shape: s },
+      { data: randomArray(15, 29, -1, 1), shape: s },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // The presets satisfy the networks' invariants, and a config that breaks one is refused by name.
 import { describe, expect, it } from 'vitest';
-import { conditionChannels, configPreprocessing, presetConfig, PRESETS, withDensity, withHuWindow, withTargetSpacing } from '../../src/model/config';
+import { anomalyScoreOf, conditionChannels, configPreprocessing, presetConfig, PRESETS, withDensity, withHuWindow, withTargetSpacing } from '../../src/model/config';
 import { describeConfig } from '../../src/model/describe';
 import { validateConfig } from '../../src/model/validate-config';
 import { DenseUNet } from '../../src/model/unet';
@@ -51,6 +51,17 @@ describe('Screener config', () => {
     expect(small.huWindow).toBeUndefined();
   });
 
+  it('scores with the NLL unless the config names the latent energy, and describes that', () => {
+    const small = presetConfig('small');
+    expect(anomalyScoreOf(small)).toBe('nll');
+    expect(describeConfig(small)).not.toMatch(/score/);
+    const latent = withDensity(small, { score: 'latent' });
+    expect(anomalyScoreOf(latent)).toBe('latent');
+    expect(describeConfig(latent)).toMatch(/, latent-energy score$/);
+    expect(validateConfig(latent).density.score).toBe('latent');
+    expect(small.density.score).toBeUndefined();
+  });
+
   it('refuses crops that the UNet or the pooling cannot divide, and unknown kinds', () => {
     const bad = (edit: (c: ReturnType<typeof presetConfig>) => void, pattern: RegExp) => {
       const c = presetConfig('small');
@@ -87,6 +98,7 @@ describe('Screener config', () => {
     bad((c) => (c.ssl.spacingRange = [[3, 3, 3], [2, 2, 2]]), /ssl\.spacingRange: the minimum 3 mm exceeds the maximum 2 mm/);
     bad((c) => (c.train.ssl.lr = Number.NaN), /train\.ssl\.lr must be a number above 0/);
     bad((c) => (c.masking.ratio = 2), /masking\.ratio must be a number from 0 to 1, got 2/);
+    bad((c) => (c.density.score = 'energy' as never), /density.score must be nll or latent, got "energy"/);
     bad((c) => (c.huWindow = [300, -200]), /huWindow: the lower bound 300 HU is not below the upper -200 HU/);
     bad((c) => (c.huWindow = [-200]), /huWindow must be a list of 2 values/);
     bad((c) => (c.huWindow = [-200, 1e6]), /huWindow\[1\] must be a number from -2000 to 4000/);

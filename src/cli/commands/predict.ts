@@ -6,7 +6,7 @@
 // pieces into one array (a header that declares too much is refused first), preprocessing adds one
 // byte a voxel (the body mask), the scan is let go once preprocessed (unless --png draws it), and the
 // map is written a slab of slices at a time through a streaming gzip. Every phase shows progress.
-import { intOption, OVERLAP_OPTION, overlapOption, stringOption, UsageError } from '../args';
+import { intOption, OVERLAP_OPTION, overlapOption, SCORE_OPTION, scoreOption, stringOption, UsageError } from '../args';
 import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
 import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
@@ -25,7 +25,8 @@ import { predictPreprocessed, type WindowedMap } from '../../model/predict';
 import { placeWindows } from '../../model/window-placement';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
-import { configPreprocessing } from '../../model/config';
+import { anomalyScoreOf, configPreprocessing } from '../../model/config';
+import { withAnomalyScore } from '../../model/weights';
 import { Screener } from '../../model/screener';
 
 const spec = {
@@ -35,11 +36,12 @@ const spec = {
     type: 'string',
     value: 'FILE',
     description:
-      'the anomaly map (.nii or .nii.gz; float32 NLL per voxel), same grid and affine as --in; voxels outside the body ' +
+      'the anomaly map (.nii or .nii.gz; float32 score per voxel, the NLL unless --score says otherwise), same grid and affine as --in; voxels outside the body ' +
       'get the lowest score inside it',
   },
   png: { type: 'string', value: 'FILE', description: 'also a three-view picture (.png): CT, highest scores in red-yellow' },
   ...OVERLAP_OPTION,
+  ...SCORE_OPTION,
   force: { type: 'boolean', description: 'replace --out and --png if they exist (without it, an existing file is refused)' },
   'force-geometry': {
     type: 'boolean',
@@ -67,7 +69,7 @@ export const predict = defineCommand({
   name: 'predict',
   summary: 'write the anomaly map of a CT (NIfTI on the input grid, optional PNG overlay)',
   synopsis: [
-    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] ' +
+    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] [--score nll|latent] ' +
       '[--force] [--force-geometry] [--max-scan-mb N] [--runtime node|chromium]',
   ],
   options: spec,
@@ -91,6 +93,7 @@ export const predict = defineCommand({
     const png = stringOption(args, 'png');
     if (png !== undefined) requireSuffix('--png', png, /\.png$/i, '.png');
     const overlap = overlapOption(args);
+    const score = scoreOption(args);
     const runtimeKind = runtimeOption(args);
     checkRunPaths({
       inputs: [{ option: '--model', path: modelPath }, { option: '--in', path: input }],
@@ -112,7 +115,7 @@ export const predict = defineCommand({
     const geometry = ctGeometryProblem(ct);
     const forceGeometry = args.options['force-geometry'] === true;
     if (geometry && !forceGeometry) throw new DataError(input, `${geometry}; --force-geometry scores it anyway`);
-    const weights = readScreenerFile(modelPath);
+    const weights = withAnomalyScore(readScreenerFile(modelPath), score);
     const { targetSpacing, train } = weights.config;
     const steps = new StepProgress(process.stderr, 'preprocessing', PROGRESS);
     const scan = preprocessCt(ct, input, configPreprocessing(weights.config), (step, done, total) => steps.update(step, done, total));
@@ -149,7 +152,7 @@ export const predict = defineCommand({
           },
           chromium: async (chromium, adapter) => {
             console.error(`adapter: ${adapter}`);
-            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, scan.image, { overlap, onProgress });
+            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, scan.image, { overlap, score, onProgress });
           },
         });
       } finally {
@@ -161,7 +164,10 @@ export const predict = defineCommand({
       const onGrid = new AnomalyOnOriginalGrid(windowed.map, scan);
       const { originalShape: shape, originalAffine: affine } = scan.geometry;
       const file = pending[0]!;
-      const writer = new AnomalyFileWriter(shape, affine, input, (bytes) => file.append(bytes), { gzip: !/\.nii$/i.test(out) });
+      const writer = new AnomalyFileWriter(shape, affine, input, (bytes) => file.append(bytes), {
+        gzip: !/\.nii$/i.test(out),
+        score: anomalyScoreOf(weights.config),
+      });
       const whole = png !== undefined ? new Float32Array(voxels) : null;
       const slices = Math.max(1, Math.floor(SLAB_VOXELS / (shape[1] * shape[2])));
       const writing = new ProgressBar(process.stderr, 'writing', 'slices', PROGRESS);

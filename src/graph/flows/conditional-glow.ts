@@ -124,6 +124,16 @@ export class ConditionalGlow extends Module implements FlowLayer {
     return sub(negLogBase, logdet);
   }
 
+  /**
+   * The latent energy 0.5 |z|^2 per position, shape x.shape[:-1]: the NLL without the log-determinant
+   * and the base's constant. Under the model it follows the same chi-square law at every position,
+   * whatever the condition, while the NLL also carries how spread the density is there.
+   */
+  energy(x: Tensor, condition?: Tensor): Tensor {
+    const { y: z } = this.forward(x, condition);
+    return affine(sum(square(z), -1), 0.5, 0);
+  }
+
   /** Samples x ~ p(x | condition) at every position of `positions` (the condition's leading axes). */
   sample(positions: readonly number[], seed: number, condition?: Tensor): Tensor {
     return this.inverse(randomNormal(this.runtime, [...positions, this.channels], seed), condition);
