@@ -92,6 +92,14 @@ describe('screener predict --score', () => {
       /--score must be one of nll, latent, got "energy"/,
     );
     await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--score', 'latent'])).rejects.toThrow(/--score .* give a model/);
+    // A model trained with --score latent keeps it: its maps are the latent energy without asking.
+    const kept = join(root, 'score', 'kept.safetensors');
+    const trainArgs = ['--data', data, '--out', kept, '--preset', 'tiny', '--spacing', '12', '--cache', join(root, 'cache'), '--steps', '1', '--score', 'latent'];
+    expect((await run(train, trainArgs)).code).toBe(0);
+    expect(screenerConfigOf(readFileSync(kept), 'kept').density.score).toBe('latent');
+    const keptMap = join(root, 'score', 'kept.nii.gz');
+    expect((await run(predict, ['--model', kept, '--in', input, '--out', keptMap, '--overlap', '0'])).code).toBe(0);
+    expect(readNifti(keptMap).description).toBe('screener anomaly (latent energy)');
   });
 });
 

@@ -1,7 +1,7 @@
 // `screener train`: trains the descriptor, the condition network and the density model on folders of
 // CT scans (no labels needed), writing the model, a checkpoint, loss curves (CSV and PNG) beside it.
 import { existsSync } from 'node:fs';
-import { intOption, numberOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { intOption, numberOption, scoreOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
 import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
@@ -17,6 +17,7 @@ import {
   withDensity,
   withHuWindow,
   withTargetSpacing,
+  type AnomalyScore,
   type ConditionKind,
   type DensityKind,
   type Stage,
@@ -44,6 +45,12 @@ const spec = {
   seed: { type: 'string', value: 'S', description: 'seed of the weights and of every sampled crop', default: 0 },
   condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none: what the density is conditioned on', default: 'masked' },
   density: { type: 'string', value: 'KIND', description: 'flow or gaussian', default: "the preset's: flow for small and base, gaussian for tiny" },
+  score: {
+    type: 'string',
+    value: 'nll|latent',
+    description: 'the anomaly score the model gives when it predicts (kept in the model; training does not depend on it)',
+    default: 'nll',
+  },
   kinds: {
     type: 'string',
     value: 'LIST',
@@ -197,12 +204,17 @@ function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: st
   });
 }
 
-function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind } {
+function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind; score?: AnomalyScore } {
   const condition = stringOption(args, 'condition');
   const density = stringOption(args, 'density');
   if (condition !== undefined && !['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
   if (density !== undefined && !['flow', 'gaussian'].includes(density)) throw new UsageError('--density must be flow or gaussian');
-  return { ...(condition ? { condition: condition as ConditionKind } : {}), ...(density ? { kind: density as DensityKind } : {}) };
+  const score = scoreOption(args);
+  return {
+    ...(condition ? { condition: condition as ConditionKind } : {}),
+    ...(density ? { kind: density as DensityKind } : {}),
+    ...(score ? { score } : {}),
+  };
 }
 
 /** --hu-window LO,HI: two HU values, the lower first, within what a CT holds. */
