@@ -17,18 +17,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-fn unravel(index: u32, dims: vec4<u32>) -> array<u32, 5> {
-  let c = index % dims.w;
-  var rest = index / dims.w;
-  let w = rest % dims.z; rest = rest / dims.z;
-  let h = rest % dims.y; rest = rest / dims.y;
-  let d = rest % dims.x;
-  return array<u32, 5>(rest / dims.x, d, h, w, c);
-}
-
-fn offset(n: u32, d: u32, h: u32, w: u32, c: u32, dims: vec4<u32>) -> u32 {
-  return (((n * dims.x + d) * dims.y + h) * dims.z + w) * dims.w + c;
-}
+// unravel() and offset() come from shared/volume_index.wgsl, put before this text.
 
 // One axis of the trilinear sampling of output position o: (lower voxel, upper voxel, upper weight).
 struct Taps { lo: u32, hi: u32, t: f32 }

@@ -1,9 +1,13 @@
 // Launchers for 3-D average pooling (no padding) on channels-last volumes and its gradient.
-import source from '../../shaders/pool3d.wgsl';
+import poolKernel from '../../shaders/pool3d.wgsl';
+import volumeIndex from '../../shaders/shared/volume_index.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
 import type { Triple } from './conv3d';
+
+/** The kernel with the volume addressing it calls. */
+const source = `${volumeIndex}\n${poolKernel}`;
 
 export interface Pool3dGeometry {
   batch: number;

@@ -1,10 +1,14 @@
 // Launchers for resizing channels-last volumes: trilinear (align_corners=False) to any size, nearest
 // upsampling by integer factors, and their gradients (gather form, no atomics).
-import source from '../../shaders/resize3d.wgsl';
+import resizeKernel from '../../shaders/resize3d.wgsl';
+import volumeIndex from '../../shaders/shared/volume_index.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
 import type { Triple } from './conv3d';
+
+/** The kernel with the volume addressing it calls. */
+const source = `${volumeIndex}\n${resizeKernel}`;
 
 export interface Resize3dGeometry {
   batch: number;
