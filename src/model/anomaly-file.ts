@@ -1,9 +1,9 @@
-// The anomaly map as a file: float32 anomaly score (NLL, or its latent energy) per voxel, NIfTI-1 on the input's grid and affine. One
-// encoder for `screener predict` and the page's download, so both give the same bytes. It streams:
-// slabs of slices go in, file bytes come out (through a streaming gzip), so that the command line
-// never holds the whole map, its bytes and their gzip at once. The bytes go to the compressor in
-// pieces of a fixed size whatever the slabs, so the file depends on the map only, not on how it
-// was cut. No Node imports: the page uses it too.
+// The anomaly map as a file: float32 anomaly score (the NLL, or its latent energy) per voxel, NIfTI-1
+// on the input's grid and affine. One encoder for `screener predict` and the page's download, so both
+// give the same bytes. It streams: slabs of slices go in, file bytes come out (through a streaming
+// gzip), so that the command line never holds the whole map, its bytes and their gzip at once. The
+// bytes go to the compressor in pieces of a fixed size whatever the slabs, so the file depends on the
+// map only, not on how it was cut. No Node imports: the page uses it too.
 import { Gzip } from 'fflate';
 import { type Affine, type Shape3, type Volume, voxelCount } from '../data/geometry/volume';
 import { DataError } from '../data/errors';

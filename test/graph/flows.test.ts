@@ -307,13 +307,14 @@ describe('ConditionalGlow', () => {
     glow.dispose();
   });
 
-  it('its NLL has finite-difference gradients in x and the condition', async () => {
+  it('its NLL and its energy have finite-difference gradients in x and the condition', async () => {
     const glow = new g.ConditionalGlow(rt, 2, { conditionChannels: 2, blocks: 2, hidden: 4, seed: 6 });
     const xs = { data: randomArray(8, 13), shape: [4, 2] };
     const cs = { data: randomArray(8, 14), shape: [4, 2] };
     g.tidy(() => glow.forward(g.fromArray(rt, xs.data, xs.shape), g.fromArray(rt, cs.data, cs.shape)));
     randomiseParameters(glow, 80, 0.3);
     await gradcheck(rt, (a, b) => glow.nll(a!, b!), [xs, cs]);
+    await gradcheck(rt, (a, b) => glow.energy(a!, b!), [xs, cs]);
     glow.dispose();
   });
 

@@ -9,18 +9,12 @@ import { mean, sum } from '../ops/reduce';
 export type ChannelReduction = 'none' | 'mean' | 'sum';
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** (x - mu)^2 * exp(-logvar) of the inputs (x, mu, logvar): the squared standardised distance both expressions share. */
+const SCALED = fx.mul(fx.square(fx.sub(fx.input(0), fx.input(1))), fx.exp(fx.neg(fx.input(2))));
 /** 0.5 * ((x - mu)^2 * exp(-logvar) + logvar) + 0.5 log(2 pi) of (x, mu, logvar). */
-const PER_ELEMENT = (() => {
-  const [x, mu, logvar] = [fx.input(0), fx.input(1), fx.input(2)];
-  const scaled = fx.mul(fx.square(fx.sub(x, mu)), fx.exp(fx.neg(logvar)));
-  return fx.add(fx.mul(0.5, fx.add(scaled, logvar)), 0.5 * LOG_2PI);
-})();
-
+const PER_ELEMENT = fx.add(fx.mul(0.5, fx.add(SCALED, fx.input(2))), 0.5 * LOG_2PI);
 /** 0.5 * (x - mu)^2 * exp(-logvar) of (x, mu, logvar). */
-const ENERGY_PER_ELEMENT = (() => {
-  const [x, mu, logvar] = [fx.input(0), fx.input(1), fx.input(2)];
-  return fx.mul(0.5, fx.mul(fx.square(fx.sub(x, mu)), fx.exp(fx.neg(logvar))));
-})();
+const ENERGY_PER_ELEMENT = fx.mul(0.5, SCALED);
 
 /**
  * 0.5 * (log(2 pi) + logvar + (x - mu)^2 * exp(-logvar)) per element; x, mu and logvar broadcast.
