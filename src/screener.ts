@@ -29,14 +29,14 @@ export { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type Lesion
 export { generatePhantom, type Phantom, type PhantomOptions } from './data/phantom/phantom';
 
 // The model.
-export { ANOMALY_SCORES, anomalyScoreOf, configPreprocessing, PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type AnomalyScore, type ScreenerConfig, type Stage } from './model/config';
+export { ANOMALY_SCORES, anomalyScoreOf, configPreprocessing, mapSmoothingOf, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type AnomalyScore, type ScreenerConfig, type Stage } from './model/config';
 export { validateConfig } from './model/validate-config';
 export { describeConfig, describeScreener } from './model/describe';
 export { ANOMALY_DESCRIPTION, anomalyDescription, encodeAnomalyMap } from './model/anomaly-file';
 export { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, predictScan, type PredictOptions, type ScanPrediction } from './model/predict';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './model/safetensors';
 export { METADATA_FORMAT, Screener, screenerConfigOf } from './model/screener';
-export { readScreenerWeights, withAnomalyScore, type ScreenerWeights } from './model/weights';
+export { readScreenerWeights, withAnomalyOptions, type ScreenerWeights } from './model/weights';
 export { placeWindows } from './model/window-placement';
 
 // Training.

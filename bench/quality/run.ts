@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { intOption, OVERLAP_OPTION, overlapOption, parseArgs, SCORE_OPTION, scoreOption, stringOption, UsageError } from '../../src/cli/args';
+import { ANOMALY_OPTIONS, anomalyOptions, intOption, OVERLAP_OPTION, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
 import { formatUsage } from '../../src/cli/usage';
 import { readFileBytes, writeFileAtomic } from '../../src/data/io/files.node';
 import { writeQualitySplit } from '../../src/data/phantom/write.node';
@@ -47,13 +47,13 @@ export const QUALITY_OPTIONS = {
   'train-cases': { type: 'string', value: 'N', description: 'training phantoms, trained lesion kinds only', default: QUALITY_SET_DEFAULTS.train },
   size: { type: 'string', value: 'V', description: 'phantom voxels per side', default: `${QUALITY_SET_DEFAULTS.size}: about 3 mm` },
   ...OVERLAP_OPTION,
-  ...SCORE_OPTION,
+  ...ANOMALY_OPTIONS,
   out: { type: 'string', value: 'DIR', description: 'phantoms, models, scores and reports; reused by the next run', default: 'out/quality' },
   json: { type: 'string', value: 'FILE', description: 'the report as JSON (per seed, per case, intervals)' },
 } as const;
 
 export const QUALITY_USAGE = formatUsage({
-  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--score nll|latent] [--out DIR] [--json FILE]'],
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--score nll|latent] [--smooth MM] [--out DIR] [--json FILE]'],
   options: QUALITY_OPTIONS,
 });
 
@@ -79,9 +79,9 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const firstSeed = intOption(args, 'first-seed', QUALITY_OPTIONS['first-seed'].default);
   if (seeds < 1 || firstSeed < 0) throw new UsageError('--seeds must be at least 1 and --first-seed non-negative');
   const overlap = overlapOption(args);
-  // Another score rescores the same models: kept beside the default scores under its own name.
-  const score = scoreOption(args);
-  const scoreTag = score === undefined ? '' : `-score-${score}`;
+  // Another score or smoothing rescores the same models: kept beside the default scores under its own name.
+  const anomaly = anomalyOptions(args);
+  const scoreTag = `${anomaly.score === undefined ? '' : `-score-${anomaly.score}`}${anomaly.smoothMm === undefined ? '' : `-smooth-${anomaly.smoothMm}`}`;
   const givenModel = stringOption(args, 'model');
   const recipe = parseRecipe(args);
   // A given model is read (and its config checked) before any work; it is known by its bytes, so
@@ -125,7 +125,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
       // Screener alone and, with --combined, Screener with the baseline: the missing ones scored in one
       // pass over the cases, Screener once per case for both.
       const [alone, both] = await scoreOnce(paths, (missing) => {
-        const model = loadScreener(runtime, m.path, score);
+        const model = loadScreener(runtime, m.path, anomaly);
         const screener = windowModelScorer(runtime, model, { name: 'screener', description: `Screener (${describeScreener(model)})`, overlap });
         // The baseline's own row is scored once per benchmark (below), so only Screener's row and the combination.
         const [screenerRow, , combinedRow] = combined ? withCombination(screener, baselineScorer()) : [screener];
@@ -139,7 +139,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     const baselinePath = join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
     const [baseline] = await scoreOnce([baselinePath], () => evaluate([baselineScorer()], dirs.test, counts.cases, cacheDir));
 
-    const title = `${givenModel ? `model ${givenModel}` : `recipe ${name}`}${score ? `, score ${score}` : ''}`;
+    const title = `${givenModel ? `model ${givenModel}` : `recipe ${name}`}${anomaly.score ? `, score ${anomaly.score}` : ''}${anomaly.smoothMm !== undefined ? `, map smoothed ${anomaly.smoothMm} mm` : ''}`;
     const recipes = [{ label: 'Screener', runs }, ...(combined ? [{ label: 'Screener + intensity', runs: combinedRuns }] : [])];
     const table = qualityTable(recipes, baseline!.method);
     const report = [`# Quality benchmark: ${title}`, '', `${counts.cases} test phantoms (size ${counts.size}), overlap ${overlap}; ${runs.length} run(s).`, '', table, ''].join('\n');

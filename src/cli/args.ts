@@ -3,7 +3,7 @@
 // Unknown options are errors, so a typo never silently falls back to a default; so are positional
 // arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
 // numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
-import { ANOMALY_SCORES, type AnomalyScore } from '../model/config';
+import { ANOMALY_SCORES, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, type AnomalyScore } from '../model/config';
 
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' may repeat and collects values. */
@@ -92,21 +92,31 @@ export const OVERLAP_OPTION = {
   overlap: { type: 'string', value: 'F', description: 'overlap of the sliding windows, in [0, 1); less is faster', default: 0.5 },
 } as const satisfies Record<string, OptionSpec>;
 
-export const SCORE_OPTION = {
+/** --score and --smooth: how the commands that score scans make Screener's anomaly map from its density. */
+export const ANOMALY_OPTIONS = {
   score: {
     type: 'string',
     value: 'nll|latent',
     description: "Screener's anomaly score: nll (the paper's negative log-likelihood) or latent (its energy term, without the log-determinant)",
     default: "the model's (nll unless its config names another)",
   },
+  smooth: {
+    type: 'string',
+    value: 'MM',
+    description: "standard deviation in mm of a Gaussian that smooths Screener's anomaly map (0: none)",
+    default: "the model's (none unless its config names one)",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
-/** --score nll|latent, or undefined when absent (the model's own then). */
-export function scoreOption(args: ParsedArgs): AnomalyScore | undefined {
+/** --score nll|latent and --smooth MM, each undefined when absent (the model's own then). */
+export function anomalyOptions(args: ParsedArgs): AnomalyOptions {
   const score = stringOption(args, 'score');
-  if (score === undefined) return undefined;
-  if (!(ANOMALY_SCORES as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${ANOMALY_SCORES.join(', ')}, got "${score}"`);
-  return score as AnomalyScore;
+  if (score !== undefined && !(ANOMALY_SCORES as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${ANOMALY_SCORES.join(', ')}, got "${score}"`);
+  const smoothMm = numberOption(args, 'smooth');
+  if (smoothMm !== undefined && !(smoothMm >= 0 && smoothMm <= MAX_MAP_SMOOTHING_MM)) {
+    throw new UsageError(`--smooth must be a number of mm from 0 to ${MAX_MAP_SMOOTHING_MM}, got "${stringOption(args, 'smooth')}"`);
+  }
+  return { ...(score !== undefined ? { score: score as AnomalyScore } : {}), ...(smoothMm !== undefined ? { smoothMm } : {}) };
 }
 
 /** --overlap F of the sliding windows, in [0, 1); the default when absent. */

@@ -3,6 +3,7 @@
 // (anomalyOnOriginalGrid) and scores them all over the same body voxels.
 import type { Runtime } from '../gpu/runtime';
 import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from '../data/preprocess/preprocess';
+import { smoothAnomalyMap } from '../model/map-smoothing';
 import { predictPreprocessed, type WindowModel } from '../model/predict';
 import { DEFAULT_OVERLAP } from '../model/window-placement';
 import { IntensityAtlas, INTENSITY_BASELINE_DEFINITION } from './intensity-baseline';
@@ -35,7 +36,7 @@ export function windowModelScorer(
     preprocess: model.preprocess,
     async score(scan, onProgress) {
       const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress, overlap: info.overlap });
-      return { map, windows };
+      return { map: smoothAnomalyMap(map, scan, model.mapSmoothingMm ?? 0), windows };
     },
   };
 }

@@ -10,9 +10,10 @@ import { DataError } from '../data/errors';
 import { niftiHeaderBytes } from '../data/io/nifti';
 import type { AnomalyScore } from './config';
 
-/** The NIfTI header's description of a map: which score its voxels hold. */
-export function anomalyDescription(score: AnomalyScore = 'nll'): string {
-  return score === 'nll' ? 'screener anomaly (NLL)' : 'screener anomaly (latent energy)';
+/** The NIfTI header's description of a map: which score its voxels hold, and how much it was smoothed. */
+export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0): string {
+  const smoothing = smoothMm > 0 ? `, smoothed ${smoothMm} mm` : '';
+  return `screener anomaly (${score === 'nll' ? 'NLL' : 'latent energy'}${smoothing})`;
 }
 
 export const ANOMALY_DESCRIPTION = anomalyDescription('nll');
@@ -21,6 +22,8 @@ export interface AnomalyFileOptions {
   gzip?: boolean;
   /** The score the map holds, named in the header; the NLL when absent. */
   score?: AnomalyScore;
+  /** The map's smoothing in mm (density.smoothMm), named in the header when above 0. */
+  smoothMm?: number;
 }
 
 /** Bytes handed to the compressor at a time. */
@@ -50,7 +53,7 @@ export class AnomalyFileWriter {
     this.total = voxelCount(shape);
     // mtime 0: the same map always gives the same bytes.
     this.gzip = options.gzip === false ? null : new Gzip({ level: 6, mtime: 0 }, (chunk) => chunk.length && sink(chunk));
-    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score) }));
+    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score, options.smoothMm) }));
   }
 
   /** The next slices of the map, row-major. */

@@ -6,6 +6,14 @@ import type { PreprocessedScan } from '../data/preprocess/preprocess';
 import { resampleTrilinear, type GridMap } from '../data/preprocess/resample';
 import type { Vec3 } from '../data/geometry/volume';
 
+/** The lowest score inside the body (of the whole map when no voxel is in it), and the map with it everywhere outside the body. */
+export function floorOutsideBody(map: Float32Array, body: Uint8Array): { floor: number; inside: Float32Array } {
+  let floor = Infinity;
+  for (let i = 0; i < map.length; i++) if (body[i] && map[i]! < floor) floor = map[i]!;
+  if (floor === Infinity) for (let i = 0; i < map.length; i++) floor = Math.min(floor, map[i]!); // no body voxel there
+  return { floor, inside: Float32Array.from(map, (v, i) => (body[i] ? v : floor)) };
+}
+
 export class AnomalyOnOriginalGrid {
   /** The lowest score inside the body: the score of every voxel outside it. */
   readonly floor: number;
@@ -17,12 +25,7 @@ export class AnomalyOnOriginalGrid {
     map: Float32Array,
     private readonly scan: PreprocessedScan,
   ) {
-    const body = scan.body.data;
-    let floor = Infinity;
-    for (let i = 0; i < map.length; i++) if (body[i] && map[i]! < floor) floor = map[i]!;
-    if (floor === Infinity) for (let i = 0; i < map.length; i++) floor = Math.min(floor, map[i]!); // no body voxel there
-    this.floor = floor;
-    this.inside = Float32Array.from(map, (v, i) => (body[i] ? v : floor));
+    ({ floor: this.floor, inside: this.inside } = floorOutsideBody(map, scan.body.data));
     const { map: grid } = scan.geometry;
     this.inverse = {
       scale: grid.scale.map((s) => 1 / s) as Vec3,

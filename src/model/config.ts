@@ -83,6 +83,12 @@ export interface DensityConfig {
   sincosFrequencies: number;
   /** The anomaly score predictions give; absent: 'nll'. Training does not depend on it. */
   score?: AnomalyScore;
+  /**
+   * Standard deviation in mm of a Gaussian that smooths the anomaly map (on the preprocessed grid,
+   * inside the body); absent or 0: none. Training does not depend on it. A lesion is a blob of many
+   * voxels, while much of the map's noise is a voxel or two wide (tissue borders, single windows).
+   */
+  smoothMm?: number;
 }
 
 export interface OptimConfig {
@@ -210,6 +216,17 @@ export function withHuWindow(config: ScreenerConfig, window: [number, number]): 
   const copy = structuredClone(config);
   copy.huWindow = [window[0], window[1]];
   return copy;
+}
+
+/** How a model's anomaly map is made from its density, beside the weights: options a caller may replace. */
+export type AnomalyOptions = Pick<DensityConfig, 'score' | 'smoothMm'>;
+
+/** The largest smoothing of the anomaly map a config may ask for, in mm. */
+export const MAX_MAP_SMOOTHING_MM = 100;
+
+/** The standard deviation in mm of the anomaly map's smoothing (density.smoothMm, or 0: none). */
+export function mapSmoothingOf(config: ScreenerConfig): number {
+  return config.density.smoothMm ?? 0;
 }
 
 /** The anomaly score a model of this config gives (its density.score, or the NLL). */

@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import type { Runtime } from '../gpu/runtime';
 import { DataError } from '../data/errors';
 import { readFileBytes } from '../data/io/files.node';
-import type { AnomalyScore } from './config';
 import { Screener } from './screener';
-import { readScreenerWeights, withAnomalyScore, type ScreenerWeights } from './weights';
+import type { AnomalyOptions } from './config';
+import { readScreenerWeights, withAnomalyOptions, type ScreenerWeights } from './weights';
 
 export { describeScreener } from './describe';
 
@@ -19,7 +19,7 @@ export function readScreenerFile(path: string): ScreenerWeights {
   return readScreenerWeights(readFileBytes(path), path);
 }
 
-/** A model file on the GPU; `score`, when given, replaces the anomaly score its config names. */
-export function loadScreener(runtime: Runtime, path: string, score?: AnomalyScore): Screener {
-  return Screener.fromWeights(runtime, withAnomalyScore(readScreenerFile(path), score), path);
+/** A model file on the GPU; the anomaly options given replace those its config names. */
+export function loadScreener(runtime: Runtime, path: string, anomaly: AnomalyOptions = {}): Screener {
+  return Screener.fromWeights(runtime, withAnomalyOptions(readScreenerFile(path), anomaly), path);
 }

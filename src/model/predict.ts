@@ -4,7 +4,8 @@
 //   -> sliding windows of the model's window shape (overlap 0.5), a batch at a time:
 //        upload the batch, score it (NLL per pooled voxel), upsample trilinearly to the window,
 //        read it back and add each window to a Gaussian-weighted blend on the CPU
-//   -> voxels outside the body set to the map's minimum inside it
+//   -> voxels outside the body set to the map's minimum inside it; the map smoothed when the model
+//      asks for it (smoothAnomalyMap)
 //   -> back onto the input's grid and affine (trilinear), the same minimum outside the body.
 // GPU memory stays bounded by two batches whatever the scan size: each batch's tensors live in their
 // own tidy scope and are freed before the next one. Batches share the fixed cost of each dispatch
@@ -16,6 +17,7 @@ import { fromArray, noGrad, resizeTrilinear, tidy, type Tensor } from '../graph/
 import { affineSpacing, type Shape3, type Volume, type VoxelArray, voxelCount } from '../data/geometry/volume';
 import { preprocessCt, type PreprocessOptions, type PreprocessedScan } from '../data/preprocess/preprocess';
 import { AnomalyOnOriginalGrid } from './anomaly-on-grid';
+import { smoothAnomalyMap } from './map-smoothing';
 import { WindowBlender } from './window-blend';
 import { DEFAULT_OVERLAP, extractWindow, gaussianWindowWeights, placeWindows } from './window-placement';
 
@@ -29,6 +31,8 @@ export interface WindowModel {
    * `positionInScan` says where each window lies (for position-conditioned models).
    */
   scoreWindow(image: Tensor, positionInScan?: PositionInScan[]): Tensor;
+  /** Standard deviation in mm of the Gaussian that smooths the blended map (smoothAnomalyMap); absent or 0: none. */
+  readonly mapSmoothingMm?: number;
 }
 
 /** Voxels of the windows scored in one batch, when the caller does not say how many windows. */
@@ -156,6 +160,7 @@ export async function predictPreprocessedScan(
   started = performance.now(),
 ): Promise<ScanPrediction> {
   const windowed = await predictPreprocessed(runtime, model, scan.image, options);
-  const { anomaly } = anomalyOnOriginalGrid(windowed.map, scan);
-  return { ...windowed, anomaly, scan, seconds: (performance.now() - started) / 1000 };
+  const map = smoothAnomalyMap(windowed.map, scan, model.mapSmoothingMm ?? 0);
+  const { anomaly } = anomalyOnOriginalGrid(map, scan);
+  return { ...windowed, map, anomaly, scan, seconds: (performance.now() - started) / 1000 };
 }

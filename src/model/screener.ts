@@ -6,7 +6,7 @@ import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/geometry/volume';
-import { anomalyScoreOf, conditionChannels, configPreprocessing, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import { anomalyScoreOf, conditionChannels, configPreprocessing, mapSmoothingOf, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
 import type { PreprocessOptions } from '../data/preprocess/preprocess';
 import { validateConfig } from './validate-config';
 import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
@@ -67,6 +67,11 @@ export class Screener {
   /** The preprocessing every scan this model reads must have had (configPreprocessing of its config). */
   get preprocess(): PreprocessOptions {
     return configPreprocessing(this.config);
+  }
+
+  /** The standard deviation in mm of the smoothing of its anomaly maps (0: none). */
+  get mapSmoothingMm(): number {
+    return mapSmoothingOf(this.config);
   }
 
   /** The window (D, H, W) predictions use: the training crop size. */

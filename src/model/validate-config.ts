@@ -4,7 +4,7 @@
 // the file and the field ("model.safetensors: train.cropSize[1] must be an integer from 1 to 512, got
 // 0"), never a TypeError or a failed buffer allocation deep inside the GPU code.
 import { CT_VOXEL_MM } from '../data/geometry/plausible-geometry';
-import { ANOMALY_SCORES, groupsFor, PRESETS, type ScreenerConfig } from './config';
+import { ANOMALY_SCORES, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
 
 class ConfigError extends Error {
   override name = 'ConfigError';
@@ -125,6 +125,7 @@ function checkFields(config: Fields): void {
   integer(density.flowHidden, 'density.flowHidden', 1, MAX_CHANNELS);
   integer(density.sincosFrequencies, 'density.sincosFrequencies', 1, 32);
   if (density.score !== undefined) oneOf(density.score, 'density.score', ANOMALY_SCORES);
+  if (density.smoothMm !== undefined) number(density.smoothMm, 'density.smoothMm', 0, MAX_MAP_SMOOTHING_MM);
   if (kind === 'flow' && (config.descriptor as Fields).embedding === 1) throw new ConfigError('a flow density needs an embedding of at least 2 channels');
 
   const train = object(config.train, 'train');

@@ -4,7 +4,7 @@
 // a relabelled or foreign tensor, whose bytes would be read as nonsense) and its values (a NaN or an
 // infinity would only surface as a map of NaNs after the last window).
 import { DataError } from '../data/errors';
-import { STAGES, withDensity, type AnomalyScore, type ScreenerConfig, type Stage } from './config';
+import { STAGES, withDensity, type AnomalyOptions, type ScreenerConfig, type Stage } from './config';
 import { decodeSafetensors, tensorToFloat32, type SafetensorsTensor } from './safetensors';
 import { tensorManifest } from './tensor-manifest';
 import { validateConfig } from './validate-config';
@@ -87,7 +87,8 @@ export function readScreenerWeights(bytes: Uint8Array, source: string): Screener
   return { config, state, trainedStages };
 }
 
-/** The weights with their config's anomaly score replaced by `score` (unchanged when it is undefined). */
-export function withAnomalyScore(weights: ScreenerWeights, score: AnomalyScore | undefined): ScreenerWeights {
-  return score === undefined ? weights : { ...weights, config: withDensity(weights.config, { score }) };
+/** The weights with their config's anomaly score and map smoothing replaced by those given (each unchanged when undefined). */
+export function withAnomalyOptions(weights: ScreenerWeights, options: AnomalyOptions): ScreenerWeights {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as AnomalyOptions;
+  return Object.keys(given).length === 0 ? weights : { ...weights, config: withDensity(weights.config, given) };
 }

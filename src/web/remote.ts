@@ -5,7 +5,7 @@
 // gives back (checkpoints, model, loss curves, the map) with its own atomic writer. The protocol is in
 // remote-protocol.ts; this page has no UI.
 import {
-  adapterName, browserRuntime, DataError, driveTraining, predictPreprocessed, readScreenerWeights, Screener, withAnomalyScore,
+  adapterName, browserRuntime, DataError, driveTraining, predictPreprocessed, readScreenerWeights, Screener, withAnomalyOptions,
   type RunFiles, type Runtime, type TrainingScan,
 } from '../screener';
 import type { NodeBindings, Outcome, PredictJob, PredictOutcome, RemoteError, RemoteJob, RemotePage, TrainJob, TrainOutcome } from './remote-protocol';
@@ -74,7 +74,7 @@ async function train(job: TrainJob): Promise<TrainOutcome> {
 async function predict(job: PredictJob): Promise<PredictOutcome> {
   const rt = await device();
   const weights = readScreenerWeights(await fetchBytes(`${job.api}/in/model`, job.model), job.model);
-  const model = Screener.fromWeights(rt, withAnomalyScore(weights, job.score), job.model);
+  const model = Screener.fromWeights(rt, withAnomalyOptions(weights, { score: job.score }), job.model);
   try {
     const image = { data: float32(await fetchBytes(`${job.api}/in/image`, 'the preprocessed scan')), shape: job.shape };
     const result = await predictPreprocessed(rt, model, image, { overlap: job.overlap, onProgress: (done, total) => void node.screenerProgress(done, total) });

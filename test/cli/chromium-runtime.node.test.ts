@@ -122,14 +122,15 @@ describe('--runtime chromium', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
-  it('writes the map the Node runtime writes (predict), on the input grid, with either score', async () => {
+  it('writes the map the Node runtime writes (predict), on the input grid, with either score and with smoothing', async () => {
     const input = join(data, 'case_0', 'ct.nii.gz');
     const ct = readNifti(input);
-    for (const score of ['nll', 'latent']) {
+    // The latent energy's map smoothed too: the smoothing happens after the page's windows, on either runtime.
+    for (const [score, extra] of [['nll', []], ['latent', ['--smooth', '20']]] as const) {
       const nodeMap = join(root, 'maps', `node-${score}.nii.gz`);
       const chromiumMap = join(root, 'maps', `chromium-${score}.nii.gz`);
-      expect((await run(predict, ['--model', chromiumOut, '--in', input, '--out', nodeMap, '--score', score])).code).toBe(0);
-      const chromium = await run(predict, ['--model', chromiumOut, '--in', input, '--out', chromiumMap, '--score', score, '--runtime', 'chromium']);
+      expect((await run(predict, ['--model', chromiumOut, '--in', input, '--out', nodeMap, '--score', score, ...extra])).code).toBe(0);
+      const chromium = await run(predict, ['--model', chromiumOut, '--in', input, '--out', chromiumMap, '--score', score, ...extra, '--runtime', 'chromium']);
       expect(chromium.code).toBe(0);
       expect(chromium.out).toMatch(/chromium-\w+\.nii\.gz: \d+x\d+x\d+ map, scores .* \d+ windows/);
       const a = readNifti(nodeMap);
@@ -137,6 +138,7 @@ describe('--runtime chromium', () => {
       expect(b.shape).toEqual(ct.shape);
       expect(Array.from(b.affine)).toEqual(Array.from(ct.affine));
       expect(b.description).toBe(a.description);
+      expect(b.description).toBe(score === 'nll' ? 'screener anomaly (NLL)' : 'screener anomaly (latent energy, smoothed 20 mm)');
       let worst = 0;
       for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!) / Math.max(Math.abs(a.data[i]!), 1e-6));
       console.log(`predict (${score}): largest relative difference of the maps over ${a.data.length} voxels: ${worst.toExponential(2)}`);

@@ -17,6 +17,12 @@ import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
 import { screenerConfigOf } from '../../src/model/screener';
+import { smoothAnomalyMap } from '../../src/model/map-smoothing';
+import { anomalyOnOriginalGrid, predictPreprocessed } from '../../src/model/predict';
+import { loadScreener } from '../../src/model/predict-load.node';
+import { preprocessCt } from '../../src/data/preprocess/preprocess';
+import { expectClose } from '../helpers/reference';
+import { nodeRuntime } from '../../src/gpu/node';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,12 +100,43 @@ describe('screener predict --score', () => {
     await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--score', 'latent'])).rejects.toThrow(/--score .* give a model/);
     // A model trained with --score latent keeps it: its maps are the latent energy without asking.
     const kept = join(root, 'score', 'kept.safetensors');
-    const trainArgs = ['--data', data, '--out', kept, '--preset', 'tiny', '--spacing', '12', '--cache', join(root, 'cache'), '--steps', '1', '--score', 'latent'];
+    // So does one trained with --smooth: its maps are smoothed without asking.
+    const trainArgs = ['--data', data, '--out', kept, '--preset', 'tiny', '--spacing', '12', '--cache', join(root, 'cache'), '--steps', '1', '--score', 'latent', '--smooth', '4'];
     expect((await run(train, trainArgs)).code).toBe(0);
-    expect(screenerConfigOf(readFileSync(kept), 'kept').density.score).toBe('latent');
+    expect(screenerConfigOf(readFileSync(kept), 'kept').density).toMatchObject({ score: 'latent', smoothMm: 4 });
     const keptMap = join(root, 'score', 'kept.nii.gz');
     expect((await run(predict, ['--model', kept, '--in', input, '--out', keptMap, '--overlap', '0'])).code).toBe(0);
-    expect(readNifti(keptMap).description).toBe('screener anomaly (latent energy)');
+    expect(readNifti(keptMap).description).toBe('screener anomaly (latent energy, smoothed 4 mm)');
+  });
+});
+
+describe('screener predict --smooth', () => {
+  it('writes the map smoothed on the preprocessed grid, says so in the log and the header, and refuses bad widths', async () => {
+    const input = join(data, 'case_0', 'ct.nii.gz');
+    const out = join(root, 'smooth', 'smoothed.nii.gz');
+    const { code, err } = await run(predict, ['--model', modelPath, '--in', input, '--out', out, '--overlap', '0', '--smooth', '30']);
+    expect(code).toBe(0);
+    expect(err).toMatch(/model: .*, map smoothed 30 mm/);
+    const written = readNifti(out);
+    expect(written.description).toBe('screener anomaly (NLL, smoothed 30 mm)');
+    // The same steps through the library: the blended map, smoothed, then put back on the input's grid.
+    const runtime = await nodeRuntime();
+    const model = loadScreener(runtime, modelPath);
+    try {
+      const scan = preprocessCt(readNifti(input), input, model.preprocess);
+      const { map } = await predictPreprocessed(runtime, model, scan.image, { overlap: 0 });
+      expectClose(written.data, anomalyOnOriginalGrid(smoothAnomalyMap(map, scan, 30), scan).anomaly.data, 1e-5, 1e-6, 'smoothed map');
+      // Smoothing changed the map (at 20 mm voxels, 30 mm is a Gaussian 1.5 voxels wide).
+      const raw = anomalyOnOriginalGrid(map, scan).anomaly.data;
+      expect(raw.some((v, i) => Math.abs(v - written.data[i]!) > 1e-3)).toBe(true);
+    } finally {
+      model.dispose();
+      runtime.dispose();
+    }
+    for (const bad of ['200', 'wide']) {
+      await expect(run(predict, ['--model', modelPath, '--in', input, '--out', join(root, 'smooth', 'x.nii.gz'), '--smooth', bad])).rejects.toThrow(/--smooth must be/);
+    }
+    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--smooth', '6'])).rejects.toThrow(/--smooth .* give a model/);
   });
 });
 

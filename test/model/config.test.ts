@@ -1,6 +1,6 @@
 // The presets satisfy the networks' invariants, and a config that breaks one is refused by name.
 import { describe, expect, it } from 'vitest';
-import { anomalyScoreOf, conditionChannels, configPreprocessing, presetConfig, PRESETS, withDensity, withHuWindow, withTargetSpacing } from '../../src/model/config';
+import { anomalyScoreOf, conditionChannels, configPreprocessing, mapSmoothingOf, presetConfig, PRESETS, withDensity, withHuWindow, withTargetSpacing } from '../../src/model/config';
 import { describeConfig } from '../../src/model/describe';
 import { validateConfig } from '../../src/model/validate-config';
 import { DenseUNet } from '../../src/model/unet';
@@ -62,6 +62,17 @@ describe('Screener config', () => {
     expect(small.density.score).toBeUndefined();
   });
 
+  it('leaves the map unsmoothed unless the config names a smoothing, and describes it', () => {
+    const small = presetConfig('small');
+    expect(mapSmoothingOf(small)).toBe(0);
+    expect(describeConfig(small)).not.toMatch(/smoothed/);
+    const smoothed = withDensity(small, { smoothMm: 6 });
+    expect(mapSmoothingOf(smoothed)).toBe(6);
+    expect(describeConfig(smoothed)).toMatch(/, map smoothed 6 mm$/);
+    expect(describeConfig(withDensity(smoothed, { score: 'latent' }))).toMatch(/, latent-energy score, map smoothed 6 mm$/);
+    expect(validateConfig(smoothed).density.smoothMm).toBe(6);
+  });
+
   it('refuses crops that the UNet or the pooling cannot divide, and unknown kinds', () => {
     const bad = (edit: (c: ReturnType<typeof presetConfig>) => void, pattern: RegExp) => {
       const c = presetConfig('small');
@@ -99,6 +110,8 @@ describe('Screener config', () => {
     bad((c) => (c.train.ssl.lr = Number.NaN), /train\.ssl\.lr must be a number above 0/);
     bad((c) => (c.masking.ratio = 2), /masking\.ratio must be a number from 0 to 1, got 2/);
     bad((c) => (c.density.score = 'energy' as never), /density.score must be nll or latent, got "energy"/);
+    bad((c) => (c.density.smoothMm = -1), /density\.smoothMm must be a number from 0 to 100, got -1/);
+    bad((c) => (c.density.smoothMm = '6' as never), /density\.smoothMm must be a number from 0 to 100, got "6"/);
     bad((c) => (c.huWindow = [300, -200]), /huWindow: the lower bound 300 HU is not below the upper -200 HU/);
     bad((c) => (c.huWindow = [-200]), /huWindow must be a list of 2 values/);
     bad((c) => (c.huWindow = [-200, 1e6]), /huWindow\[1\] must be a number from -2000 to 4000/);

@@ -1,6 +1,6 @@
 // `screener eval`: the paper's metrics for Screener, the intensity baseline and the ablation grid,
 // side by side over the cases of a data folder that have lesion masks.
-import { numberOption, OVERLAP_OPTION, overlapOption, intOption, SCORE_OPTION, scoreOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { ANOMALY_OPTIONS, anomalyOptions, numberOption, OVERLAP_OPTION, overlapOption, intOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import { defineCommand } from '../command';
 import { checkEvalPaths } from './eval-paths';
 import { defaultCacheDir } from '../../train/scans.node';
@@ -47,7 +47,7 @@ const spec = {
   cache: { type: 'string', value: 'DIR', description: 'cache of preprocessed scans', default: `${defaultCacheDir()}, as train's` },
   limit: { type: 'string', value: 'N', description: 'only the first N cases (sorted by id)' },
   ...OVERLAP_OPTION,
-  ...SCORE_OPTION,
+  ...ANOMALY_OPTIONS,
   spacing: {
     type: 'string',
     value: 'MM',
@@ -102,7 +102,7 @@ export const evaluate = defineCommand({
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
-    if (scoreOption(args) !== undefined && !modelPath) throw new UsageError('--score chooses the anomaly score of --model M: give a model');
+    if (Object.keys(anomalyOptions(args)).length > 0 && !modelPath) throw new UsageError('--score and --smooth say how --model M makes its map: give a model');
     const resume = args.options.resume === true;
     const forceGeometry = args.options['force-geometry'] === true;
     if (resume && stringOption(args, 'maps') === undefined) throw new UsageError('--resume takes the maps of an earlier run: give its --maps DIR');
@@ -189,7 +189,7 @@ async function withModels(args: ParsedArgs, body: (runtime: Runtime | null, mode
   const runtime = await nodeRuntime();
   const models: LoadedModels = Object.assign([], { missing: [] as string[] });
   try {
-    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath, scoreOption(args)), path: modelPath });
+    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath, anomalyOptions(args)), path: modelPath });
     if (modelsDir) {
       const grid = loadAblationModels(runtime, modelsDir);
       models.push(...grid.models.map((m) => ({ name: m.name, model: m.model, path: m.path })));

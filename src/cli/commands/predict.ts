@@ -6,7 +6,7 @@
 // pieces into one array (a header that declares too much is refused first), preprocessing adds one
 // byte a voxel (the body mask), the scan is let go once preprocessed (unless --png draws it), and the
 // map is written a slab of slices at a time through a streaming gzip. Every phase shows progress.
-import { intOption, OVERLAP_OPTION, overlapOption, SCORE_OPTION, scoreOption, stringOption, UsageError } from '../args';
+import { ANOMALY_OPTIONS, anomalyOptions, intOption, OVERLAP_OPTION, overlapOption, stringOption, UsageError } from '../args';
 import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
 import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
@@ -25,8 +25,9 @@ import { predictPreprocessed, type WindowedMap } from '../../model/predict';
 import { placeWindows } from '../../model/window-placement';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
-import { anomalyScoreOf, configPreprocessing } from '../../model/config';
-import { withAnomalyScore } from '../../model/weights';
+import { anomalyScoreOf, configPreprocessing, mapSmoothingOf } from '../../model/config';
+import { smoothAnomalyMap } from '../../model/map-smoothing';
+import { withAnomalyOptions } from '../../model/weights';
 import { Screener } from '../../model/screener';
 
 const spec = {
@@ -41,7 +42,7 @@ const spec = {
   },
   png: { type: 'string', value: 'FILE', description: 'also a three-view picture (.png): CT, highest scores in red-yellow' },
   ...OVERLAP_OPTION,
-  ...SCORE_OPTION,
+  ...ANOMALY_OPTIONS,
   force: { type: 'boolean', description: 'replace --out and --png if they exist (without it, an existing file is refused)' },
   'force-geometry': {
     type: 'boolean',
@@ -93,7 +94,7 @@ export const predict = defineCommand({
     const png = stringOption(args, 'png');
     if (png !== undefined) requireSuffix('--png', png, /\.png$/i, '.png');
     const overlap = overlapOption(args);
-    const score = scoreOption(args);
+    const anomaly = anomalyOptions(args);
     const runtimeKind = runtimeOption(args);
     checkRunPaths({
       inputs: [{ option: '--model', path: modelPath }, { option: '--in', path: input }],
@@ -115,7 +116,7 @@ export const predict = defineCommand({
     const geometry = ctGeometryProblem(ct);
     const forceGeometry = args.options['force-geometry'] === true;
     if (geometry && !forceGeometry) throw new DataError(input, `${geometry}; --force-geometry scores it anyway`);
-    const weights = withAnomalyScore(readScreenerFile(modelPath), score);
+    const weights = withAnomalyOptions(readScreenerFile(modelPath), anomaly);
     const { targetSpacing, train } = weights.config;
     const steps = new StepProgress(process.stderr, 'preprocessing', PROGRESS);
     const scan = preprocessCt(ct, input, configPreprocessing(weights.config), (step, done, total) => steps.update(step, done, total));
@@ -152,7 +153,7 @@ export const predict = defineCommand({
           },
           chromium: async (chromium, adapter) => {
             console.error(`adapter: ${adapter}`);
-            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, scan.image, { overlap, score, onProgress });
+            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, scan.image, { overlap, score: anomaly.score, onProgress });
           },
         });
       } finally {
@@ -161,12 +162,13 @@ export const predict = defineCommand({
 
       // The map on the input's grid, made and written a slab of slices at a time.
       const mapping = performance.now();
-      const onGrid = new AnomalyOnOriginalGrid(windowed.map, scan);
+      const onGrid = new AnomalyOnOriginalGrid(smoothAnomalyMap(windowed.map, scan, mapSmoothingOf(weights.config)), scan);
       const { originalShape: shape, originalAffine: affine } = scan.geometry;
       const file = pending[0]!;
       const writer = new AnomalyFileWriter(shape, affine, input, (bytes) => file.append(bytes), {
         gzip: !/\.nii$/i.test(out),
         score: anomalyScoreOf(weights.config),
+        smoothMm: mapSmoothingOf(weights.config),
       });
       const whole = png !== undefined ? new Float32Array(voxels) : null;
       const slices = Math.max(1, Math.floor(SLAB_VOXELS / (shape[1] * shape[2])));

@@ -1,7 +1,7 @@
 // `screener train`: trains the descriptor, the condition network and the density model on folders of
 // CT scans (no labels needed), writing the model, a checkpoint, loss curves (CSV and PNG) beside it.
 import { existsSync } from 'node:fs';
-import { intOption, numberOption, scoreOption, stringOption, UsageError, type ParsedArgs } from '../args';
+import { anomalyOptions, intOption, numberOption, stringOption, UsageError, type ParsedArgs } from '../args';
 import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';
 import { RUNTIME_OPTION, runtimeOption, withRuntime } from '../runtime-option';
@@ -17,7 +17,7 @@ import {
   withDensity,
   withHuWindow,
   withTargetSpacing,
-  type AnomalyScore,
+  type AnomalyOptions,
   type ConditionKind,
   type DensityKind,
   type Stage,
@@ -50,6 +50,12 @@ const spec = {
     value: 'nll|latent',
     description: 'the anomaly score the model gives when it predicts (kept in the model; training does not depend on it)',
     default: 'nll',
+  },
+  smooth: {
+    type: 'string',
+    value: 'MM',
+    description: 'standard deviation in mm of a Gaussian that smooths the anomaly map when the model predicts (kept in the model)',
+    default: 'none',
   },
   kinds: {
     type: 'string',
@@ -204,16 +210,15 @@ function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: st
   });
 }
 
-function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind; score?: AnomalyScore } {
+function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind } & AnomalyOptions {
   const condition = stringOption(args, 'condition');
   const density = stringOption(args, 'density');
   if (condition !== undefined && !['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
   if (density !== undefined && !['flow', 'gaussian'].includes(density)) throw new UsageError('--density must be flow or gaussian');
-  const score = scoreOption(args);
   return {
     ...(condition ? { condition: condition as ConditionKind } : {}),
     ...(density ? { kind: density as DensityKind } : {}),
-    ...(score ? { score } : {}),
+    ...anomalyOptions(args),
   };
 }
 
