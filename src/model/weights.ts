@@ -5,7 +5,7 @@
 // infinity would only surface as a map of NaNs after the last window).
 import { DataError } from '../data/errors';
 import { STAGES, withDensity, type AnomalyOptions, type ScreenerConfig, type Stage } from './config';
-import { decodeSafetensors, tensorToFloat32, type SafetensorsTensor } from './safetensors';
+import { decodeSafetensors, encodeSafetensors, tensorToFloat32, type SafetensorsTensor, type TensorToWrite } from './safetensors';
 import { tensorManifest } from './tensor-manifest';
 import { validateConfig } from './validate-config';
 
@@ -85,6 +85,20 @@ export function readScreenerWeights(bytes: Uint8Array, source: string): Screener
   const state = checkedModelState(tensors, config, source);
   const trainedStages = new Set((metadata.trained_stages ?? '').split(',').filter((s): s is Stage => (STAGES as readonly string[]).includes(s)));
   return { config, state, trainedStages };
+}
+
+/**
+ * A model file's bytes with other anomaly options in its config (validated), its tensors' values and
+ * its other metadata unchanged (the tensors written as float32, as every model is).
+ */
+export function screenerFileWithAnomalyOptions(bytes: Uint8Array, options: AnomalyOptions, source: string): Uint8Array {
+  const { metadata, tensors } = decodeSafetensors(bytes, source);
+  const config = configFromMetadata(metadata, source);
+  const state = checkedModelState(tensors, config, source);
+  const changed = withAnomalyOptions({ config, state, trainedStages: new Set() }, options).config;
+  validateConfig(changed);
+  const entries = [...tensors].map(([name, t]): [string, TensorToWrite] => [name, { shape: t.shape, data: state.get(name)! }]);
+  return encodeSafetensors(entries, { ...metadata, config: JSON.stringify(changed) });
 }
 
 /** The weights with their config's anomaly score and map smoothing replaced by those given (each unchanged when undefined). */

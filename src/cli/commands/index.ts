@@ -6,9 +6,10 @@ import { phantom } from './phantom';
 import { scanData } from './scan-data';
 import { train } from './train';
 import { predict } from './predict';
+import { configure } from './configure';
 import { evaluate } from './eval';
 import { demo } from './demo';
 import { insertLesionsCommand } from './insert-lesions';
 import { serve } from './serve';
 
-export const commands: Command[] = [doctor, info, phantom, insertLesionsCommand, scanData, train, predict, evaluate, demo, serve];
+export const commands: Command[] = [doctor, info, phantom, insertLesionsCommand, scanData, train, configure, predict, evaluate, demo, serve];
