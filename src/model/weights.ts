@@ -89,16 +89,16 @@ export function readScreenerWeights(bytes: Uint8Array, source: string): Screener
 
 /**
  * A model file's bytes with other anomaly options in its config (validated), its tensors' values and
- * its other metadata unchanged (the tensors written as float32, as every model is).
+ * its other metadata unchanged (the tensors written as float32, as every model is), and that config.
  */
-export function screenerFileWithAnomalyOptions(bytes: Uint8Array, options: AnomalyOptions, source: string): Uint8Array {
+export function screenerFileWithAnomalyOptions(bytes: Uint8Array, options: AnomalyOptions, source: string): { bytes: Uint8Array; config: ScreenerConfig } {
   const { metadata, tensors } = decodeSafetensors(bytes, source);
   const config = configFromMetadata(metadata, source);
   const state = checkedModelState(tensors, config, source);
   const changed = withAnomalyOptions({ config, state, trainedStages: new Set() }, options).config;
   validateConfig(changed);
   const entries = [...tensors].map(([name, t]): [string, TensorToWrite] => [name, { shape: t.shape, data: state.get(name)! }]);
-  return encodeSafetensors(entries, { ...metadata, config: JSON.stringify(changed) });
+  return { bytes: encodeSafetensors(entries, { ...metadata, config: JSON.stringify(changed) }), config: changed };
 }
 
 /** The weights with their config's anomaly score and map smoothing replaced by those given (each unchanged when undefined). */

@@ -8,7 +8,7 @@ import { checkRunPaths, requireSuffix } from '../output-paths';
 import { writeFileAtomic } from '../../data/io/atomic-write.node';
 import { readFileBytes } from '../../data/io/files.node';
 import { describeConfig } from '../../model/describe';
-import { readScreenerWeights, screenerFileWithAnomalyOptions } from '../../model/weights';
+import { screenerFileWithAnomalyOptions } from '../../model/weights';
 
 export const configure = defineCommand({
   name: 'configure',
@@ -30,9 +30,9 @@ export const configure = defineCommand({
     const options = anomalyOptions(args);
     if (Object.keys(options).length === 0) throw new UsageError('nothing to change: give --score or --smooth');
     checkRunPaths({ inputs: [{ option: '--model', path: modelPath }], outputs: [{ option: '--out', path: out }], force: args.options.force === true });
-    const bytes = screenerFileWithAnomalyOptions(readFileBytes(modelPath), options, modelPath);
+    const { bytes, config } = screenerFileWithAnomalyOptions(readFileBytes(modelPath), options, modelPath);
     writeFileAtomic(out, bytes);
-    console.log(`${out}: ${describeConfig(readScreenerWeights(bytes, out).config)}`);
+    console.log(`${out}: ${describeConfig(config)}`);
     return 0;
   },
 });
