@@ -3,12 +3,13 @@
 // process, and prints a table or one JSON document.
 import type { Ceilings } from '../src/kernels/ceilings';
 import type { Runtime } from '../src/gpu/runtime';
+import type { OptionSpec, ParsedArgs } from '../src/cli/args';
 
 export interface BenchContext {
   runtime: Runtime;
   ceilings: Ceilings;
-  /** Extra command-line arguments after the benchmark names (e.g. --quick). */
-  flags: Set<string>;
+  /** The command line's options, as parsed against the benchmarks' `options` (e.g. `quick: true`). */
+  options: ParsedArgs['options'];
 }
 
 /** One measured case. Give `flops` for arithmetic-bound work, `bytes` for memory-bound work. */
@@ -27,6 +28,8 @@ export interface BenchCase {
 export interface Benchmark {
   name: string;
   description: string;
+  /** The command-line options it reads; the runner refuses any other and lists these in --help. */
+  options: Record<string, OptionSpec>;
   run(context: BenchContext): Promise<BenchCase[]>;
 }
 

@@ -1,4 +1,4 @@
-// `npm run bench -- NAME... [--json]`: runs the named benchmarks (all when none is named) on this
+// `npm run bench -- NAME... [options] [--json]`: runs the named benchmarks (all when none is named) on this
 // machine's WebGPU adapter and prints a table, or with --json one JSON document.
 // `npm run bench -- quality [options]` is the quality benchmark (metrics, not speed), with its own options.
 import { adapterName } from '../src/gpu/adapter';
@@ -7,26 +7,32 @@ import { nodeRuntime } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
 import { runQualityBenchmark } from './quality/run';
+import { parseBenchArgs, type BenchArgs } from './args';
 import { report, table, type CaseReport } from './harness';
+import { UsageError } from '../src/cli/args';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'quality') return runQualityBenchmark(argv.slice(1));
-  const names = argv.filter((a) => !a.startsWith('--'));
-  const flags = new Set(argv.filter((a) => a.startsWith('--')));
-  const json = flags.delete('--json');
-  const unknown = names.filter((n) => !benchmarks.some((b) => b.name === n));
-  if (unknown.length) {
-    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}, quality`);
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv, benchmarks);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench: ${error.message} (npm run bench -- --help)`);
     return 2;
   }
-  const chosen = names.length ? benchmarks.filter((b) => names.includes(b.name)) : benchmarks;
+  if (args.help) {
+    console.log(args.usage);
+    return 0;
+  }
+  const { chosen, options, json } = args;
   const runtime = await nodeRuntime();
   try {
     const ceilings = await measureCeilings(runtime);
     const rows: CaseReport[] = [];
     for (const benchmark of chosen) {
       if (!json) console.error(`bench: ${benchmark.name}: ${benchmark.description}`);
-      const cases = await benchmark.run({ runtime, ceilings, flags });
+      const cases = await benchmark.run({ runtime, ceilings, options });
       rows.push(...cases.map((c) => report(benchmark.name, c, ceilings)));
     }
     const adapter = runtime.adapter;

@@ -4,6 +4,7 @@ import type { Benchmark } from '../harness';
 export const ceilings: Benchmark = {
   name: 'ceilings',
   description: 'GFLOP/s of a pure-FMA kernel and GB/s of a large buffer copy',
+  options: {},
   async run({ ceilings: c }) {
     return [
       { name: 'fma', shape: `${c.fma.flops.toExponential(2)} FLOP`, medianMs: c.fma.medianMs, flops: c.fma.flops },

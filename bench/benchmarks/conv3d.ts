@@ -56,10 +56,6 @@ function randomFill(runtime: Runtime, buffer: GPUBuffer, count: number, seed: nu
   runtime.write(buffer, data);
 }
 
-function flagValue(flags: Set<string>, name: string): string | undefined {
-  for (const f of flags) if (f.startsWith(`${name}=`)) return f.slice(name.length + 1);
-  return undefined;
-}
 
 function readTable(path: string): TuningTable | null {
   try {
@@ -139,23 +135,29 @@ async function startPeer(): Promise<Peer> {
 export const conv3d: Benchmark = {
   name: 'conv3d',
   description: 'implicit-GEMM conv3d forward, backward-data and backward-weight (k = 3, N = 1) vs TensorFlow.js WebGPU',
-  async run({ runtime, flags }) {
+  options: {
+    'no-tune': { type: 'boolean', description: 'use the default tiles instead of tuning them in the run' },
+    'tune-cache': { type: 'string', value: 'FILE', description: 'tuned tiles to start from and to keep (none: neither)', default: '.cache/conv3d-tuning.json' },
+    'no-peer': { type: 'boolean', description: 'skip the TensorFlow.js peer' },
+    shape: { type: 'string', value: 'TEXT', description: 'only the shapes whose name contains TEXT (e.g. "stride 2")' },
+  },
+  async run({ runtime, options }) {
     const software = runtime.adapter.software;
     const runs = software ? 3 : 20;
     const peerRuns = software ? 1 : 10;
     const tuner = conv3dTuner(runtime);
-    tuner.mode = flags.has('--no-tune') ? 'off' : 'on';
-    const cachePath = flagValue(flags, '--tune-cache') ?? '.cache/conv3d-tuning.json';
+    tuner.mode = options['no-tune'] ? 'off' : 'on';
+    const cachePath = (options['tune-cache'] as string | undefined) ?? '.cache/conv3d-tuning.json';
     const useCache = tuner.mode === 'on' && cachePath !== 'none';
     if (useCache) {
       const table = readTable(cachePath);
       const adopted = table ? tuner.importTable(table) : 0;
       if (adopted) console.error(`conv3d: ${adopted} tuned shape classes from ${cachePath}`);
     }
-    const peer = flags.has('--no-peer') ? null : await startPeer();
+    const peer = options['no-peer'] ? null : await startPeer();
 
     const cases: BenchCase[] = [];
-    const only = flagValue(flags, '--shape');
+    const only = options.shape as string | undefined;
     const shapes = SHAPES.filter((s) => only === undefined || s.name.includes(only));
     if (!shapes.length) throw new Error(`conv3d: no shape matches --shape=${only} (${SHAPES.map((s) => s.name).join(', ')})`);
     for (const shape of shapes) {

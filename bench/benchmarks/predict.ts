@@ -30,12 +30,17 @@ function syntheticCt(n: number) {
 export const predict: Benchmark = {
   name: 'predict',
   description: 'sliding-window inference of a whole 128^3 scan (seconds per scan, voxels/s)',
-  async run({ runtime, flags }) {
-    const n = flags.has('--quick') ? 64 : 128;
-    const trained = existsSync(TRAINED) && !flags.has('--small') && !flags.has('--tiny');
+  options: {
+    quick: { type: 'boolean', description: 'a 64^3 scan instead of 128^3' },
+    small: { type: 'boolean', description: `a randomly initialised \`small\` model instead of ${TRAINED}` },
+    tiny: { type: 'boolean', description: `a randomly initialised \`tiny\` model instead of ${TRAINED}` },
+  },
+  async run({ runtime, options }) {
+    const n = options.quick ? 64 : 128;
+    const trained = existsSync(TRAINED) && !options.small && !options.tiny;
     const model = trained
       ? Screener.fromSafetensors(runtime, readFileSync(TRAINED), TRAINED)
-      : Screener.create(runtime, presetConfig(flags.has('--small') ? 'small' : 'tiny'), 0);
+      : Screener.create(runtime, presetConfig(options.small ? 'small' : 'tiny'), 0);
     try {
       const label = trained ? `${TRAINED} (${model.config.preset})` : `random ${model.config.preset}`;
       // Warm-up: one window compiles every pipeline the model uses.

@@ -66,9 +66,17 @@ function median(values: number[]): number {
 export const train: Benchmark = {
   name: 'train',
   description: 'one training step per stage (crops/s, voxel pairs/s, convolution GFLOP/s vs the FMA ceiling)',
-  async run({ runtime, flags }) {
-    const preset = flags.has('--tiny') ? 'tiny' : flags.has('--base') ? 'base' : 'small';
-    const timed = flags.has('--quick') ? 2 : 5;
+  options: {
+    tiny: { type: 'boolean', description: 'the `tiny` preset instead of `small`' },
+    base: { type: 'boolean', description: 'the `base` preset instead of `small`' },
+    quick: { type: 'boolean', description: 'time 2 steps per stage instead of 5' },
+    profile: { type: 'boolean', description: 'one more step per stage with per-kernel timestamps, and where its GPU time went' },
+    'no-peer': { type: 'boolean', description: 'skip the PyTorch peer' },
+    'peer-cuda': { type: 'boolean', description: 'run the PyTorch peer on CUDA instead of the CPU' },
+  },
+  async run({ runtime, options }) {
+    const preset = options.tiny ? 'tiny' : options.base ? 'base' : 'small';
+    const timed = options.quick ? 2 : 5;
     const config = presetConfig(preset);
     const scans = [1, 2].map((seed) => trainingScanFromCt(generatePhantom({ seed, size: 64, kindPool: TRAINING_LESION_KINDS }).ct, `phantom ${seed}`, configPreprocessing(config)));
     const model = Screener.create(runtime, config, 0);
@@ -82,7 +90,7 @@ export const train: Benchmark = {
         const times: number[] = [];
         await trainer.trainStage(stage, total, { onStep: (r) => r.step > 1 && times.push(r.seconds * 1000) });
         const ms = median(times);
-        if (flags.has('--profile')) {
+        if (options.profile) {
           trainer.startOver();
           await printProfile(runtime, () => trainer.trainStage(stage, 1), `${preset} ${stage}`);
         }
@@ -103,8 +111,8 @@ export const train: Benchmark = {
           extra: { preset, stage, cropsPerSecond, voxelPairsPerSecond, steps: times.length },
         });
       }
-      if (!flags.has('--no-peer')) {
-        const peer = torchTrainStep(config, timed, flags.has('--peer-cuda') ? 'cuda' : 'cpu');
+      if (!options['no-peer']) {
+        const peer = torchTrainStep(config, timed, options['peer-cuda'] ? 'cuda' : 'cpu');
         if ('unavailable' in peer) console.error(`bench: train: no PyTorch peer: ${peer.unavailable}`);
         else {
           console.error(`bench: train: PyTorch ${peer.torch} on ${peer.device} (${peer.threads} threads): ${trainer.stages.map((s) => `${s} ${(1000 / peer.ms[s]).toFixed(2)} steps/s`).join(', ')}`);

@@ -23,7 +23,7 @@ export function formatUsage(usage: UsageText): string {
 }
 
 /** `  --name VALUE  description (default D)`, descriptions aligned in one column and wrapped under it. */
-function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
+export function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
   const heads = Object.entries(options).map(([name, spec]) => `  --${name}${spec.value ? ` ${spec.value}` : ''}`);
   const column = Math.max(0, ...heads.map((h) => h.length)) + 2;
   return Object.values(options).flatMap((spec, i) => {

@@ -1,0 +1,41 @@
+// The benchmark runner's command line: options belong to benchmarks, and anything it does not know
+// is refused before a device is opened (a typo once ran every benchmark for ten minutes).
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs } from '../../bench/args';
+import { benchmarks } from '../../bench/benchmarks/index';
+
+function chosen(argv: string[]) {
+  const args = parseBenchArgs(argv, benchmarks);
+  if (args.help) throw new Error('unexpected help');
+  return args;
+}
+
+describe('benchmark runner arguments', () => {
+  it('runs every benchmark when none is named, and the named ones otherwise', () => {
+    expect(chosen([]).chosen.map((b) => b.name)).toEqual(benchmarks.map((b) => b.name));
+    const args = chosen(['train', '--json', '--peer-cuda']);
+    expect(args.chosen.map((b) => b.name)).toEqual(['train']);
+    expect(args.json).toBe(true);
+    expect(args.options).toEqual({ 'peer-cuda': true });
+  });
+
+  it('reads option values in both spellings', () => {
+    expect(chosen(['conv3d', '--shape=stride 2', '--tune-cache', 'none']).options).toEqual({ shape: 'stride 2', 'tune-cache': 'none' });
+  });
+
+  it('prints every benchmark with its options for --help', () => {
+    const args = parseBenchArgs(['conv3d', '--help'], benchmarks);
+    expect(args.help).toBe(true);
+    if (!args.help) return;
+    for (const b of benchmarks) expect(args.usage).toContain(b.description);
+    for (const option of ['--no-tune', '--tune-cache FILE', '--peer-cuda', '--quick', '--json']) expect(args.usage).toContain(option);
+  });
+
+  it('refuses unknown benchmarks, unknown options and options of benchmarks not being run', () => {
+    expect(() => parseBenchArgs(['conv3', '--json'], benchmarks)).toThrow(/unknown benchmark conv3; known: ceilings, conv3d, predict, train, quality/);
+    expect(() => parseBenchArgs(['--hlep'], benchmarks)).toThrow(/unknown option --hlep/);
+    expect(() => parseBenchArgs(['ceilings', '--no-peer'], benchmarks)).toThrow(/--no-peer is an option of conv3d, train, not of ceilings/);
+    expect(() => parseBenchArgs(['conv3d', '--shape'], benchmarks)).toThrow(/--shape needs a value/);
+    expect(() => parseBenchArgs(['train', '--quick=yes'], benchmarks)).toThrow(/--quick takes no value/);
+  });
+});
