@@ -3,8 +3,7 @@
 // (anomalyOnOriginalGrid) and scores them all over the same body voxels.
 import type { Runtime } from '../gpu/runtime';
 import { resolvePreprocessOptions, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from '../data/preprocess/preprocess';
-import { smoothAnomalyMap } from '../model/map-smoothing';
-import { predictPreprocessed, type WindowModel } from '../model/predict';
+import { predictModelMap, type WindowModel } from '../model/predict';
 import { DEFAULT_OVERLAP } from '../model/window-placement';
 import { IntensityAtlas, INTENSITY_BASELINE_DEFINITION } from './intensity-baseline';
 
@@ -35,8 +34,8 @@ export function windowModelScorer(
     identity: `${info.description}; weights ${info.weights ?? 'unnamed'}; overlap ${info.overlap ?? DEFAULT_OVERLAP}`,
     preprocess: model.preprocess,
     async score(scan, onProgress) {
-      const { map, windows } = await predictPreprocessed(runtime, model, scan.image, { onProgress, overlap: info.overlap });
-      return { map: smoothAnomalyMap(map, scan, model.mapSmoothingMm ?? 0), windows };
+      const { map, windows } = await predictModelMap(runtime, model, scan, { onProgress, overlap: info.overlap });
+      return { map, windows };
     },
   };
 }

@@ -8,7 +8,7 @@ import { Gzip } from 'fflate';
 import { type Affine, type Shape3, type Volume, voxelCount } from '../data/geometry/volume';
 import { DataError } from '../data/errors';
 import { niftiHeaderBytes } from '../data/io/nifti';
-import type { AnomalyScore } from './config';
+import type { AnomalyOptions, AnomalyScore } from './config';
 
 /** The NIfTI header's description of a map: which score its voxels hold, and how much it was smoothed. */
 export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0): string {
@@ -18,12 +18,9 @@ export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0): s
 
 export const ANOMALY_DESCRIPTION = anomalyDescription('nll');
 
-export interface AnomalyFileOptions {
+/** The score the map holds (the NLL when absent) and its smoothing in mm: the header names both. */
+export interface AnomalyFileOptions extends AnomalyOptions {
   gzip?: boolean;
-  /** The score the map holds, named in the header; the NLL when absent. */
-  score?: AnomalyScore;
-  /** The map's smoothing in mm (density.smoothMm), named in the header when above 0. */
-  smoothMm?: number;
 }
 
 /** Bytes handed to the compressor at a time. */

@@ -234,6 +234,11 @@ export function anomalyScoreOf(config: ScreenerConfig): AnomalyScore {
   return config.density.score ?? 'nll';
 }
 
+/** How this config's maps are made (its score and smoothing), as the map file's header names them. */
+export function anomalyOptionsOf(config: ScreenerConfig): Required<AnomalyOptions> {
+  return { score: anomalyScoreOf(config), smoothMm: mapSmoothingOf(config) };
+}
+
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */
 export function withDensity(config: ScreenerConfig, density: Partial<DensityConfig>): ScreenerConfig {
   const copy = structuredClone(config);

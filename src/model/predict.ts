@@ -159,8 +159,18 @@ export async function predictPreprocessedScan(
   options: PredictOptions = {},
   started = performance.now(),
 ): Promise<ScanPrediction> {
+  const windowed = await predictModelMap(runtime, model, scan, options);
+  const { anomaly } = anomalyOnOriginalGrid(windowed.map, scan);
+  return { ...windowed, anomaly, scan, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The model's map on the scan's preprocessed grid, smoothed as the model says (its mapSmoothingMm). */
+export async function predictModelMap(
+  runtime: Runtime,
+  model: WindowModel,
+  scan: PreprocessedScan,
+  options: PredictOptions = {},
+): Promise<WindowedMap> {
   const windowed = await predictPreprocessed(runtime, model, scan.image, options);
-  const map = smoothAnomalyMap(windowed.map, scan, model.mapSmoothingMm ?? 0);
-  const { anomaly } = anomalyOnOriginalGrid(map, scan);
-  return { ...windowed, map, anomaly, scan, seconds: (performance.now() - started) / 1000 };
+  return { ...windowed, map: smoothAnomalyMap(windowed.map, scan, model.mapSmoothingMm ?? 0) };
 }

@@ -1,6 +1,6 @@
 // One run of Screener on the open scan: the CLI's predictScan (preprocessing, sliding windows in
 // batches, Gaussian blending, back onto the scan's grid) and the CLI's file encoder for the map.
-import { anomalyScoreOf, encodeAnomalyMap, mapSmoothingOf, predictScan, valueRange, type Runtime, type Screener, type Volume } from '../screener';
+import { anomalyOptionsOf, encodeAnomalyMap, predictScan, valueRange, type Runtime, type Screener, type Volume } from '../screener';
 import type { OpenScan } from './scans';
 
 export interface PredictionResult {
@@ -26,7 +26,7 @@ export async function runPrediction(
     onProgress: options.onProgress,
     signal: options.signal,
   });
-  const file = encodeAnomalyMap(result.anomaly, scan.name, { score: anomalyScoreOf(model.config), smoothMm: mapSmoothingOf(model.config) });
+  const file = encodeAnomalyMap(result.anomaly, scan.name, anomalyOptionsOf(model.config));
   const range = valueRange(result.anomaly.data);
   return { anomaly: result.anomaly, file, range, threshold: upperQuantile(result.anomaly.data, range[0], 0.98), windows: result.windows, seconds: result.seconds };
 }

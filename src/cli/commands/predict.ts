@@ -25,7 +25,7 @@ import { predictPreprocessed, type WindowedMap } from '../../model/predict';
 import { placeWindows } from '../../model/window-placement';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
-import { anomalyScoreOf, configPreprocessing, mapSmoothingOf } from '../../model/config';
+import { anomalyOptionsOf, configPreprocessing, mapSmoothingOf } from '../../model/config';
 import { smoothAnomalyMap } from '../../model/map-smoothing';
 import { withAnomalyOptions } from '../../model/weights';
 import { Screener } from '../../model/screener';
@@ -167,8 +167,7 @@ export const predict = defineCommand({
       const file = pending[0]!;
       const writer = new AnomalyFileWriter(shape, affine, input, (bytes) => file.append(bytes), {
         gzip: !/\.nii$/i.test(out),
-        score: anomalyScoreOf(weights.config),
-        smoothMm: mapSmoothingOf(weights.config),
+        ...anomalyOptionsOf(weights.config),
       });
       const whole = png !== undefined ? new Float32Array(voxels) : null;
       const slices = Math.max(1, Math.floor(SLAB_VOXELS / (shape[1] * shape[2])));
