@@ -11,16 +11,19 @@ import { parseBenchArgs, type BenchArgs } from './args';
 import { report, table, type CaseReport } from './harness';
 import { UsageError } from '../src/cli/args';
 
+/** A usage error is a message and exit code 2, not a stack trace. */
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'quality') return runQualityBenchmark(argv.slice(1));
-  let args: BenchArgs;
   try {
-    args = parseBenchArgs(argv, benchmarks);
+    return argv[0] === 'quality' ? await runQualityBenchmark(argv.slice(1)) : await runBenchmarks(parseBenchArgs(argv, benchmarks));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`bench: ${error.message} (npm run bench -- --help)`);
+    const help = argv[0] === 'quality' ? 'npm run bench -- quality --help' : 'npm run bench -- --help';
+    console.error(`bench: ${error.message} (${help})`);
     return 2;
   }
+}
+
+async function runBenchmarks(args: BenchArgs): Promise<number> {
   if (args.help) {
     console.log(args.usage);
     return 0;

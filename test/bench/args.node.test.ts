@@ -1,5 +1,7 @@
 // The benchmark runner's command line: options belong to benchmarks, and anything it does not know
 // is refused before a device is opened (a typo once ran every benchmark for ten minutes).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/args';
 import { benchmarks } from '../../bench/benchmarks/index';
@@ -37,5 +39,30 @@ describe('benchmark runner arguments', () => {
     expect(() => parseBenchArgs(['ceilings', '--no-peer'], benchmarks)).toThrow(/--no-peer is an option of conv3d, train, not of ceilings/);
     expect(() => parseBenchArgs(['conv3d', '--shape'], benchmarks)).toThrow(/--shape needs a value/);
     expect(() => parseBenchArgs(['train', '--quick=yes'], benchmarks)).toThrow(/--quick takes no value/);
+  });
+});
+
+describe('the built benchmark runner', () => {
+  const bench = (argv: string[]) => {
+    if (!existsSync('dist/bench.js')) throw new Error('dist/bench.js is missing: run `npm run build` first (npm test does)');
+    return spawnSync(process.execPath, ['dist/bench.js', ...argv], { encoding: 'utf8', timeout: 60_000 });
+  };
+
+  it('prints the usage for --help and exits 0 without measuring anything', () => {
+    const run = bench(['--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run bench -- \[NAME\.\.\.\]/);
+    expect(run.stdout).not.toMatch(/GFLOP\/s FMA/);
+  });
+
+  it('answers a usage error with one line and exit code 2, for the quality benchmark too', () => {
+    for (const [argv, message] of [
+      [['--hlep'], /^bench: unknown option --hlep \(npm run bench -- --help\)\n$/],
+      [['quality', '--seeds', 'x'], /^bench: --seeds must be a decimal integer, got "x" \(npm run bench -- quality --help\)\n$/],
+    ] as const) {
+      const run = bench([...argv]);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(message);
+    }
   });
 });
