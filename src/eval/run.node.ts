@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSameGrid } from '../data/geometry/mask-checks';
-import { listCases, loadCase, type CaseEntry } from '../data/io/dataset.node';
+import { listCases, loadCase, type CaseEntry, type LoadedCase } from '../data/io/dataset.node';
 import { readNifti, writeFileAtomic, writeNifti } from '../data/io/files.node';
 import { HELD_OUT_LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '../data/phantom/lesions';
 import { PreprocessedCache } from '../data/preprocess/cache.node';
@@ -176,7 +176,7 @@ async function scoreFolder(
     let evalCase: LoadedEvalCase | undefined;
     for (const [s, scorer] of scorers.entries()) {
       const started = performance.now();
-      const scan = preprocessedOnce(scans, entry, loaded.ct, scorer);
+      const scan = preprocessedOnce(scans, loaded, scorer);
       // Every method is scored over the same voxels: the body of the first method's preprocessing.
       evalCase ??= {
         entry,
@@ -208,14 +208,15 @@ async function scoreFolder(
     async function scoreWithoutLesions(c: LoadedEvalCase, withLesions: Float32Array[]): Promise<LesionResponse[]> {
       const source = sources!.entries.get(entry.id);
       if (!source) throw new DataError(join(sources!.root, entry.id), `no scan of case ${entry.id} here to score it without its lesions (the source folder given)`);
-      const ct = readNifti(source.ctPath);
+      const sourceCase = loadCase(source);
+      const ct = sourceCase.ct;
       checkSameGrid(ct, source.ctPath, { ...loaded.ct, data: new Uint8Array(0) }, entry.ctPath);
       requireCtGeometry(ct, source.ctPath, forceGeometry);
       const sourceScans = new Map<string, PreprocessedScan>();
       const out: LesionResponse[] = [];
       for (const [s, scorer] of scorers.entries()) {
         const done = k * perCase + scorers.length + s;
-        const anomaly = await scoreOnGrid(scorer, preprocessedOnce(sourceScans, source, ct, scorer), done, `${entry.id} without lesions`);
+        const anomaly = await scoreOnGrid(scorer, preprocessedOnce(sourceScans, sourceCase, scorer), done, `${entry.id} without lesions`);
         out.push(lesionResponse(withLesions[s]!, anomaly.data, c.lesion, c.body));
         bar.update(done + 1, total, `${entry.id} without lesions ${scorer.name}`);
       }
@@ -224,11 +225,12 @@ async function scoreFolder(
   }
 
   /** A scan preprocessed as a scorer needs, once per distinct preprocessing (through the cache when given). */
-  function preprocessedOnce(scans: Map<string, PreprocessedScan>, entry: CaseEntry, ct: ReturnType<typeof loadCase>['ct'], scorer: AnomalyScorer): PreprocessedScan {
+  function preprocessedOnce(scans: Map<string, PreprocessedScan>, loaded: LoadedCase, scorer: AnomalyScorer): PreprocessedScan {
     const key = JSON.stringify(scorer.preprocess);
     let scan = scans.get(key);
     if (!scan) {
-      scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess, forceGeometry).get(entry).scan : preprocessCt(ct, entry.ctPath, scorer.preprocess);
+      const { entry, ct } = loaded;
+      scan = cacheDir ? new PreprocessedCache(cacheDir, scorer.preprocess, forceGeometry).get(entry, loaded).scan : preprocessCt(ct, entry.ctPath, scorer.preprocess);
       scans.set(key, scan);
     }
     return scan;

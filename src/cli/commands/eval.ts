@@ -15,7 +15,7 @@ import { runEvaluation } from '../../eval/run.node';
 import { withCombination } from '../../eval/combined-scorer';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
 import type { PreprocessRequest } from '../../data/preprocess/preprocess';
-import { DEFAULT_PRESET, presetConfig, type Triple } from '../../model/config';
+import { DEFAULT_PRESET, presetConfig, type AnomalyOptions, type Triple } from '../../model/config';
 import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import type { Screener } from '../../model/screener';
 
@@ -102,13 +102,14 @@ export const evaluate = defineCommand({
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
-    if (Object.keys(anomalyOptions(args)).length > 0 && !modelPath) throw new UsageError('--score and --smooth say how --model M makes its map: give a model');
+    const anomaly = anomalyOptions(args);
+    if (Object.keys(anomaly).length > 0 && !modelPath) throw new UsageError('--score and --smooth say how --model M makes its map: give a model');
     const resume = args.options.resume === true;
     const forceGeometry = args.options['force-geometry'] === true;
     if (resume && stringOption(args, 'maps') === undefined) throw new UsageError('--resume takes the maps of an earlier run: give its --maps DIR');
     checkEvalPaths(args);
 
-    return withModels(args, async (runtime, models) => {
+    return withModels(args, anomaly, async (runtime, models) => {
       const scorers: AnomalyScorer[] = [];
       const primary = models[0];
       for (const { name, model, path } of models) {
@@ -181,15 +182,15 @@ function cacheDir(args: ParsedArgs): string {
 
 type LoadedModels = { name: string; model: Screener; path: string }[] & { missing: string[] };
 
-/** Opens the GPU and loads the models only when a model is to be scored; frees both afterwards. */
-async function withModels(args: ParsedArgs, body: (runtime: Runtime | null, models: LoadedModels) => Promise<number>): Promise<number> {
+/** Opens the GPU and loads the models (--model M with the anomaly options given) only when a model is to be scored; frees both afterwards. */
+async function withModels(args: ParsedArgs, anomaly: AnomalyOptions, body: (runtime: Runtime | null, models: LoadedModels) => Promise<number>): Promise<number> {
   const modelPath = stringOption(args, 'model');
   const modelsDir = stringOption(args, 'models');
   if (!modelPath && !modelsDir) return body(null, Object.assign([], { missing: [] }));
   const runtime = await nodeRuntime();
   const models: LoadedModels = Object.assign([], { missing: [] as string[] });
   try {
-    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath, anomalyOptions(args)), path: modelPath });
+    if (modelPath) models.push({ name: 'screener', model: loadScreener(runtime, modelPath, anomaly), path: modelPath });
     if (modelsDir) {
       const grid = loadAblationModels(runtime, modelsDir);
       models.push(...grid.models.map((m) => ({ name: m.name, model: m.model, path: m.path })));

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCase, type CaseEntry } from '../io/dataset.node';
+import { loadCase, type CaseEntry, type LoadedCase } from '../io/dataset.node';
 import { writeFileAtomic } from '../io/files.node';
 import { requireCtGeometry } from '../geometry/plausible-geometry';
 import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from './preprocess';
@@ -62,8 +62,12 @@ export class PreprocessedCache {
     return join(this.dir, `${cacheKey(entry, this.options)}.prep`);
   }
 
-  /** The preprocessed case, from the cache when present, else computed and stored. */
-  get(entry: CaseEntry): PreprocessedCase {
+  /**
+   * The preprocessed case, from the cache when present, else computed and stored: from `loaded` (what
+   * loadCase(entry) returned, mask included) when the caller has read the case already, so that a CT is
+   * read once, else read here.
+   */
+  get(entry: CaseEntry, loaded?: LoadedCase): PreprocessedCase {
     const path = this.pathFor(entry);
     if (existsSync(path)) {
       try {
@@ -75,7 +79,8 @@ export class PreprocessedCache {
       }
     }
     this.misses++;
-    const loaded = loadCase(entry);
+    if (loaded && loaded.entry.ctPath !== entry.ctPath) throw new Error(`cache: ${loaded.entry.ctPath} was read for ${entry.ctPath}`);
+    loaded ??= loadCase(entry);
     // A scan in metres read as millimetres, or a voxel size off by 1000, would preprocess to a few
     // voxels or to gigabytes; either way nothing learnt from it or scored on it would mean anything.
     requireCtGeometry(loaded.ct, entry.ctPath, this.forceGeometry);

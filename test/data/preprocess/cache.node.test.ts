@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listCases } from '../../../src/data/io/dataset.node';
+import { listCases, loadCase } from '../../../src/data/io/dataset.node';
 import { PreprocessedCache } from '../../../src/data/preprocess/cache.node';
 import { writeToyDataset } from '../../helpers/toy-dataset.node';
 
@@ -44,5 +44,20 @@ describe('the preprocessed cache', () => {
     const repaired = new PreprocessedCache(cacheDir, options);
     expect(Array.from(repaired.get(first!).scan.image.data)).toEqual(Array.from(computed.scan.image.data));
     expect(repaired.misses).toBe(1);
+  });
+
+  it('on a miss preprocesses the case its caller has read already, and only that case', () => {
+    const options = { targetSpacing: [2.5, 2.5, 2.5] as [number, number, number] };
+    const [first, second] = listCases(data);
+    const read = loadCase(first!);
+    const expected = new PreprocessedCache(join(root, 'cache-read-here'), options).get(first!);
+    // The caller's copy is what gets preprocessed: turn it upside down, and the cached scan says so.
+    read.ct.data.reverse();
+    const cache = new PreprocessedCache(join(root, 'cache-given'), options);
+    const given = cache.get(first!, read);
+    expect(cache.misses).toBe(1);
+    expect(Array.from(given.scan.image.data)).not.toEqual(Array.from(expected.scan.image.data));
+    expect(given.lesion!.reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
+    expect(() => cache.get(second!, read)).toThrow(/was read for/);
   });
 });
