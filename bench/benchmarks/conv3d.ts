@@ -56,6 +56,8 @@ function randomFill(runtime: Runtime, buffer: GPUBuffer, count: number, seed: nu
   runtime.write(buffer, data);
 }
 
+/** Where the tuned tiles are read from and kept unless --tune-cache says otherwise. */
+const DEFAULT_TUNE_CACHE = '.cache/conv3d-tuning.json';
 
 function readTable(path: string): TuningTable | null {
   try {
@@ -137,7 +139,7 @@ export const conv3d: Benchmark = {
   description: 'implicit-GEMM conv3d forward, backward-data and backward-weight (k = 3, N = 1) vs TensorFlow.js WebGPU',
   options: {
     'no-tune': { type: 'boolean', description: 'use the default tiles instead of tuning them in the run' },
-    'tune-cache': { type: 'string', value: 'FILE', description: 'tuned tiles to start from and to keep (none: neither)', default: '.cache/conv3d-tuning.json' },
+    'tune-cache': { type: 'string', value: 'FILE', description: 'tuned tiles to start from and to keep (none: neither)', default: DEFAULT_TUNE_CACHE },
     'no-peer': { type: 'boolean', description: 'skip the TensorFlow.js peer' },
     shape: { type: 'string', value: 'TEXT', description: 'only the shapes whose name contains TEXT (e.g. "stride 2")' },
   },
@@ -147,7 +149,7 @@ export const conv3d: Benchmark = {
     const peerRuns = software ? 1 : 10;
     const tuner = conv3dTuner(runtime);
     tuner.mode = options['no-tune'] ? 'off' : 'on';
-    const cachePath = (options['tune-cache'] as string | undefined) ?? '.cache/conv3d-tuning.json';
+    const cachePath = (options['tune-cache'] as string | undefined) ?? DEFAULT_TUNE_CACHE;
     const useCache = tuner.mode === 'on' && cachePath !== 'none';
     if (useCache) {
       const table = readTable(cachePath);

@@ -33,10 +33,7 @@ export function windowModelScorer(
     description: info.description,
     identity: `${info.description}; weights ${info.weights ?? 'unnamed'}; overlap ${info.overlap ?? DEFAULT_OVERLAP}`,
     preprocess: model.preprocess,
-    async score(scan, onProgress) {
-      const { map, windows } = await predictModelMap(runtime, model, scan, { onProgress, overlap: info.overlap });
-      return { map, windows };
-    },
+    score: (scan, onProgress) => predictModelMap(runtime, model, scan, { onProgress, overlap: info.overlap }),
   };
 }
 

@@ -68,6 +68,7 @@ export class PreprocessedCache {
    * read once, else read here.
    */
   get(entry: CaseEntry, loaded?: LoadedCase): PreprocessedCase {
+    if (loaded && loaded.entry.ctPath !== entry.ctPath) throw new Error(`cache: ${loaded.entry.ctPath} was read for ${entry.ctPath}`);
     const path = this.pathFor(entry);
     if (existsSync(path)) {
       try {
@@ -79,7 +80,6 @@ export class PreprocessedCache {
       }
     }
     this.misses++;
-    if (loaded && loaded.entry.ctPath !== entry.ctPath) throw new Error(`cache: ${loaded.entry.ctPath} was read for ${entry.ctPath}`);
     loaded ??= loadCase(entry);
     // A scan in metres read as millimetres, or a voxel size off by 1000, would preprocess to a few
     // voxels or to gigabytes; either way nothing learnt from it or scored on it would mean anything.
