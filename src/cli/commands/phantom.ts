@@ -28,6 +28,7 @@ const spec = {
     type: 'boolean',
     description:
       `the quality benchmark's fixed set instead: DIR/test (${QUALITY_SET_DEFAULTS.cases} cases, three lesions of 8-40 mm each, every kind 12 times), ` +
+      'DIR/test-source (the same scans without their lesions, for eval --source-data), ' +
       `DIR/healthy (${QUALITY_SET_DEFAULTS.healthy}) and DIR/train (${QUALITY_SET_DEFAULTS.train}, trained kinds); --n and --size change the test count ` +
       'and the grid; the seeds are fixed; cases already there with the same seed and grid are kept',
   },
@@ -57,7 +58,7 @@ export const phantom = defineCommand({
       checkRunPaths({ inputs: [], outputs: [{ option: '--out', path: out, kind: 'folder' }], force: true });
       const cases = args.options.n === undefined ? QUALITY_SET_DEFAULTS.cases : n;
       const qualitySize = args.options.size === undefined ? QUALITY_SET_DEFAULTS.size : size;
-      for (const [split, count] of [['test', cases], ['healthy', QUALITY_SET_DEFAULTS.healthy], ['train', QUALITY_SET_DEFAULTS.train]] as const) {
+      for (const [split, count] of [['test', cases], ['test-source', cases], ['healthy', QUALITY_SET_DEFAULTS.healthy], ['train', QUALITY_SET_DEFAULTS.train]] as const) {
         const written = writeQualitySplit(join(out, split), split, count, qualitySize);
         console.log(`${join(out, split)}  ${count} cases (${written.length} written, the rest already there)`);
       }

@@ -18,6 +18,11 @@ export interface PhantomOptions {
   healthy?: boolean;
   /** Typical number of voxels along a side; default 112 (each axis varies around it with the seed). */
   size?: number;
+  /**
+   * Also the same scan without its lesions (`ctWithoutLesions`): the same anatomy, texture and noise, so
+   * that what a method scores differently between the two comes from the lesions alone.
+   */
+  withoutLesions?: boolean;
 }
 
 export interface Phantom {
@@ -30,6 +35,8 @@ export interface Phantom {
   lesions: PlacedLesion[];
   /** Tissue label per voxel (see Tissue), before blur and noise. */
   tissues: Uint8Array;
+  /** The same scan without its lesions, when PhantomOptions.withoutLesions asked for it. */
+  ctWithoutLesions?: Volume<Int16Array>;
 }
 
 export function generatePhantom(options: PhantomOptions): Phantom {
@@ -51,6 +58,7 @@ export function generatePhantom(options: PhantomOptions): Phantom {
   const mask = new Uint8Array(n);
   const kinds = new Uint8Array(n);
   const lesions: PlacedLesion[] = [];
+  const huWithoutLesions = options.withoutLesions ? canvas.hu.slice() : undefined;
   if (!options.healthy) {
     const lesionRng = rng.fork();
     let wanted = options.lesions;
@@ -64,9 +72,11 @@ export function generatePhantom(options: PhantomOptions): Phantom {
     }
   }
 
-  const hu = finishLikeCt(canvas, rng.fork());
-  const ctData = new Int16Array(n);
-  for (let i = 0; i < n; i++) ctData[i] = Math.max(-1024, Math.min(3071, Math.round(hu[i]!)));
+  // One seed for the finish (what rng.fork() would draw), so a scan without lesions gets the same noise.
+  const finishSeed = rng.nextUint32();
+  const finished = (hu: Float32Array) => toHounsfieldInt16(finishLikeCt(hu, shape, new Rng(finishSeed)));
+  const ctData = finished(canvas.hu);
+  const ctWithoutLesions = huWithoutLesions && finished(huWithoutLesions);
 
   // LPS-like orientation, as scanners write: W towards the patient's left, H towards the back,
   // D towards the head. In the RAS+ world that is x = -w, y = -h, z = +d; affine columns in (D, H, W).
@@ -83,7 +93,14 @@ export function generatePhantom(options: PhantomOptions): Phantom {
     lesionKinds: { data: kinds, ...geometry },
     lesions,
     tissues: canvas.labels,
+    ...(ctWithoutLesions ? { ctWithoutLesions: { data: ctWithoutLesions, ...geometry } } : {}),
   };
+}
+
+function toHounsfieldInt16(hu: Float32Array): Int16Array {
+  const out = new Int16Array(hu.length);
+  for (let i = 0; i < hu.length; i++) out[i] = Math.max(-1024, Math.min(3071, Math.round(hu[i]!)));
+  return out;
 }
 
 /** Low-frequency intensity variation inside tissues, so organs are not flat. */
@@ -100,13 +117,13 @@ function addTexture(canvas: Canvas, rng: Rng): void {
 }
 
 /** Partial-volume blur of the true HU, then noise correlated over about a voxel, like reconstructed CT. */
-function finishLikeCt(canvas: Canvas, rng: Rng): Float32Array {
-  const blurred = gaussianBlur3d(canvas.hu, canvas.shape, rng.uniform(0.5, 0.8));
+function finishLikeCt(hu: Float32Array, shape: Shape3, rng: Rng): Float32Array {
+  const blurred = gaussianBlur3d(hu, shape, rng.uniform(0.5, 0.8));
   const noiseSigma = rng.uniform(10, 22);
   const white = new Float32Array(blurred.length);
   for (let i = 0; i < white.length; i++) white[i] = rng.normal();
   const noiseBlur = 0.6;
-  const correlated = gaussianBlur3d(white, canvas.shape, noiseBlur);
+  const correlated = gaussianBlur3d(white, shape, noiseBlur);
   // A Gaussian blur of sigma s shrinks unit white noise's deviation by about 1 / (2 sqrt(pi) s)^(3/2).
   const gain = noiseSigma * Math.pow(2 * Math.sqrt(Math.PI) * noiseBlur, 1.5);
   for (let i = 0; i < blurred.length; i++) blurred[i]! += gain * correlated[i]!;

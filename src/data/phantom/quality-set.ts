@@ -50,18 +50,30 @@ export function diameterOnLadder(position: number): number {
   return +(lo + (hi - lo) * fraction).toFixed(2);
 }
 
-export type QualitySplit = 'test' | 'healthy' | 'train';
+/**
+ * `test-source` holds each test case's scan without its lesions (same anatomy, texture and noise), for
+ * `screener eval --source-data`: whether a method sees a lesion, or only scores high where lesions lie.
+ */
+export type QualitySplit = 'test' | 'test-source' | 'healthy' | 'train';
 
 /** Seed of case `index` of a split (the same for every run of the benchmark). */
 export function qualityCaseSeed(split: QualitySplit, index: number): number {
-  return phantomCaseSeed(split === 'test' ? TEST_SEED : split === 'healthy' ? HEALTHY_SEED : TRAIN_SEED, index);
+  const base = split === 'test' || split === 'test-source' ? TEST_SEED : split === 'healthy' ? HEALTHY_SEED : TRAIN_SEED;
+  return phantomCaseSeed(base, index);
 }
 
 /** Case `index` of a split: test cases by the design above, healthy ones without lesions, training ones of the trained kinds. */
 export function generateQualityCase(split: QualitySplit, index: number, size: number): Phantom {
   const seed = qualityCaseSeed(split, index);
   if (split === 'test') return generatePhantom({ seed, size, lesions: qualityCaseLesions(index) });
+  if (split === 'test-source') return withoutItsLesions(generatePhantom({ seed, size, lesions: qualityCaseLesions(index), withoutLesions: true }));
   if (split === 'healthy') return generatePhantom({ seed, size, healthy: true });
   const lesions: LesionKind[] = [TRAINING_LESION_KINDS[index % TRAINING_LESION_KINDS.length]!];
   return generatePhantom({ seed, size, lesions });
+}
+
+/** The phantom's scan without lesions, as a case of its own (no lesions, empty masks). */
+function withoutItsLesions(phantom: Phantom): Phantom {
+  const empty = (v: Phantom['lesion']) => ({ ...v, data: new Uint8Array(v.data.length) });
+  return { ct: phantom.ctWithoutLesions!, lesion: empty(phantom.lesion), lesionKinds: empty(phantom.lesionKinds), lesions: [], tissues: phantom.tissues };
 }

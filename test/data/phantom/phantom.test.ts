@@ -87,6 +87,28 @@ describe('phantoms', () => {
     expect(Array.from(new Uint8Array(nifti.readImage(maskHeader, maskBuffer)))).toEqual(Array.from(all.lesion.data));
   });
 
+  it('gives on request the same scan without its lesions, and the scan itself unchanged', () => {
+    const twin = generatePhantom({ seed: 11, size: SIZE, lesions: LESION_KINDS, withoutLesions: true });
+    expect(all.ctWithoutLesions).toBeUndefined();
+    expect(encodeNifti(twin.ct)).toEqual(encodeNifti(all.ct));
+    const without = twin.ctWithoutLesions!;
+    expect(without.shape).toEqual(all.ct.shape);
+    expect(without.affine).toEqual(all.ct.affine);
+    // Same anatomy and noise: any difference lies within a few voxels of a lesion (the scanner-like blur
+    // carries a lesion's edge that far), and every lesion kind changes its own voxels.
+    const nearLesion = dilateChebyshev(all.lesion.data, all.ct.shape, 4);
+    let changedFar = 0;
+    for (let i = 0; i < without.data.length; i++) if (!nearLesion[i] && Math.abs(without.data[i]! - all.ct.data[i]!) > 1) changedFar++;
+    expect(changedFar).toBe(0);
+    for (const kind of LESION_KINDS) {
+      const label = lesionKindLabel(kind);
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < without.data.length; i++) if (all.lesionKinds.data[i] === label) (sum += Math.abs(without.data[i]! - all.ct.data[i]!)), n++;
+      expect(sum / n, kind).toBeGreaterThan(10);
+    }
+  });
+
   it('rotates lesion kinds through a case set, and healthy cases have none', () => {
     const seen = new Set(Array.from({ length: LESION_KINDS.length }, (_, i) => phantomLesionKinds({ seed: 3 }, i)).flat());
     expect(seen).toEqual(new Set(LESION_KINDS));
@@ -96,3 +118,23 @@ describe('phantoms', () => {
     expect(healthy.lesion.data.every((v) => v === 0)).toBe(true);
   });
 });
+
+/** Voxels within `radius` voxels (Chebyshev distance) of a non-zero voxel: a max filter along each axis. */
+function dilateChebyshev(mask: Uint8Array, shape: readonly number[], radius: number): Uint8Array {
+  let current = Uint8Array.from(mask, (v) => (v ? 1 : 0));
+  const strides = [shape[1]! * shape[2]!, shape[2]!, 1];
+  for (let axis = 0; axis < 3; axis++) {
+    const next = new Uint8Array(current.length);
+    const stride = strides[axis]!;
+    for (let i = 0; i < current.length; i++) {
+      if (!current[i]) continue;
+      const position = Math.floor(i / stride) % shape[axis]!;
+      for (let o = -radius; o <= radius; o++) {
+        const p = position + o;
+        if (p >= 0 && p < shape[axis]!) next[i + o * stride] = 1;
+      }
+    }
+    current = next;
+  }
+  return current;
+}

@@ -49,6 +49,18 @@ describe('quality set', () => {
       expect(l.voxels).toBeGreaterThan(0);
     });
     expect(generateQualityCase('healthy', 0, 48).lesions).toEqual([]);
+    // A test case's scan without its lesions: the same seed and grid, no lesions, and a different scan
+    // where the lesions were (the phantom's tests check that nothing else changes).
+    expect(qualityCaseSeed('test-source', 1)).toBe(qualityCaseSeed('test', 1));
+    const source = generateQualityCase('test-source', 1, 48);
+    expect(source.lesions).toEqual([]);
+    expect(source.lesion.data.every((v) => v === 0) && source.lesionKinds.data.every((v) => v === 0)).toBe(true);
+    expect(source.ct.shape).toEqual(phantom.ct.shape);
+    expect(source.ct.affine).toEqual(phantom.ct.affine);
+    const differs = (i: number) => Math.abs(source.ct.data[i]! - phantom.ct.data[i]!) > 1;
+    let inside = 0;
+    for (let i = 0; i < source.ct.data.length; i++) if (phantom.lesion.data[i] && differs(i)) inside++;
+    expect(inside).toBeGreaterThan(0.5 * phantom.lesions.reduce((n, l) => n + l.voxels, 0));
     expect(generateQualityCase('train', 6, 48).lesions.every((l) => !l.heldOut)).toBe(true);
   });
 });
