@@ -5,7 +5,7 @@
 // memory for the threshold choice; outside the body nothing is ever counted.
 import type { Shape3 } from '../data/geometry/volume';
 import { meanInterval, type Interval } from './bootstrap';
-import type { LesionResponseSummary } from './lesion-response';
+import type { LesionResponseSummary, LesionResponseValues } from './lesion-response';
 import { chooseThreshold, evaluateCase, meanMetrics, METRIC_NAMES, type CaseMetrics, type MetricName } from './metrics';
 
 /** The ground truth of one case on its original grid. */
@@ -47,7 +47,7 @@ export interface CaseResult extends CaseMetrics {
   threshold: number | null;
   seconds?: number;
   /** Metrics of each kind group present in the case: positives are that group's lesion voxels, other lesions are left out. */
-  groups?: Record<string, CaseMetrics>;
+  groups?: Record<string, CaseMetrics & Partial<LesionResponseValues>>;
   /** With the scan the lesions were inserted into also scored (lesion-response.ts). */
   presence?: number | null;
   placement?: number | null;
@@ -112,7 +112,8 @@ export function thresholdFromCases(cases: EvalCase[], scores: Float32Array[]): n
   return chooseThreshold(inputs);
 }
 
-function groupMasks(c: EvalCase, group: KindGroup): { lesion: Uint8Array; body: Uint8Array } | null {
+/** A group's lesions, and the body without other groups' lesions; null when the case has none of the group's. */
+export function groupMasks(c: Pick<EvalCase, 'lesion' | 'body' | 'kinds'>, group: KindGroup): { lesion: Uint8Array; body: Uint8Array } | null {
   if (!c.kinds) return null;
   const lesion = new Uint8Array(c.lesion.length);
   const body = Uint8Array.from(c.body);

@@ -6,12 +6,18 @@
 //   placement  the map of the scan without lesions against the lesion mask, over the body: the AUROC
 //              a method blind to the lesions gets from where they sit alone.
 // A whole-body AUROC that follows placement while presence stays near 0.5 says the method did not
-// see the lesions: what it ranks is the tissue they were put in.
+// see the lesions: what it ranks is the tissue they were put in. With lesion kinds (phantoms), both are
+// also given per kind group, other groups' lesions left out, as the metrics are.
 import { meanInterval, type Interval } from './bootstrap';
 
-export interface LesionResponse {
+export interface LesionResponseValues {
   presence: number | null;
   placement: number | null;
+}
+
+export interface LesionResponse extends LesionResponseValues {
+  /** Per kind group present in the case: that group's lesions, other groups' lesions left out. */
+  groups?: Record<string, LesionResponseValues>;
 }
 
 export interface LesionResponseSummary {
@@ -19,7 +25,9 @@ export interface LesionResponseSummary {
   presence: number | null;
   placement: number | null;
   /** 95 % bootstrap intervals of the means over cases. */
-  intervals: Partial<Record<keyof LesionResponse, Interval>>;
+  intervals: Partial<Record<keyof LesionResponseValues, Interval>>;
+  /** The same per kind group, over the cases holding lesions of that group. */
+  groups?: Record<string, LesionResponseSummary>;
 }
 
 /** Mann-Whitney AUROC of two samples: P(positive > negative) + P(equal) / 2; null if either is empty. */
@@ -40,7 +48,7 @@ export function twoSampleAuroc(positives: Float32Array, negatives: Float32Array)
 }
 
 /** Presence and placement of one case: both maps on the case's grid, lesion and body masks on it too. */
-export function lesionResponse(withLesions: ArrayLike<number>, withoutLesions: ArrayLike<number>, lesion: Uint8Array, body: Uint8Array): LesionResponse {
+export function lesionResponse(withLesions: ArrayLike<number>, withoutLesions: ArrayLike<number>, lesion: Uint8Array, body: Uint8Array): LesionResponseValues {
   const n = lesion.length;
   for (const [name, a] of [['the map with lesions', withLesions], ['the map without', withoutLesions], ['the body', body]] as const) {
     if (a.length !== n) throw new RangeError(`lesionResponse: ${name} has ${a.length} voxels, the lesion mask ${n}`);
@@ -70,6 +78,10 @@ export function lesionResponse(withLesions: ArrayLike<number>, withoutLesions: A
 /** Means over cases (those with a value) with their bootstrap intervals. */
 export function summariseResponses(responses: LesionResponse[]): LesionResponseSummary {
   const summary: LesionResponseSummary = { cases: responses.length, presence: null, placement: null, intervals: {} };
+  const groupNames = [...new Set(responses.flatMap((r) => Object.keys(r.groups ?? {})))];
+  if (groupNames.length) {
+    summary.groups = Object.fromEntries(groupNames.map((g) => [g, summariseResponses(responses.flatMap((r) => (r.groups?.[g] ? [r.groups[g]!] : [])))]));
+  }
   for (const key of ['presence', 'placement'] as const) {
     const values = responses.map((r) => r[key]).filter((v): v is number => v !== null);
     if (values.length === 0) continue;

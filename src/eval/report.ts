@@ -2,6 +2,7 @@
 // and the JSON document with per-case and mean values.
 import type { Interval } from './bootstrap';
 import type { MeanValues, MethodResult } from './evaluate';
+import type { LesionResponseSummary } from './lesion-response';
 import { METRIC_NAMES, type MetricName } from './metrics';
 
 export const ALL_CASES = 'all lesions';
@@ -68,9 +69,13 @@ export function spreadTable(methods: MethodResult[], metric: MetricName = 'auroc
 export function responseTable(methods: MethodResult[]): string {
   const withResponse = methods.filter((m) => m.response);
   if (withResponse.length === 0) return '';
-  const value = (m: MethodResult, key: 'presence' | 'placement') => withInterval(m.response![key], m.response!.intervals[key]);
-  const lines = ['| method | cases | lesion presence AUROC | placement AUROC |', '|---|---:|---:|---:|'];
-  for (const m of withResponse) lines.push(`| ${m.name} | ${m.response!.cases} | ${value(m, 'presence')} | ${value(m, 'placement')} |`);
+  const value = (r: LesionResponseSummary, key: 'presence' | 'placement') => withInterval(r[key], r.intervals[key]);
+  const lines = ['| method | lesions | cases | lesion presence AUROC | placement AUROC |', '|---|---|---:|---:|---:|'];
+  const row = (name: string, lesions: string, r: LesionResponseSummary) => lines.push(`| ${name} | ${lesions} | ${r.cases} | ${value(r, 'presence')} | ${value(r, 'placement')} |`);
+  for (const m of withResponse) {
+    row(m.name, 'all', m.response!);
+    for (const [group, r] of Object.entries(m.response!.groups ?? {})) row(m.name, group, r);
+  }
   return lines.join('\n');
 }
 

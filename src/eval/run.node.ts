@@ -18,6 +18,7 @@ import {
   describeThresholdPolicy,
   evaluateMethod,
   expandScores,
+  groupMasks,
   thresholdFromCases,
   type EvalCase,
   type KindGroup,
@@ -27,7 +28,7 @@ import {
 import { renderOverlay } from '../data/render/overlay';
 import { ProgressBar, type ProgressSink } from './progress';
 import type { AnomalyScorer } from './scorers';
-import { lesionResponse, summariseResponses, type LesionResponse } from './lesion-response';
+import { lesionResponse, summariseResponses, type LesionResponse, type LesionResponseValues } from './lesion-response';
 
 export const LESION_KINDS_FILE = 'lesion_kinds.nii.gz';
 
@@ -116,8 +117,8 @@ export function safeName(id: string): string {
  */
 interface ScoreFolderOptions {
   label: string;
-  /** The scans without lesions, by case id, scored beside each case (RunOptions.sourceData). */
-  sources?: { root: string; entries: Map<string, CaseEntry> };
+  /** The scans without lesions, by case id, scored beside each case (RunOptions.sourceData), and the kind groups to answer for. */
+  sources?: { root: string; entries: Map<string, CaseEntry>; groups: KindGroup[] };
   progress: ProgressSink | null;
   cacheDir?: string;
   limit?: number;
@@ -217,10 +218,20 @@ async function scoreFolder(
       for (const [s, scorer] of scorers.entries()) {
         const done = k * perCase + scorers.length + s;
         const anomaly = await scoreOnGrid(scorer, preprocessedOnce(sourceScans, sourceCase, scorer), done, `${entry.id} without lesions`);
-        out.push(lesionResponse(withLesions[s]!, anomaly.data, c.lesion, c.body));
+        out.push(responseOf(withLesions[s]!, anomaly.data));
         bar.update(done + 1, total, `${entry.id} without lesions ${scorer.name}`);
       }
       return out;
+
+      function responseOf(withLesion: Float32Array, withoutLesion: Float32Array): LesionResponse {
+        const overall = lesionResponse(withLesion, withoutLesion, c.lesion, c.body);
+        const groups: Record<string, LesionResponseValues> = {};
+        for (const g of sources!.groups) {
+          const masks = groupMasks(c, g);
+          if (masks) groups[g.name] = lesionResponse(withLesion, withoutLesion, masks.lesion, masks.body);
+        }
+        return Object.keys(groups).length ? { ...overall, groups } : overall;
+      }
     }
   }
 
@@ -295,7 +306,9 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   if (options.mapsDir) recordMapMethods(options.mapsDir, scorers, options.resume === true);
   const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
   const common = { progress, cacheDir: options.cacheDir, forceGeometry: options.forceGeometry };
-  const sources = options.sourceData ? { root: options.sourceData, entries: new Map(listCases(options.sourceData).map((e) => [e.id, e])) } : undefined;
+  const sources = options.sourceData
+    ? { root: options.sourceData, entries: new Map(listCases(options.sourceData).map((e) => [e.id, e])), groups: options.groups ?? PHANTOM_KIND_GROUPS }
+    : undefined;
   const scored = await scoreFolder(options.data, scorers, { ...common, label: 'eval', limit: options.limit, onMap, storedMap, sources });
   if (scored.cases.length === 0) {
     throw new DataError(options.data, `no case could be scored:\n${scored.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
@@ -318,7 +331,11 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     const method = evaluateMethod(scorer, scored.cases, scored.scores[s]!, policies[s]!, { groups, seconds: scored.seconds[s]! });
     if (!sources) return method;
     const responses = scored.responses[s]!;
-    method.cases.forEach((c, i) => Object.assign(c, responses[i]!));
+    method.cases.forEach((c, i) => {
+      const { groups: byGroup, ...overall } = responses[i]!;
+      Object.assign(c, overall);
+      for (const [g, values] of Object.entries(byGroup ?? {})) if (c.groups?.[g]) Object.assign(c.groups[g]!, values);
+    });
     return { ...method, response: summariseResponses(responses) };
   });
 

@@ -239,8 +239,10 @@ describe('screener eval', () => {
     const common = ['--data', inserted, '--model', modelPath, '--baseline', 'intensity', '--fit-data', healthy, '--cache', join(root, 'cache')];
     const { code, out } = await run(evaluate, [...common, '--source-data', healthy, '--json', json]);
     expect(code).toBe(0);
-    expect(out).toMatch(/\| method \| cases \| lesion presence AUROC \| placement AUROC \|/);
-    expect(out).toMatch(/\| intensity \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
+    expect(out).toMatch(/\| method \| lesions \| cases \| lesion presence AUROC \| placement AUROC \|/);
+    expect(out).toMatch(/\| intensity \| all \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
+    // Inserted lesions carry no kinds: no rows per kind group.
+    expect(out).not.toMatch(/held-out kinds \| \d/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     for (const method of ['screener', 'intensity']) {
       const m = report.methods[method];
@@ -267,6 +269,34 @@ describe('screener eval', () => {
     const missing = await run(evaluate, [...common, '--source-data', partial]);
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/case_1: .*partial-source.case_1: no scan of case case_1 here/);
+  });
+
+  it('with phantoms and their scans without lesions, gives presence and placement per kind group too', async () => {
+    const withLesions = join(root, 'kinds');
+    const without = join(root, 'kinds-source');
+    for (let i = 0; i < 2; i++) {
+      const phantom = generatePhantom({ seed: phantomCaseSeed(14, i), lesions: ['liver_hyperdense', 'splenic_infarct'], size: 32, withoutLesions: true });
+      writePhantomCase(join(withLesions, `case_${i}`), phantom);
+      writePhantomCase(join(without, `case_${i}`), { ...phantom, ct: phantom.ctWithoutLesions!, lesions: [] });
+    }
+    const json = join(root, 'kinds.json');
+    const { code, out } = await run(evaluate, ['--data', withLesions, '--source-data', without, '--baseline', 'intensity', '--fit-data', healthy, '--json', json]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\| intensity \| held-out kinds \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
+    const intensity = JSON.parse(readFileSync(json, 'utf8')).methods.intensity;
+    expect(Object.keys(intensity.response.groups).sort()).toEqual(['held-out kinds', 'trained kinds']);
+    for (const c of intensity.cases) {
+      for (const group of ['trained kinds', 'held-out kinds']) {
+        const values = c.groups[group];
+        for (const key of ['presence', 'placement']) expect(values[key], `${c.id} ${group} ${key}`).toBeGreaterThanOrEqual(0), expect(values[key]).toBeLessThanOrEqual(1);
+      }
+    }
+    // A group's values are that group's lesions alone: the mean of the cases' group values.
+    const mean = (key: string) => intensity.cases.reduce((a: number, c: { groups: Record<string, Record<string, number>> }) => a + c.groups['held-out kinds']![key]!, 0) / 2;
+    expect(intensity.response.groups['held-out kinds'].presence).toBeCloseTo(mean('presence'), 3);
+    expect(intensity.response.groups['held-out kinds'].placement).toBeCloseTo(mean('placement'), 3);
+    // The hyperdense liver lesions (170-220 HU in liver) change the scan where they are: the baseline sees them.
+    expect(intensity.response.groups['trained kinds'].presence).toBeGreaterThan(0.6);
   });
 
   it('lists a scan whose geometry is not a CT\'s as failed, and scores it with --force-geometry', async () => {

@@ -38,7 +38,7 @@ const spec = {
     type: 'string',
     value: 'DIR',
     description:
-      'the folder the lesions were inserted into (insert-lesions --data): each case\'s scan there is scored too, and each method\'s lesion presence and placement AUROC are reported',
+      'the folder the lesions were inserted into (insert-lesions --data), or phantom --quality\'s DIR/test-source: each case\'s scan there is scored too, and each method\'s lesion presence and placement AUROC are reported (also per kind group, for cases with lesion_kinds.nii.gz)',
   },
   'threshold-data': { type: 'string', value: 'DIR2', description: 'cases used only to choose the Dice threshold', default: 'the other half of --data' },
   json: { type: 'string', value: 'FILE', description: 'per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall (with --source-data also presence and placement)' },
