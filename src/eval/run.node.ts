@@ -306,8 +306,10 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   if (options.mapsDir) recordMapMethods(options.mapsDir, scorers, options.resume === true);
   const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
   const common = { progress, cacheDir: options.cacheDir, forceGeometry: options.forceGeometry };
+  // Kind groups apply only to cases with lesion kinds (groupMasks gives nothing for the others).
+  const kindGroups = options.groups ?? PHANTOM_KIND_GROUPS;
   const sources = options.sourceData
-    ? { root: options.sourceData, entries: new Map(listCases(options.sourceData).map((e) => [e.id, e])), groups: options.groups ?? PHANTOM_KIND_GROUPS }
+    ? { root: options.sourceData, entries: new Map(listCases(options.sourceData).map((e) => [e.id, e])), groups: kindGroups }
     : undefined;
   const scored = await scoreFolder(options.data, scorers, { ...common, label: 'eval', limit: options.limit, onMap, storedMap, sources });
   if (scored.cases.length === 0) {
@@ -326,7 +328,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   }
 
   const anyKinds = scored.cases.some((c) => c.kinds);
-  const groups = anyKinds ? (options.groups ?? PHANTOM_KIND_GROUPS) : [];
+  const groups = anyKinds ? kindGroups : [];
   const methods = scorers.map((scorer, s) => {
     const method = evaluateMethod(scorer, scored.cases, scored.scores[s]!, policies[s]!, { groups, seconds: scored.seconds[s]! });
     if (!sources) return method;
