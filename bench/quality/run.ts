@@ -42,6 +42,10 @@ export const QUALITY_OPTIONS = {
     type: 'boolean',
     description: 'also score Screener and the baseline as one method (screener eval --combined) for every run',
   },
+  presence: {
+    type: 'boolean',
+    description: 'also score each test phantom without its lesions: lesion presence and placement per lesion group (about doubles the scoring time)',
+  },
   cases: { type: 'string', value: 'N', description: 'test phantoms, three lesions each', default: QUALITY_SET_DEFAULTS.cases },
   healthy: { type: 'string', value: 'N', description: 'healthy phantoms the intensity baseline is fitted on', default: QUALITY_SET_DEFAULTS.healthy },
   'train-cases': { type: 'string', value: 'N', description: 'training phantoms, trained lesion kinds only', default: QUALITY_SET_DEFAULTS.train },
@@ -53,7 +57,7 @@ export const QUALITY_OPTIONS = {
 } as const;
 
 export const QUALITY_USAGE = formatUsage({
-  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--score nll|latent] [--smooth MM] [--out DIR] [--json FILE]'],
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--presence] [--score nll|latent] [--smooth MM] [--out DIR] [--json FILE]'],
   options: QUALITY_OPTIONS,
 });
 
@@ -95,14 +99,16 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
 
   // The phantoms: fixed by the design, written once and reused.
   const data = join(out, `phantoms-${counts.size}`);
-  const dirs = { test: join(data, 'test'), healthy: join(data, 'healthy'), train: join(data, 'train') };
+  const dirs = { test: join(data, 'test'), testSource: join(data, 'test-source'), healthy: join(data, 'healthy'), train: join(data, 'train') };
+  const presence = args.options.presence === true;
   const started = performance.now();
   const written = [
     ...writeQualitySplit(dirs.test, 'test', counts.cases, counts.size),
+    ...(presence ? writeQualitySplit(dirs.testSource, 'test-source', counts.cases, counts.size) : []),
     ...writeQualitySplit(dirs.healthy, 'healthy', counts.healthy, counts.size),
     ...(givenModel ? [] : writeQualitySplit(dirs.train, 'train', counts.train, counts.size)),
   ];
-  log(`phantoms in ${data}: ${counts.cases} test, ${counts.healthy} healthy${givenModel ? '' : `, ${counts.train} training`} (${written.length} written in ${seconds(started)} s)`);
+  log(`phantoms in ${data}: ${counts.cases} test${presence ? ' (and the same without lesions)' : ''}, ${counts.healthy} healthy${givenModel ? '' : `, ${counts.train} training`} (${written.length} written in ${seconds(started)} s)`);
 
   const cacheDir = join(out, 'cache');
   const combined = args.options.combined === true;
@@ -112,6 +118,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   let atlas: IntensityAtlas | null = null;
   const fittedAtlas = () => (atlas ??= fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir }));
   const baselineScorer = () => intensityScorer(fittedAtlas(), { fitSource: `${counts.healthy} healthy phantoms`, preprocess });
+  const evalData: EvalData = { data: dirs.test, cases: counts.cases, ...(presence ? { sourceData: dirs.testSource } : {}) };
   const runtime = await nodeRuntime();
   try {
     const runs: QualityRun[] = [];
@@ -120,7 +127,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     for (const m of models) {
       const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, config, dirs.train, cacheDir);
       const resultPath = (method: string) =>
-        join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}${scoreTag}${method}.json`);
+        scoresPath(presence, (tag) => join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}${scoreTag}${tag}${method}.json`));
       const paths = [resultPath(''), ...(combined ? [resultPath(`-combined-intensity-${counts.healthy}healthy`)] : [])];
       // Screener alone and, with --combined, Screener with the baseline: the missing ones scored in one
       // pass over the cases, Screener once per case for both.
@@ -130,14 +137,14 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
         // The baseline's own row is scored once per benchmark (below), so only Screener's row and the combination.
         const [screenerRow, , combinedRow] = combined ? withCombination(screener, baselineScorer()) : [screener];
         const scorers = combinedRow ? [screenerRow!, combinedRow] : [screenerRow!];
-        return evaluate(scorers.filter((_, k) => missing[k]), dirs.test, counts.cases, cacheDir).finally(() => model.dispose());
+        return evaluate(scorers.filter((_, k) => missing[k]), evalData, cacheDir).finally(() => model.dispose());
       });
       runs.push({ seed: m.seed, trainSeconds, ...alone! });
       if (both) combinedRuns.push({ seed: m.seed, trainSeconds, ...both });
     }
 
-    const baselinePath = join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy.json`);
-    const [baseline] = await scoreOnce([baselinePath], () => evaluate([baselineScorer()], dirs.test, counts.cases, cacheDir));
+    const baselinePath = scoresPath(presence, (tag) => join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy${tag}.json`));
+    const [baseline] = await scoreOnce([baselinePath], () => evaluate([baselineScorer()], evalData, cacheDir));
 
     const title = `${givenModel ? `model ${givenModel}` : `recipe ${name}`}${anomaly.score ? `, score ${anomaly.score}` : ''}${anomaly.smoothMm !== undefined ? `, map smoothed ${anomaly.smoothMm} mm` : ''}`;
     const recipes = [{ label: 'Screener', runs }, ...(combined ? [{ label: 'Screener + intensity', runs: combinedRuns }] : [])];
@@ -169,10 +176,28 @@ interface Scored {
   scoreSeconds: number;
 }
 
+/** The test cases scored: the first `cases` of `data`, and with --presence each one's scan without lesions in `sourceData`. */
+interface EvalData {
+  data: string;
+  cases: number;
+  sourceData?: string;
+}
+
+/**
+ * Where one result is kept. Scores with presence (tag "-presence") hold every figure of those without,
+ * so a run without --presence takes them when it has no scores of its own; one with --presence needs them.
+ */
+function scoresPath(presence: boolean, path: (tag: string) => string): string {
+  const withPresence = path('-presence');
+  if (presence) return withPresence;
+  const plain = path('');
+  return !existsSync(plain) && existsSync(withPresence) ? withPresence : plain;
+}
+
 /** Scores the cases with every scorer in one pass; one result per scorer, the pass's seconds shared among them. */
-async function evaluate(scorers: AnomalyScorer[], data: string, cases: number, cacheDir: string): Promise<Scored[]> {
+async function evaluate(scorers: AnomalyScorer[], { data, cases, sourceData }: EvalData, cacheDir: string): Promise<Scored[]> {
   const started = performance.now();
-  const result = await runEvaluation({ data, scorers, cacheDir, limit: cases, progress: process.stderr });
+  const result = await runEvaluation({ data, scorers, cacheDir, limit: cases, progress: process.stderr, ...(sourceData ? { sourceData } : {}) });
   const seconds = (performance.now() - started) / 1000;
   return result.methods.map((method) => ({ method, scoreSeconds: seconds }));
 }

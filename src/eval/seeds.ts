@@ -4,6 +4,7 @@
 import { meanInterval, pairedDifferenceInterval, type Interval } from './bootstrap';
 import type { CaseResult, MethodResult } from './evaluate';
 import type { CaseMetrics, MetricName } from './metrics';
+import type { LesionResponseValues } from './lesion-response';
 import { ALL_CASES } from './report';
 
 export interface SeedStatistic {
@@ -18,13 +19,16 @@ export interface SeedStatistic {
   cases: number;
 }
 
+/** A per-case value: a metric, or lesion presence / placement where the scans without lesions were scored. */
+export type SeedMetric = MetricName | keyof LesionResponseValues;
+
 /** A case's metrics in one lesion group (ALL_CASES: every lesion of the case). */
-function groupMetrics(c: CaseResult, group: string): CaseMetrics | undefined {
+function groupMetrics(c: CaseResult, group: string): (CaseMetrics & Partial<LesionResponseValues>) | undefined {
   return group === ALL_CASES ? c : c.groups?.[group];
 }
 
 /** Per case id, the value of a metric in a group averaged over the runs that have it. */
-function seedAveraged(runs: MethodResult[], group: string, metric: MetricName): Map<string, number> {
+function seedAveraged(runs: MethodResult[], group: string, metric: SeedMetric): Map<string, number> {
   const sums = new Map<string, { sum: number; n: number }>();
   for (const run of runs) {
     for (const c of run.cases) {
@@ -42,7 +46,7 @@ function seedAveraged(runs: MethodResult[], group: string, metric: MetricName): 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 /** The statistic of one group and metric over runs of one recipe (one run per seed); null when no case has a value. */
-export function seedStatistic(runs: MethodResult[], group: string, metric: MetricName): SeedStatistic | null {
+export function seedStatistic(runs: MethodResult[], group: string, metric: SeedMetric): SeedStatistic | null {
   const perCase = [...seedAveraged(runs, group, metric).values()];
   if (perCase.length === 0) return null;
   const perSeed = runs.map((run) => {
@@ -58,7 +62,7 @@ export function seedStatistic(runs: MethodResult[], group: string, metric: Metri
  * The paired difference (runs' seed-averaged value minus the other method's) over the cases both
  * have: its mean and 95 % bootstrap interval. Null when they share no case.
  */
-export function pairedDifference(runs: MethodResult[], other: MethodResult, group: string, metric: MetricName): { mean: number; interval: Interval } | null {
+export function pairedDifference(runs: MethodResult[], other: MethodResult, group: string, metric: SeedMetric): { mean: number; interval: Interval } | null {
   const ours = seedAveraged(runs, group, metric);
   const theirs = seedAveraged([other], group, metric);
   const ids = [...ours.keys()].filter((id) => theirs.has(id));

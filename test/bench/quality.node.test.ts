@@ -2,7 +2,7 @@
 // recipe at a coarse voxel size, trained for two steps. It must write the report with Screener, the
 // baseline and their paired difference per lesion group, and a second run must reuse the trained
 // model and the scores instead of doing the work again.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,32 @@ describe('quality benchmark', () => {
     const both = withCombined.combinedSummary['all lesions'].auroc;
     expect(both.combined.cases).toBe(2);
     expect(both.difference.mean).toBeCloseTo(both.combined.mean - auroc.intensity.mean, 10);
+
+    // --presence also scores each test phantom without its lesions: presence and placement per lesion
+    // group beside the other metrics, for Screener and the baseline alike.
+    const presence = await run([...argv(join(root, 'presence.json')), '--presence']);
+    expect(presence.code).toBe(0);
+    expect(presence.err).not.toMatch(/seed 0: (training|resuming)/);
+    expect(existsSync(join(root, 'q', 'phantoms-32', 'test-source', 'case_001', 'ct.nii.gz'))).toBe(true);
+    expect(presence.out).toMatch(/ lesion presence \| +placement \|$/m);
+    expect(presence.out).toMatch(/Lesion presence: AUROC of the lesions' voxels/);
+    const withPresence = JSON.parse(readFileSync(join(root, 'presence.json'), 'utf8'));
+    const cases = withPresence.runs[0].method.cases as { presence: number; groups: Record<string, { presence?: number }> }[];
+    expect(cases).toHaveLength(2);
+    for (const c of cases) expect(c.presence).toBeGreaterThanOrEqual(0);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(withPresence.summary['all lesions'].presence.screener.mean).toBeCloseTo(mean(cases.map((c) => c.presence)), 10);
+    expect(withPresence.summary['trained kinds'].presence.screener.mean).toBeCloseTo(mean(cases.map((c) => c.groups['trained kinds']!.presence!)), 10);
+    expect(withPresence.summary['trained kinds'].placement.intensity.cases).toBe(2);
+    // The maps of the scans with lesions are the same, so every other figure is too.
+    for (const group of Object.keys(report.summary)) expect(withPresence.summary[group].auroc).toEqual(report.summary[group].auroc);
+    expect(report.summary['all lesions'].presence).toBeUndefined();
+    // Scores with presence hold the others: a run without --presence takes them where it has none of its own.
+    const results = join(root, 'q', 'results');
+    for (const f of readdirSync(results, { recursive: true, encoding: 'utf8' })) if (f.endsWith('.json') && !f.includes('-presence')) rmSync(join(results, f));
+    const reused = await run(argv(join(root, 'reused.json')));
+    expect(reused.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'reused.json'), 'utf8')).summary).toEqual(withPresence.summary);
 
     // Other phantoms are another benchmark: nothing kept for the first set is taken for them.
     const other = await run(argv(join(root, 'other.json'), 36));
