@@ -14,7 +14,7 @@ import { train } from '../../src/cli/commands/train';
 import { readNifti, writeNifti } from '../../src/data/io/files.node';
 import { affineFromRows, affineRows } from '../../src/data/geometry/volume';
 import { phantomCaseSeed } from '../../src/data/phantom/cases';
-import { generatePhantom } from '../../src/data/phantom/phantom';
+import { generatePhantom, phantomWithoutLesions } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
 import { screenerConfigOf } from '../../src/model/screener';
 import { smoothAnomalyMap } from '../../src/model/map-smoothing';
@@ -277,7 +277,7 @@ describe('screener eval', () => {
     for (let i = 0; i < 2; i++) {
       const phantom = generatePhantom({ seed: phantomCaseSeed(14, i), lesions: ['liver_hyperdense', 'splenic_infarct'], size: 32, withoutLesions: true });
       writePhantomCase(join(withLesions, `case_${i}`), phantom);
-      writePhantomCase(join(without, `case_${i}`), { ...phantom, ct: phantom.ctWithoutLesions!, lesions: [] });
+      writePhantomCase(join(without, `case_${i}`), phantomWithoutLesions(phantom));
     }
     const json = join(root, 'kinds.json');
     const { code, out } = await run(evaluate, ['--data', withLesions, '--source-data', without, '--baseline', 'intensity', '--fit-data', healthy, '--json', json]);

@@ -97,6 +97,13 @@ export function generatePhantom(options: PhantomOptions): Phantom {
   };
 }
 
+/** A phantom made with `withoutLesions`, as a case of its own: its scan without lesions, empty lesion masks. */
+export function phantomWithoutLesions(phantom: Phantom): Phantom {
+  if (!phantom.ctWithoutLesions) throw new Error('phantomWithoutLesions: the phantom was generated without withoutLesions');
+  const empty = (v: Phantom['lesion']) => ({ ...v, data: new Uint8Array(v.data.length) });
+  return { ct: phantom.ctWithoutLesions, lesion: empty(phantom.lesion), lesionKinds: empty(phantom.lesionKinds), lesions: [], tissues: phantom.tissues };
+}
+
 function toHounsfieldInt16(hu: Float32Array): Int16Array {
   const out = new Int16Array(hu.length);
   for (let i = 0; i < hu.length; i++) out[i] = Math.max(-1024, Math.min(3071, Math.round(hu[i]!)));

@@ -5,7 +5,7 @@
 // at a voxel size (about 3 mm in-plane at the default 112-voxel grid) that resolves the smallest.
 import { LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind, type LesionRequest } from './lesions';
 import { phantomCaseSeed } from './cases';
-import { generatePhantom, type Phantom } from './phantom';
+import { generatePhantom, phantomWithoutLesions, type Phantom } from './phantom';
 
 export interface QualitySetOptions {
   /** Test cases with lesions (default 28). */
@@ -66,14 +66,8 @@ export function qualityCaseSeed(split: QualitySplit, index: number): number {
 export function generateQualityCase(split: QualitySplit, index: number, size: number): Phantom {
   const seed = qualityCaseSeed(split, index);
   if (split === 'test') return generatePhantom({ seed, size, lesions: qualityCaseLesions(index) });
-  if (split === 'test-source') return withoutItsLesions(generatePhantom({ seed, size, lesions: qualityCaseLesions(index), withoutLesions: true }));
+  if (split === 'test-source') return phantomWithoutLesions(generatePhantom({ seed, size, lesions: qualityCaseLesions(index), withoutLesions: true }));
   if (split === 'healthy') return generatePhantom({ seed, size, healthy: true });
   const lesions: LesionKind[] = [TRAINING_LESION_KINDS[index % TRAINING_LESION_KINDS.length]!];
   return generatePhantom({ seed, size, lesions });
-}
-
-/** The phantom's scan without lesions, as a case of its own (no lesions, empty masks). */
-function withoutItsLesions(phantom: Phantom): Phantom {
-  const empty = (v: Phantom['lesion']) => ({ ...v, data: new Uint8Array(v.data.length) });
-  return { ct: phantom.ctWithoutLesions!, lesion: empty(phantom.lesion), lesionKinds: empty(phantom.lesionKinds), lesions: [], tissues: phantom.tissues };
 }
