@@ -73,7 +73,7 @@ export function responseTable(methods: MethodResult[]): string {
   const lines = ['| method | lesions | cases | lesion presence AUROC | placement AUROC |', '|---|---|---:|---:|---:|'];
   const row = (name: string, lesions: string, r: LesionResponseSummary) => lines.push(`| ${name} | ${lesions} | ${r.cases} | ${value(r, 'presence')} | ${value(r, 'placement')} |`);
   for (const m of withResponse) {
-    row(m.name, 'all', m.response!);
+    row(m.name, ALL_CASES, m.response!);
     for (const [group, r] of Object.entries(m.response!.groups ?? {})) row(m.name, group, r);
   }
   return lines.join('\n');

@@ -240,7 +240,7 @@ describe('screener eval', () => {
     const { code, out } = await run(evaluate, [...common, '--source-data', healthy, '--json', json]);
     expect(code).toBe(0);
     expect(out).toMatch(/\| method \| lesions \| cases \| lesion presence AUROC \| placement AUROC \|/);
-    expect(out).toMatch(/\| intensity \| all \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
+    expect(out).toMatch(/\| intensity \| all lesions \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
     // Inserted lesions carry no kinds: no rows per kind group.
     expect(out).not.toMatch(/held-out kinds \| \d/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
