@@ -12,8 +12,8 @@ export interface BootstrapOptions {
   seed?: number;
 }
 
-/** Percentile of sorted values, linear between order statistics. */
-function percentile(sorted: Float64Array, p: number): number {
+/** Percentile of sorted values, linear between order statistics (numpy's default rule). */
+export function percentile(sorted: Float64Array, p: number): number {
   const x = p * (sorted.length - 1);
   const i = Math.floor(x);
   const f = x - i;

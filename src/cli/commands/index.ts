@@ -8,8 +8,9 @@ import { train } from './train';
 import { predict } from './predict';
 import { configure } from './configure';
 import { evaluate } from './eval';
+import { rankDescriptors } from './rank-descriptors';
 import { demo } from './demo';
 import { insertLesionsCommand } from './insert-lesions';
 import { serve } from './serve';
 
-export const commands: Command[] = [doctor, info, phantom, insertLesionsCommand, scanData, train, configure, predict, evaluate, demo, serve];
+export const commands: Command[] = [doctor, info, phantom, insertLesionsCommand, scanData, train, configure, predict, evaluate, rankDescriptors, demo, serve];
