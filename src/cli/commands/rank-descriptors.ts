@@ -62,6 +62,7 @@ export const rankDescriptors = defineCommand({
             const features = await descriptorFeatures(runtime, model.descriptor, { data: scan.image.data, shape: scan.image.shape });
             scans.push({ id: entry.id, features, channels: model.config.descriptor.embedding, body: scan.body.data });
           }
+          // One seed for every model: models of the same voxel size are compared on the same voxels.
           const { tail, perScan } = healthyKnnTail(scans, { seed });
           results.push({ path, tail, perScan: perScan.map((s) => s.tail), trained: weights.trainedStages.has('descriptor') });
           console.log(`  ${path}: ${tail.toFixed(3)}`);
