@@ -3,9 +3,10 @@
 // voxels; a voxel's rarity is the mean distance to its k nearest descriptors there. The tail is the
 // ratio of a high quantile of those rarities to their median, averaged over the scans. A low tail says
 // that almost every voxel of one body finds close matches in another; a high one says that some normal
-// tissue already looks rare, which buries lesions among it. On the quality phantoms, trained descriptors
-// with a lower tail found the held-out lesion kind better (bench/RESULTS.md, "Choosing a descriptor
-// without labels"), so the tail can choose among descriptor seeds without any lesion mask.
+// tissue already looks rare, which buries lesions among it. On the quality phantoms, descriptors trained
+// by the PyTorch reference with a lower tail found the held-out lesion kind better; on the engine's own
+// seeds that is not shown yet (bench/RESULTS.md, "Choosing a descriptor without labels"). It needs no
+// lesion mask, so choosing seeds by it keeps a held-out claim clean.
 // Pure computation on the CPU: no GPU, no Node imports.
 import { Rng } from '../data/rng';
 import { percentile } from './bootstrap';
