@@ -1,6 +1,6 @@
 // `screener rank-descriptors`: models ranked by their descriptor's healthy kNN tail on unlabelled
 // phantoms, the figure the same as computing it by hand, and the bad-input errors.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,13 +63,19 @@ describe('screener rank-descriptors', () => {
     expect(Number(first[2])).toBeCloseTo(await tailByHand(first[5]!), 3);
   });
 
-  it('refuses fewer than two scans, no model, a folder without cases and a file that is not a model', async () => {
+  it('refuses fewer than two scans, no model, a folder without cases, an unreadable scan and a file that is not a model', async () => {
     await expect(runCommand(rankDescriptors, ['--data', data, '--scans', '1', models[0]!])).rejects.toThrow(/--scans must be at least 2/);
     await expect(runCommand(rankDescriptors, ['--data', data])).rejects.toThrow(/at least one MODEL/);
     await expect(runCommand(rankDescriptors, [models[0]!])).rejects.toThrow(/--data is required/);
     const lonely = join(root, 'one-case');
     writePhantomCase(join(lonely, 'case_0'), generatePhantom({ seed: 1, healthy: true, size: 16 }));
     await expect(runCommand(rankDescriptors, ['--data', lonely, models[0]!])).rejects.toThrow(/one-case.*at least 2 cases, found 1/);
+    const broken = join(root, 'broken');
+    writePhantomCase(join(broken, 'case_0'), generatePhantom({ seed: 1, healthy: true, size: 32 }));
+    mkdirSync(join(broken, 'case_1'));
+    writeFileSync(join(broken, 'case_1', 'ct.nii.gz'), 'junk');
+    const refused = await runCommand(rankDescriptors, ['--data', broken, '--cache', cache, models[0]!]).catch((error: Error) => error);
+    expect(String(refused)).toMatch(/broken\/case_1\/ct\.nii\.gz/);
     const notModel = join(root, 'not-a-model.safetensors');
     writeFileSync(notModel, 'x');
     await expect(runCommand(rankDescriptors, ['--data', data, '--cache', cache, models[0]!, notModel])).rejects.toThrow(/not-a-model\.safetensors/);
