@@ -37,7 +37,7 @@ export const rankDescriptors = defineCommand({
       `The tail is the ${TAIL_DEFAULTS.quantile * 100}th percentile of the rarities over their median, averaged over the scans. ` +
       'A lower tail means normal tissue looks rare less often. Trained by the PyTorch reference on the same data, descriptors with a ' +
       'lower tail found the phantoms\' unseen lesion kind better, and full models on them were somewhat worse on the trained kinds; ' +
-      'on five of the engine\'s own seeds no link shows yet (bench/RESULTS.md, "Choosing a descriptor without labels").',
+      'on ten of the engine\'s own seeds the link is weak and not significant (bench/RESULTS.md, "Choosing a descriptor without labels").',
     'Give it scans with as little pathology as there is: a lesion counts as rare tissue and raises the tail of the descriptors that see it.',
     'Each descriptor maps each scan whole, so GPU memory grows with the scan at the model\'s voxel size.',
   ],
