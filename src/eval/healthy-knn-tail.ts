@@ -4,9 +4,9 @@
 // ratio of a high quantile of those rarities to their median, averaged over the scans. A low tail says
 // that almost every voxel of one body finds close matches in another; a high one says that some normal
 // tissue already looks rare, which buries lesions among it. On the quality phantoms, descriptors trained
-// by the PyTorch reference with a lower tail found the held-out lesion kind better; on the engine's own
-// seeds that is not shown yet (bench/RESULTS.md, "Choosing a descriptor without labels"). It needs no
-// lesion mask, so choosing seeds by it keeps a held-out claim clean.
+// by the PyTorch reference with a lower tail found the held-out lesion kind better; on ten of the
+// engine's own seeds the link is weak and not significant (bench/RESULTS.md, "Choosing a descriptor
+// without labels"). It needs no lesion mask, so choosing seeds by it keeps a held-out claim clean.
 // Pure computation on the CPU: no GPU, no Node imports.
 import { Rng } from '../data/rng';
 import { percentile } from './bootstrap';

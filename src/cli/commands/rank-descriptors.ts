@@ -53,16 +53,17 @@ export const rankDescriptors = defineCommand({
     if (entries.length < 2) throw new DataError(data, `needs at least 2 cases, found ${entries.length}`);
     const files = args.positionals.map((path) => {
       const weights = readScreenerFile(path);
-      return { path, weights, preprocessing: JSON.stringify(configPreprocessing(weights.config)) };
+      const preprocessing = configPreprocessing(weights.config);
+      return { path, weights, preprocessing, preprocessingKey: JSON.stringify(preprocessing) };
     });
     // Models of the same voxel size and window share their scans: each is read and preprocessed once,
     // and a scan that cannot be read stops the command before the GPU starts.
     const cacheDir = stringOption(args, 'cache') ?? defaultCacheDir();
     const scansFor = new Map<string, { id: string; image: { data: Float32Array; shape: Shape3 }; body: Uint8Array }[]>();
-    for (const { weights, preprocessing } of files) {
-      if (scansFor.has(preprocessing)) continue;
-      const cache = new PreprocessedCache(cacheDir, configPreprocessing(weights.config), false);
-      scansFor.set(preprocessing, entries.map((entry) => {
+    for (const { preprocessing, preprocessingKey } of files) {
+      if (scansFor.has(preprocessingKey)) continue;
+      const cache = new PreprocessedCache(cacheDir, preprocessing, false);
+      scansFor.set(preprocessingKey, entries.map((entry) => {
         const { scan } = cache.get({ ...entry, lesionPath: undefined });
         return { id: entry.id, image: { data: scan.image.data, shape: scan.image.shape }, body: scan.body.data };
       }));
@@ -71,11 +72,11 @@ export const rankDescriptors = defineCommand({
     const runtime = await nodeRuntime();
     const results: { path: string; tail: number; perScan: number[]; trained: boolean }[] = [];
     try {
-      for (const { path, weights, preprocessing } of files) {
+      for (const { path, weights, preprocessingKey } of files) {
         const model = Screener.fromWeights(runtime, weights, path);
         try {
           const scans: ScanDescriptors[] = [];
-          for (const { id, image, body } of scansFor.get(preprocessing)!) {
+          for (const { id, image, body } of scansFor.get(preprocessingKey)!) {
             const features = await descriptorFeatures(runtime, model.descriptor, image);
             scans.push({ id, features, channels: model.config.descriptor.embedding, body });
           }
