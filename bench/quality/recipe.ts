@@ -3,6 +3,7 @@
 // that keys its models and results on disk.
 import { intOption, numberOption, stringOption, UsageError, type OptionSpec, type ParsedArgs } from '../../src/cli/args';
 import {
+  DENSITY_KINDS,
   isPresetName,
   presetConfig,
   PRESETS,
@@ -32,8 +33,8 @@ export const RECIPE_OPTIONS = {
   preset: { type: 'string', value: 'NAME', description: `network preset: ${PRESETS.join(', ')}`, default: 'tiny' },
   spacing: { type: 'string', value: 'MM', description: 'voxel size the model works at', default: 4 },
   pool: { type: 'string', value: 'N', description: 'density-grid pooling along each axis', default: 2 },
-  density: { type: 'string', value: 'KIND', description: 'flow or gaussian', default: 'flow' },
-  condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none', default: 'masked' },
+  density: { type: 'string', value: 'KIND', description: 'flow, gaussian or knn (unconditioned: a bank of training descriptors)', default: 'flow' },
+  condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none', default: 'masked; none for knn' },
   steps: { type: 'string', value: 'N', description: 'training steps per stage', default: 300 },
   colour: { type: 'string', value: 'S', description: "scale of the colour augmentations: 1 is the paper's, 0 turns them off", default: 1 },
 } as const satisfies Record<string, OptionSpec>;
@@ -46,14 +47,15 @@ export function parseRecipe(args: ParsedArgs): Recipe {
   const pool = intOption(args, 'pool', RECIPE_OPTIONS.pool.default);
   if (pool < 1 || pool > 4) throw new UsageError('--pool must be 1, 2, 3 or 4');
   const density = stringOption(args, 'density') ?? RECIPE_OPTIONS.density.default;
-  if (density !== 'flow' && density !== 'gaussian') throw new UsageError('--density must be flow or gaussian');
-  const condition = stringOption(args, 'condition') ?? RECIPE_OPTIONS.condition.default;
+  if (!(DENSITY_KINDS as readonly string[]).includes(density)) throw new UsageError(`--density must be one of ${DENSITY_KINDS.join(', ')}`);
+  const condition = stringOption(args, 'condition') ?? (density === 'knn' ? 'none' : 'masked');
+  if (density === 'knn' && condition !== 'none') throw new UsageError(`a knn density is unconditioned: leave out --condition or give --condition none, not ${condition}`);
   if (!['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
   const stepsPerStage = intOption(args, 'steps', RECIPE_OPTIONS.steps.default);
   if (stepsPerStage < 1) throw new UsageError('--steps must be at least 1');
   const colour = numberOption(args, 'colour') ?? RECIPE_OPTIONS.colour.default;
   if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
-  return { preset, spacingMm, pool, density, condition: condition as ConditionKind, stepsPerStage, colour };
+  return { preset, spacingMm, pool, density: density as DensityKind, condition: condition as ConditionKind, stepsPerStage, colour };
 }
 
 /** "tiny-4mm-pool2-flow-masked-300" (plus "-colour0.3" off the default): the folder name of the recipe's models and results. */

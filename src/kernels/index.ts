@@ -14,6 +14,7 @@ export * from './gather';
 export * from './grad-norm';
 export * from './group-norm';
 export * from './matmul';
+export * from './nearest-row';
 export * from './pool3d';
 export * from './random';
 export * from './reduce';

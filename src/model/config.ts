@@ -10,7 +10,12 @@ export type { Triple };
 export type ActivationKind = 'leakyRelu' | 'silu';
 export type SslLoss = 'vicreg' | 'infonce';
 export type ConditionKind = 'none' | 'sincos' | 'masked';
-export type DensityKind = 'gaussian' | 'flow';
+/**
+ * 'gaussian' and 'flow' are trained by gradient on the NLL; 'knn' is a bank of descriptors drawn from the
+ * training scans, scoring a voxel by the distance of its descriptor to the nearest one (unconditioned).
+ */
+export type DensityKind = 'gaussian' | 'flow' | 'knn';
+export const DENSITY_KINDS: readonly DensityKind[] = ['gaussian', 'flow', 'knn'];
 /**
  * What a voxel's anomaly score is. 'nll': the negative log-likelihood of its descriptor given its
  * condition (the paper's). 'latent': the energy term alone, 0.5 |z|^2 of the flow's latent (half the
@@ -79,6 +84,8 @@ export interface DensityConfig {
   gaussianHidden: number;
   flowBlocks: number;
   flowHidden: number;
+  /** Descriptors the 'knn' density keeps (absent: DEFAULT_BANK_SIZE); other kinds ignore it. */
+  bankSize?: number;
   /** Frequencies per axis of the sin-cos positional condition (6 * frequencies channels). */
   sincosFrequencies: number;
   /** The anomaly score predictions give; absent: 'nll'. Training does not depend on it. */
@@ -227,6 +234,14 @@ export const MAX_MAP_SMOOTHING_MM = 100;
 /** The standard deviation in mm of the anomaly map's smoothing (density.smoothMm, or 0: none). */
 export function mapSmoothingOf(config: ScreenerConfig): number {
   return config.density.smoothMm ?? 0;
+}
+
+/** Descriptors a 'knn' density keeps when the config does not say. */
+export const DEFAULT_BANK_SIZE = 4096;
+
+/** The number of descriptors in a 'knn' density's bank. */
+export function bankSizeOf(config: ScreenerConfig): number {
+  return config.density.bankSize ?? DEFAULT_BANK_SIZE;
 }
 
 /** The anomaly score a model of this config gives (its density.score, or the NLL). */

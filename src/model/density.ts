@@ -5,9 +5,12 @@
 //    condition (or an unconditional one).
 // Both give the negative log-likelihood per voxel, the anomaly score, or its energy term alone (see
 // AnomalyScore in config.ts).
+//  - a bank of descriptors drawn from the training scans (kind 'knn', unconditioned): a voxel's score
+//    is the Euclidean distance of its descriptor to the nearest one in the bank, the nearest-neighbour
+//    estimate of how rare it is. Nothing is trained by gradient: the density stage fills the bank.
 import type { Runtime } from '../gpu/runtime';
-import { ConditionalGlow, Conv3d, deriveSeed, gaussianEnergy, gaussianNLL, leakyRelu, Module, reshape, slice, type Tensor, zeros } from '../graph/index';
-import { conditionChannels, type AnomalyScore, type ScreenerConfig } from './config';
+import { ConditionalGlow, Conv3d, deriveSeed, gatherRows, gaussianEnergy, gaussianNLL, leakyRelu, Module, nearestRows, reshape, slice, sqrt, square, sub, sum, type Tensor, zeros } from '../graph/index';
+import { bankSizeOf, conditionChannels, type AnomalyScore, type ScreenerConfig } from './config';
 
 export interface DensityModel extends Module {
   /** x [N, D, H, W, d], condition [N, D, H, W, c] (null when unconditioned) -> NLL [N, D, H, W] in nats. */
@@ -100,9 +103,46 @@ export class FlowDensity extends Module implements DensityModel {
   }
 }
 
+export class KnnDensity extends Module implements DensityModel {
+  /** [bankSize, d] descriptors; zeros until the density stage fills it. */
+  readonly bank: Tensor;
+
+  constructor(runtime: Runtime, readonly channels: number, readonly bankSize: number) {
+    super();
+    this.bank = this.registerBuffer('bank', zeros(runtime, [bankSize, channels]));
+  }
+
+  /** Not a likelihood: the distance to the nearest bank descriptor, what `score` gives. */
+  nll(x: Tensor, condition: Tensor | null): Tensor {
+    return this.score(x, condition, 'nll');
+  }
+
+  score(x: Tensor, condition: Tensor | null, kind: AnomalyScore): Tensor {
+    if (condition) throw new Error('KnnDensity: a knn density is unconditioned and takes no condition map');
+    if (kind !== 'nll') throw new Error('KnnDensity: a knn density has no latent energy; its score is the distance to the bank');
+    const d = this.channels;
+    if (x.shape[x.rank - 1] !== d) throw new RangeError(`KnnDensity: descriptors have ${x.shape[x.rank - 1]} channels, the bank ${d}`);
+    const rows = reshape(x, [-1, d]);
+    // The nearest bank row by index (no gradient), then the distance to it with differentiable ops.
+    const nearest = gatherRows(this.bank, nearestRows(rows, this.bank));
+    return reshape(sqrt(sum(square(sub(rows, nearest)), [1])), x.shape.slice(0, -1));
+  }
+
+  setDataInitialisation(): void {
+    // The bank is filled by the density stage (ScreenerTrainer), not initialised from a batch.
+  }
+}
+
 export function createDensity(runtime: Runtime, config: ScreenerConfig, seed: number): DensityModel {
   const d = config.descriptor.embedding;
   const c = conditionChannels(config);
   const o = config.density;
-  return o.kind === 'gaussian' ? new GaussianDensity(runtime, d, c, o.gaussianHidden, seed) : new FlowDensity(runtime, d, c, o.flowBlocks, o.flowHidden, seed);
+  switch (o.kind) {
+    case 'gaussian':
+      return new GaussianDensity(runtime, d, c, o.gaussianHidden, seed);
+    case 'flow':
+      return new FlowDensity(runtime, d, c, o.flowBlocks, o.flowHidden, seed);
+    case 'knn':
+      return new KnnDensity(runtime, d, bankSizeOf(config));
+  }
 }

@@ -2,7 +2,7 @@
 // alone, so that a weights file can be checked against it before a single GPU buffer is allocated.
 // It mirrors the modules' constructors (unet.ts, density.ts, src/graph/flows); a test builds each
 // kind of model and compares its tensors with this list, so the two cannot drift apart.
-import { conditionChannels, type ScreenerConfig, type UNetConfig } from './config';
+import { bankSizeOf, conditionChannels, type ScreenerConfig, type UNetConfig } from './config';
 
 export type TensorManifest = Map<string, number[]>;
 
@@ -31,6 +31,10 @@ function densityTensors(out: TensorManifest, config: ScreenerConfig): void {
   const d = config.descriptor.embedding;
   const cc = conditionChannels(config);
   const o = config.density;
+  if (o.kind === 'knn') {
+    out.set('density.bank', [bankSizeOf(config), d]);
+    return;
+  }
   if (o.kind === 'gaussian') {
     if (cc > 0) {
       out.set('density.hidden.weight', [o.gaussianHidden, 3, 3, 3, cc]);

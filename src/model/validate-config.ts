@@ -4,7 +4,8 @@
 // the file and the field ("model.safetensors: train.cropSize[1] must be an integer from 1 to 512, got
 // 0"), never a TypeError or a failed buffer allocation deep inside the GPU code.
 import { CT_VOXEL_MM } from '../data/geometry/plausible-geometry';
-import { ANOMALY_SCORES, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
+import { NEAREST_ROW_MAX_COLS } from '../kernels/nearest-row';
+import { ANOMALY_SCORES, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
 
 class ConfigError extends Error {
   override name = 'ConfigError';
@@ -14,6 +15,9 @@ type Fields = Record<string, unknown>;
 
 /** HU a window may reach: below air's -1024 to beyond dense bone and metal. */
 export const HU_WINDOW_LIMITS: [number, number] = [-2000, 4000];
+
+/** Descriptors a knn density's bank may hold: 2^20 of d = 32 is 128 MiB, already more than a browser tab holds comfortably. */
+const MAX_BANK_SIZE = 1 << 20;
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
@@ -116,8 +120,8 @@ function checkFields(config: Fields): void {
   number(masking.blockFraction, 'masking.blockFraction', 0, 1, true);
 
   const density = object(config.density, 'density');
-  const kind = oneOf(density.kind, 'density.kind', ['gaussian', 'flow']);
-  oneOf(density.condition, 'density.condition', ['none', 'sincos', 'masked']);
+  const kind = oneOf(density.kind, 'density.kind', DENSITY_KINDS);
+  const condition = oneOf(density.condition, 'density.condition', ['none', 'sincos', 'masked']);
   const pool = triple(density.poolStride, 'density.poolStride', (v, f) => integer(v, f, 1, 16));
   number(density.noiseStd, 'density.noiseStd', 0, 10);
   integer(density.gaussianHidden, 'density.gaussianHidden', 1, MAX_CHANNELS);
@@ -127,6 +131,14 @@ function checkFields(config: Fields): void {
   if (density.score !== undefined) oneOf(density.score, 'density.score', ANOMALY_SCORES);
   if (density.smoothMm !== undefined) number(density.smoothMm, 'density.smoothMm', 0, MAX_MAP_SMOOTHING_MM);
   if (kind === 'flow' && (config.descriptor as Fields).embedding === 1) throw new ConfigError('a flow density needs an embedding of at least 2 channels');
+  if (density.bankSize !== undefined) integer(density.bankSize, 'density.bankSize', 1, MAX_BANK_SIZE);
+  if (kind === 'knn') {
+    // The bank holds descriptors alone: a condition would be trained and never used.
+    if (condition !== 'none') throw new ConfigError(`a knn density is unconditioned: density.condition must be "none", got "${condition}"`);
+    const embedding = (config.descriptor as Fields).embedding as number;
+    if (embedding > NEAREST_ROW_MAX_COLS) throw new ConfigError(`a knn density searches descriptors of at most ${NEAREST_ROW_MAX_COLS} channels, this embedding has ${embedding}`);
+    if (density.score === 'latent') throw new ConfigError('a knn density has no latent energy: its score is the distance to the nearest descriptor of its bank (density.score "nll" or absent)');
+  }
 
   const train = object(config.train, 'train');
   const crop = triple(train.cropSize, 'train.cropSize', (v, f) => integer(v, f, 1, MAX_CROP));

@@ -107,7 +107,10 @@ async function startingTrainer(o: TrainRunOptions, paths: TrainPaths, log: (line
       const sameDensity = JSON.stringify(source.config.density) === JSON.stringify(config.density);
       const prefixes = ['descriptor', 'condition', ...(sameDensity ? ['density'] : [])];
       const copied = adoptWeights(model, source, prefixes);
-      for (const stage of source.trainedStages) if (stage !== 'density' || sameDensity) model.trainedStages.add(stage);
+      for (const stage of source.trainedStages) {
+        const kept = stage === 'descriptor' || (stage === 'condition' && model.conditionNet !== null) || (stage === 'density' && sameDensity);
+        if (kept) model.trainedStages.add(stage);
+      }
       log(`starting from ${from}: ${copied} tensors (${[...model.trainedStages].join(', ') || 'no trained stages'})`);
     } catch (error) {
       model.dispose();

@@ -11,6 +11,8 @@ import { Rng } from '../data/rng';
 import { STAGES, type OptimConfig, type Stage } from '../model/config';
 import type { Screener } from '../model/screener';
 import { sampleDensityBatch, sampleSslBatch } from './batches';
+import { BankFiller } from './bank';
+import { KnnDensity } from '../model/density';
 import type { TrainingScan } from './scans';
 import { densityLoss, sslLoss } from './stage-losses';
 
@@ -176,13 +178,18 @@ export class ScreenerTrainer {
     if (start > steps) throw new RangeError(`${stage} stage: the checkpoint is at step ${start}, beyond the ${steps} steps asked for`);
     this.currentPosition = { stage, step: start, steps };
 
-    const params = this.stageParameters(stage);
     this.optimizer?.dispose();
-    this.optimizer = new AdamW(params, { lr: optim.lr, weightDecay: optim.weightDecay });
-    if (resuming && this.pendingOptimizer?.stage === stage) this.optimizer.loadState({ step: this.pendingOptimizer.step, params: this.pendingOptimizer.params });
+    this.optimizer = null;
+    // A knn density is filled, not trained: no optimiser, no schedule, the same steps and checkpoints.
+    const bank = stage === 'density' && this.model.density instanceof KnnDensity ? await BankFiller.start(this.runtime, this.model.density, steps) : null;
+    let schedule = (_step: number) => 0;
+    if (!bank) {
+      this.optimizer = new AdamW(this.stageParameters(stage), { lr: optim.lr, weightDecay: optim.weightDecay });
+      if (resuming && this.pendingOptimizer?.stage === stage) this.optimizer.loadState({ step: this.pendingOptimizer.step, params: this.pendingOptimizer.params });
+      schedule = warmupCosine({ peakLr: optim.lr, warmupSteps: Math.min(optim.warmupSteps, steps - 1), totalSteps: steps, minLr: optim.lr * 0.01 });
+      if (stage === 'density' && !resuming && !this.model.trainedStages.has('density')) this.model.density.setDataInitialisation(true);
+    }
     this.pendingOptimizer = null;
-    const schedule = warmupCosine({ peakLr: optim.lr, warmupSteps: Math.min(optim.warmupSteps, steps - 1), totalSteps: steps, minLr: optim.lr * 0.01 });
-    if (stage === 'density' && !resuming && !this.model.trainedStages.has('density')) this.model.density.setDataInitialisation(true);
 
     const stageIndex = STAGES.indexOf(stage);
     const dataSeed = deriveSeed(this.seed, 1000 + stageIndex);
@@ -191,18 +198,9 @@ export class ScreenerTrainer {
     for (let step = start; step < steps; step++) {
       const started = performance.now();
       const lr = schedule(step);
-      this.optimizer.lr = lr;
       const dataStep = this.repeatData ? step % this.repeatData : step;
       const rng = new Rng(deriveSeed(dataSeed, dataStep) % 2 ** 32);
-      const loss = tidy(() => {
-        const value = this.stepLoss(stage, rng, deriveSeed(noiseSeed, dataStep));
-        backward(value);
-        this.optimizer!.step({ maxGradNorm: optim.clipNorm });
-        return value;
-      });
-      const value = await loss.item();
-      loss.dispose();
-      this.optimizer.zeroGrad();
+      const value = bank ? await bank.step(this.model, sampleDensityBatch(this.scans, config, rng), step, rng) : await this.gradientStep(stage, rng, deriveSeed(noiseSeed, dataStep), lr, optim.clipNorm);
       if (!Number.isFinite(value)) throw new NonFiniteLossError(stage, step + 1, value, this.lastCheckpoint);
       last = value;
       const record: LossRecord = { stage, step: step + 1, loss: value, lr, seconds: (performance.now() - started) / 1000 };
@@ -219,6 +217,22 @@ export class ScreenerTrainer {
       if (hooks.signal?.aborted && step + 1 < steps) throw new TrainingInterrupted(position);
     }
     return last;
+  }
+
+  /** One optimiser step of a trained stage; returns its loss. */
+  private async gradientStep(stage: Stage, rng: Rng, noiseSeed: number, lr: number, clipNorm: number): Promise<number> {
+    const optimizer = this.optimizer!;
+    optimizer.lr = lr;
+    const loss = tidy(() => {
+      const value = this.stepLoss(stage, rng, noiseSeed);
+      backward(value);
+      optimizer.step({ maxGradNorm: clipNorm });
+      return value;
+    });
+    const value = await loss.item();
+    loss.dispose();
+    optimizer.zeroGrad();
+    return value;
   }
 
   private stepLoss(stage: Stage, rng: Rng, noiseSeed: number): Tensor {

@@ -108,6 +108,8 @@ describe('quality benchmark', () => {
     await expect(run(['--cases', '1', '--out', join(root, 'bad')])).rejects.toThrow(/--cases must be at least 2/);
     await expect(run(['--pool', '5', '--out', join(root, 'bad')])).rejects.toThrow(/--pool must be/);
     await expect(run(['stray', '--out', join(root, 'bad')])).rejects.toThrow(/unexpected argument "stray"/);
+    await expect(run(['--density', 'knn', '--condition', 'masked', '--out', join(root, 'bad')])).rejects.toThrow(/a knn density is unconditioned/);
+    await expect(run(['--density', 'mixture', '--out', join(root, 'bad')])).rejects.toThrow(/--density must be one of gaussian, flow, knn/);
     expect(existsSync(join(root, 'bad'))).toBe(false);
   });
 

@@ -185,6 +185,26 @@ describe('screener eval', () => {
     expect(out).toMatch(/\| sincos-flow +\| held-out kinds +\| +2 \|/);
   });
 
+  it('fills a knn bank on one model\'s descriptor (no condition network), and predicts with it', async () => {
+    const knn = join(root, 'knn.safetensors');
+    await expect(run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'knn', '--condition', 'masked'])).rejects.toThrow(
+      /a knn density is unconditioned: leave out --condition or give --condition none, not masked/,
+    );
+    const { code } = await run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'knn', '--steps', '3', '--cache', join(root, 'cache')]);
+    expect(code).toBe(0);
+    const config = screenerConfigOf(readFileSync(knn), 'knn');
+    expect([config.density.condition, config.density.kind]).toEqual(['none', 'knn']);
+    const out = join(root, 'knn-out', 'anomaly.nii.gz');
+    const predicted = await run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', out]);
+    expect(predicted.code).toBe(0);
+    const map = readNifti(out);
+    expect(map.data.every((v) => Number.isFinite(v) && v >= 0)).toBe(true); // distances
+    expect(new Set(map.data).size).toBeGreaterThan(10);
+    await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'b.nii.gz'), '--score', 'latent'])).rejects.toThrow(
+      /a knn density has no latent energy/,
+    );
+  });
+
   it('names a lesion mask that is not on its CT grid', async () => {
     const bad = join(root, 'bad-grid');
     const phantom = generatePhantom({ seed: 5, lesions: ['liver_hypodense'], size: 32 });

@@ -82,8 +82,12 @@ describe('Screener config', () => {
     bad((c) => (c.train.cropSize = [30, 32, 32]), /^my\.safetensors: train\.cropSize \[30, 32, 32\] must be divisible by 4/);
     bad((c) => (c.density.poolStride = [3, 3, 2]), /must be divisible by density\.poolStride \[3, 3, 2\]/);
     bad((c) => (c.descriptor.channels = [6, 16, 32]), /descriptor: 6 channels do not split into 4 groups/);
-    bad((c) => ((c.density as { kind: string }).kind = 'mixture'), /density\.kind must be gaussian or flow/);
+    bad((c) => ((c.density as { kind: string }).kind = 'mixture'), /density\.kind must be gaussian, flow or knn/);
     bad((c) => ((c as { version: number }).version = 2), /unsupported version 2/);
+    bad((c) => (c.density.kind = 'knn'), /a knn density is unconditioned: density\.condition must be "none", got "masked"/);
+    bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', score: 'latent' }), /a knn density has no latent energy/);
+    bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', bankSize: 0 }), /density\.bankSize must be an integer from 1 to 1048576, got 0/);
+    bad((c) => ((c.density = { ...c.density, kind: 'knn', condition: 'none' }), (c.descriptor.embedding = 128)), /at most 64 channels, this embedding has 128/);
     bad((c) => (c.condition.inputChannels = 1), /condition\.inputChannels must be 2/);
   });
 

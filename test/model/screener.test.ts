@@ -8,6 +8,9 @@ import { Screener } from '../../src/model/screener';
 import { sincosEncoding } from '../../src/model/positional';
 import { scaleShiftAffine } from '../../src/data/geometry/volume';
 import { testRuntime } from '../helpers/runtime';
+import { gradcheck } from '../helpers/gradcheck';
+import { randomArray } from '../helpers/reference';
+import { KnnDensity } from '../../src/model/density';
 
 const tiny = (density: Partial<ScreenerConfig['density']> = {}) => withDensity(presetConfig('tiny'), density);
 
@@ -72,6 +75,43 @@ describe('Screener model', () => {
       pair.dispose();
       model.dispose();
     }
+  });
+
+  it('scores a knn density as the distance of each pooled descriptor to the nearest of its bank, and loads it back', async () => {
+    const rt = await testRuntime();
+    const model = Screener.create(rt, tiny({ kind: 'knn', condition: 'none', bankSize: 50 }), 9);
+    expect(model.conditionNet).toBeNull();
+    const d = model.config.descriptor.embedding;
+    const bank = Float32Array.from(randomArray(50 * d, 21, -0.5, 0.5));
+    const density = model.density as KnnDensity;
+    rt.write(density.bank.buffer, bank);
+    const image = randomUniform(rt, [2, 16, 16, 16, 1], 12);
+    const pooled = await tidy(() => model.pooledMaps(image).descriptor).read();
+    const scores = await tidy(() => model.scoreWindow(image)).read();
+    expect(scores.length).toBe(2 * 8 * 8 * 8);
+    for (let i = 0; i < scores.length; i++) {
+      let best = Infinity;
+      for (let j = 0; j < 50; j++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (pooled[i * d + c]! - bank[j * d + c]!) ** 2;
+        best = Math.min(best, s);
+      }
+      expect(Math.abs(scores[i]! - Math.sqrt(best)), `voxel ${i}`).toBeLessThan(1e-4 * (1 + Math.sqrt(best)));
+    }
+    const loaded = Screener.fromSafetensors(rt, await model.toSafetensors(), 'knn.safetensors');
+    expect(Array.from(await tidy(() => loaded.scoreWindow(image)).read())).toEqual(Array.from(scores));
+    model.dispose();
+    loaded.dispose();
+    image.dispose();
+  });
+
+  it('gives the knn distance the finite-difference gradient in the descriptors', async () => {
+    const rt = await testRuntime();
+    const density = new KnnDensity(rt, 3, 4);
+    rt.write(density.bank.buffer, Float32Array.from([0, 0, 0, 1, 1, 1, -1, 0.5, 0, 0.3, -0.8, 0.6]));
+    // Queries well inside one bank row's cell, so that the step of the check does not change the nearest row.
+    await gradcheck(rt, (x) => density.score(x!, null, 'nll'), [{ data: [0.1, 0.2, -0.1, 0.9, 1.2, 0.8, -0.7, 0.4, 0.1, 0.5, -0.6, 0.4], shape: [4, 3] }], { eps: 1e-3 });
+    density.dispose();
   });
 
   it('rejects a window of the wrong shape and files that are not Screener models', async () => {

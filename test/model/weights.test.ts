@@ -41,6 +41,7 @@ describe('model weights', () => {
       { kind: 'flow', condition: 'none' },
       { kind: 'gaussian', condition: 'sincos' },
       { kind: 'gaussian', condition: 'none' },
+      { kind: 'knn', condition: 'none', bankSize: 37 },
     ];
     for (const density of kinds) {
       const model = Screener.create(rt, tiny(density), 1);

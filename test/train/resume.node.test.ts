@@ -65,6 +65,36 @@ describe('training runs', () => {
     b.dispose();
   });
 
+  it('fills a knn density\'s bank over the density steps, and a resumed fill ends with the same bank', async () => {
+    const runtime = await testRuntime();
+    const knn = () => {
+      const c = withDensity(config(), { kind: 'knn', condition: 'none', bankSize: 10 });
+      c.train.checkpointEvery = 1;
+      return c;
+    };
+    // 3 steps of ceil(10 / 3) = 4 descriptors: the last step wraps around onto the first slots.
+    const base = { runtime, scans: scans(), config: knn(), seed: 5, steps: 3 };
+    const full = await runTraining({ ...base, out: join(dir, 'knn-full.safetensors') });
+    const out = join(dir, 'knn-cut.safetensors');
+    const stop = new AbortController();
+    const interrupted = runTraining({ ...base, out, signal: stop.signal, onStep: (r) => r.stage === 'density' && r.step === 2 && stop.abort() });
+    await expect(interrupted).rejects.toBeInstanceOf(TrainingInterrupted);
+    const resumed = await runTraining({ ...base, out, resume: true });
+    expect(losses(resumed.history)).toEqual(losses(full.history));
+    const a = Screener.fromSafetensors(runtime, readFileSync(join(dir, 'knn-full.safetensors')), 'full');
+    const b = Screener.fromSafetensors(runtime, readFileSync(out), 'cut');
+    const bank = await a.namedTensors().get('density.bank')!.read();
+    expect(Array.from(await b.namedTensors().get('density.bank')!.read())).toEqual(Array.from(bank));
+    // Every slot holds a descriptor (none left at the zeros the bank starts from), and no two the same.
+    const d = a.config.descriptor.embedding;
+    const rows = Array.from({ length: 10 }, (_, j) => Array.from(bank.subarray(j * d, (j + 1) * d)).join(','));
+    expect(rows.every((r) => r.split(',').some((v) => Number(v) !== 0))).toBe(true);
+    expect(new Set(rows).size).toBe(10);
+    expect([...b.trainedStages]).toEqual(['descriptor', 'density']);
+    a.dispose();
+    b.dispose();
+  });
+
   it('stops at a non-finite loss with the step number, keeping the last good checkpoint', async () => {
     const runtime = await testRuntime();
     const model = Screener.create(runtime, config(), 4);

@@ -10,6 +10,7 @@ import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions'
 import {
   configPreprocessing,
   DEFAULT_PRESET,
+  DENSITY_KINDS,
   isPresetName,
   presetConfig,
   PRESETS,
@@ -43,8 +44,14 @@ const spec = {
   steps: { type: 'string', value: 'N', description: 'steps per stage', default: "the preset's" },
   resume: { type: 'boolean', description: 'continue from FILE.checkpoint.safetensors exactly where it stopped' },
   seed: { type: 'string', value: 'S', description: 'seed of the weights and of every sampled crop', default: 0 },
-  condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none: what the density is conditioned on', default: 'masked' },
-  density: { type: 'string', value: 'KIND', description: 'flow or gaussian', default: "the preset's: flow for small and base, gaussian for tiny" },
+  condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none: what the density is conditioned on', default: 'masked; none for a knn density' },
+  density: {
+    type: 'string',
+    value: 'KIND',
+    description:
+      'flow, gaussian or knn (a bank of training descriptors; a voxel scores its distance to the nearest, unconditioned, so no condition network is trained)',
+    default: "the preset's: flow for small and base, gaussian for tiny",
+  },
   score: {
     type: 'string',
     value: 'nll|latent',
@@ -214,9 +221,11 @@ function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?:
   const condition = stringOption(args, 'condition');
   const density = stringOption(args, 'density');
   if (condition !== undefined && !['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
-  if (density !== undefined && !['flow', 'gaussian'].includes(density)) throw new UsageError('--density must be flow or gaussian');
+  if (density !== undefined && !(DENSITY_KINDS as readonly string[]).includes(density)) throw new UsageError(`--density must be one of ${DENSITY_KINDS.join(', ')}`);
+  if (density === 'knn' && condition !== undefined && condition !== 'none') throw new UsageError(`a knn density is unconditioned: leave out --condition or give --condition none, not ${condition}`);
+  const implied = density === 'knn' ? 'none' : condition;
   return {
-    ...(condition ? { condition: condition as ConditionKind } : {}),
+    ...(implied ? { condition: implied as ConditionKind } : {}),
     ...(density ? { kind: density as DensityKind } : {}),
     ...anomalyOptions(args),
   };

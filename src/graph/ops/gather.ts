@@ -3,6 +3,7 @@
 // An index outside [0, rows) gathers a row of zeros and scatters nothing, so the pair stays each
 // other's adjoint even for bad indices; checking them on the CPU would need a readback mid-step.
 import { gatherRows as gatherKernel, scatterAddRows as scatterKernel, voxelRows } from '../../kernels/gather';
+import { nearestRows as nearestKernel } from '../../kernels/nearest-row';
 import { record } from '../tape';
 import { shapeString, Tensor } from '../tensor';
 import { empty, zeros } from './create';
@@ -55,4 +56,19 @@ export function gatherVoxels(featureMap: Tensor, coords: Tensor): Tensor {
   const rows = empty(coords.runtime, [count], 'i32');
   voxelRows(coords.runtime, coords.buffer, count, [n, d, h, w], rows.buffer);
   return gatherRows(reshape(featureMap, [n * d * h * w, c]), rows);
+}
+
+/**
+ * The index (i32 [M]) of the nearest row of `bank` [C, D] to each row of x [M, D], in Euclidean
+ * distance, the lowest on a tie. Integer indices carry no gradient; gather the rows (gatherRows) to
+ * differentiate the distance itself.
+ */
+export function nearestRows(x: Tensor, bank: Tensor): Tensor {
+  if (x.rank !== 2 || bank.rank !== 2 || x.dtype !== 'f32' || bank.dtype !== 'f32' || x.shape[1] !== bank.shape[1]) {
+    throw new RangeError(`nearestRows: x [M, D] and bank [C, D] must be f32 with the same D, got ${x.dtype} ${shapeString(x.shape)} and ${bank.dtype} ${shapeString(bank.shape)}`);
+  }
+  const [rows, cols] = x.shape as [number, number];
+  const out = empty(x.runtime, [rows], 'i32');
+  nearestKernel(x.runtime, x.buffer, rows, cols, bank.buffer, bank.shape[0]!, out.buffer);
+  return out;
 }
