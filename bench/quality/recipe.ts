@@ -2,8 +2,8 @@
 // size, density grid, density kind, condition, steps), turned into a configuration and a short name
 // that keys its models and results on disk.
 import { intOption, numberOption, stringOption, UsageError, type OptionSpec, type ParsedArgs } from '../../src/cli/args';
+import { densityChoice } from '../../src/cli/density-options';
 import {
-  DENSITY_KINDS,
   isPresetName,
   presetConfig,
   PRESETS,
@@ -46,16 +46,14 @@ export function parseRecipe(args: ParsedArgs): Recipe {
   if (!(spacingMm >= 0.1 && spacingMm <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
   const pool = intOption(args, 'pool', RECIPE_OPTIONS.pool.default);
   if (pool < 1 || pool > 4) throw new UsageError('--pool must be 1, 2, 3 or 4');
-  const density = stringOption(args, 'density') ?? RECIPE_OPTIONS.density.default;
-  if (!(DENSITY_KINDS as readonly string[]).includes(density)) throw new UsageError(`--density must be one of ${DENSITY_KINDS.join(', ')}`);
-  const condition = stringOption(args, 'condition') ?? (density === 'knn' ? 'none' : 'masked');
-  if (density === 'knn' && condition !== 'none') throw new UsageError(`a knn density is unconditioned: leave out --condition or give --condition none, not ${condition}`);
-  if (!['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
+  const chosen = densityChoice(stringOption(args, 'density'), stringOption(args, 'condition'));
+  const density = chosen.kind ?? RECIPE_OPTIONS.density.default;
+  const condition = chosen.condition ?? 'masked';
   const stepsPerStage = intOption(args, 'steps', RECIPE_OPTIONS.steps.default);
   if (stepsPerStage < 1) throw new UsageError('--steps must be at least 1');
   const colour = numberOption(args, 'colour') ?? RECIPE_OPTIONS.colour.default;
   if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
-  return { preset, spacingMm, pool, density: density as DensityKind, condition: condition as ConditionKind, stepsPerStage, colour };
+  return { preset, spacingMm, pool, density, condition, stepsPerStage, colour };
 }
 
 /** "tiny-4mm-pool2-flow-masked-300" (plus "-colour0.3" off the default): the folder name of the recipe's models and results. */

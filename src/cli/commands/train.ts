@@ -10,7 +10,6 @@ import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions'
 import {
   configPreprocessing,
   DEFAULT_PRESET,
-  DENSITY_KINDS,
   isPresetName,
   presetConfig,
   PRESETS,
@@ -26,6 +25,7 @@ import {
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
+import { densityChoice } from '../density-options';
 import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
 import { HU_WINDOW_LIMITS } from '../../model/validate-config';
@@ -218,17 +218,7 @@ function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: st
 }
 
 function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind } & AnomalyOptions {
-  const condition = stringOption(args, 'condition');
-  const density = stringOption(args, 'density');
-  if (condition !== undefined && !['masked', 'sincos', 'none'].includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
-  if (density !== undefined && !(DENSITY_KINDS as readonly string[]).includes(density)) throw new UsageError(`--density must be one of ${DENSITY_KINDS.join(', ')}`);
-  if (density === 'knn' && condition !== undefined && condition !== 'none') throw new UsageError(`a knn density is unconditioned: leave out --condition or give --condition none, not ${condition}`);
-  const implied = density === 'knn' ? 'none' : condition;
-  return {
-    ...(implied ? { condition: implied as ConditionKind } : {}),
-    ...(density ? { kind: density as DensityKind } : {}),
-    ...anomalyOptions(args),
-  };
+  return { ...densityChoice(stringOption(args, 'density'), stringOption(args, 'condition')), ...anomalyOptions(args) };
 }
 
 /** --hu-window LO,HI: two HU values, the lower first, within what a CT holds. */

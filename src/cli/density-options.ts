@@ -1,0 +1,18 @@
+// --density KIND and --condition KIND, as `train` and the quality benchmark read them: each checked,
+// and the knn density's condition implied. A knn density is unconditioned, so leaving --condition out
+// means none, and asking for another is refused rather than silently dropped.
+import { UsageError } from './args';
+import { DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
+
+const CONDITION_KINDS: readonly ConditionKind[] = ['masked', 'sincos', 'none'];
+
+/** The density kind and condition asked for (each absent when not given and not implied). */
+export function densityChoice(density: string | undefined, condition: string | undefined): { kind?: DensityKind; condition?: ConditionKind } {
+  if (density !== undefined && !(DENSITY_KINDS as readonly string[]).includes(density)) throw new UsageError(`--density must be one of ${DENSITY_KINDS.join(', ')}`);
+  if (condition !== undefined && !(CONDITION_KINDS as readonly string[]).includes(condition)) throw new UsageError('--condition must be masked, sincos or none');
+  if (density === 'knn' && condition !== undefined && condition !== 'none') {
+    throw new UsageError(`a knn density is unconditioned: leave out --condition or give --condition none, not ${condition}`);
+  }
+  const implied = density === 'knn' ? 'none' : condition;
+  return { ...(density ? { kind: density as DensityKind } : {}), ...(implied ? { condition: implied as ConditionKind } : {}) };
+}
