@@ -1,12 +1,15 @@
 // For each row of x [rows, cols], the index of the nearest row of bank [bank_rows, cols] in squared
-// Euclidean distance; on a tie the lowest index. One invocation per query row, its row held in vec4
-// registers (zero-padded past cols); the workgroup loads the bank a tile of rows at a time into
-// shared memory, so each bank value is read from storage once per workgroup, not once per query.
-// VEC4S = ceil(cols / 4) is a pipeline constant so that the distance loop has a fixed length.
-// Rows whose distance is NaN never win; when none wins, 0.
+// Euclidean distance; on a tie the lowest index. Rows whose distance is NaN never win; when none wins, 0.
+//
+// Each invocation searches for ROWS consecutive query rows at once, held in registers as vec4s (zero past
+// cols), so that every bank value it reads serves ROWS queries. The workgroup loads the bank a tile of
+// rows at a time into shared memory, with each tile row's squared norm: the distance is ranked as
+// |b|^2 - 2 q.b, which leaves |q|^2 out (the same for every bank row) and one multiply-add per value.
+// Lines `//@NAME` are replaced by code that src/kernels/nearest-row.ts writes out for ROWS and VEC4S
+// (= ceil(cols / 4)) variable by variable: SwiftShader's subzero JIT neither unrolls loops nor keeps
+// indexed arrays in registers.
 override WORKGROUP: u32 = 64;
-override VEC4S: u32 = 4;
-const MAX_VEC4S: u32 = 16u;
+//@CONSTS
 const TILE_VEC4S: u32 = 512u;
 
 struct Params { rows: u32, cols: u32, bank_rows: u32, tile_rows: u32 }
@@ -16,6 +19,7 @@ struct Params { rows: u32, cols: u32, bank_rows: u32, tile_rows: u32 }
 @group(0) @binding(3) var<uniform> params: Params;
 
 var<workgroup> tile: array<vec4<f32>, TILE_VEC4S>;
+var<workgroup> tile_norm: array<f32, TILE_VEC4S>;
 
 // Four values of a row from `start` on, zero past the row's end.
 fn x4(base: u32, start: u32) -> vec4<f32> {
@@ -33,14 +37,11 @@ fn bank4(base: u32, start: u32) -> vec4<f32> {
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
-  // Every invocation takes part in the tile loads and barriers; those past the last row compute for
-  // the last row and write nothing.
-  let row = min(i, params.rows - 1u) * params.cols;
-  var q: array<vec4<f32>, MAX_VEC4S>;
-  for (var v = 0u; v < VEC4S; v++) { q[v] = x4(row, 4u * v); }
-  var best = 3.40282e38f;
-  var best_index = 0i;
+  let first = (flat_workgroup(wid, nwg) * WORKGROUP + lid) * ROWS;
+  // Every invocation takes part in the tile loads and barriers; rows past the last are searched for the
+  // last row and not written.
+  // Per query row r: q<r>_<v> = 2 x[row, 4v..4v+3], best<r> the lowest |b|^2 - 2 q.b so far, index<r> its row.
+//@QUERIES
   for (var start = 0u; start < params.bank_rows; start += params.tile_rows) {
     let count = min(params.tile_rows, params.bank_rows - start);
     workgroupBarrier();
@@ -48,17 +49,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       tile[k] = bank4((start + k / VEC4S) * params.cols, 4u * (k % VEC4S));
     }
     workgroupBarrier();
+    for (var j = lid; j < count; j += WORKGROUP) {
+      var n = 0.0;
+      for (var v = 0u; v < VEC4S; v++) { n += dot(tile[j * VEC4S + v], tile[j * VEC4S + v]); }
+      tile_norm[j] = n;
+    }
+    workgroupBarrier();
     for (var j = 0u; j < count; j++) {
-      var s = 0.0;
-      for (var v = 0u; v < VEC4S; v++) {
-        let d = q[v] - tile[j * VEC4S + v];
-        s += dot(d, d);
-      }
-      if (s < best) {
-        best = s;
-        best_index = i32(start + j);
-      }
+      let at = j * VEC4S;
+      let candidate = i32(start + j);
+//@SEARCH
     }
   }
-  if (i < params.rows) { out[i] = best_index; }
+//@STORE
 }

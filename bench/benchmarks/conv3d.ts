@@ -6,9 +6,8 @@
 // keep it in memory only), --shape=TEXT (only the shapes whose name contains TEXT, e.g. "stride 2").
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { nodeGPU } from '../../src/gpu/node';
 import type { Runtime } from '../../src/gpu/runtime';
-import { median, timeGpu } from '../../src/gpu/timing';
+import { timeGpu } from '../../src/gpu/timing';
 import {
   conv3dFastForwardWith,
   conv3dFastGradInputWith,
@@ -22,6 +21,7 @@ import {
   type TuningTable,
 } from '../../src/kernels/conv3d';
 import type { BenchCase, Benchmark } from '../harness';
+import { startTfjs, type TfjsPeer, type TfTensor } from '../peers/tfjs';
 
 interface Shape {
   name: string;
@@ -76,60 +76,26 @@ function writeTable(path: string, table: TuningTable): void {
 
 // ---- the peer: TensorFlow.js's WebGPU backend -----------------------------------------------------
 
-type Tf = typeof import('@tensorflow/tfjs-core');
-
-interface Peer {
-  tf: Tf;
-  time(direction: ConvDirection, g: Conv3dGeometry, runs: number): Promise<number>;
-}
-
-async function startPeer(): Promise<Peer> {
-  // TF.js finds WebGPU at navigator.gpu, as in a page; in Node that is Dawn's GPU object.
-  const gpu = await nodeGPU();
-  (globalThis as { navigator?: unknown }).navigator = { gpu };
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-webgpu');
-  if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js: the webgpu backend did not initialise');
-  await tf.ready();
-  const backend = tf.backend() as unknown as { device: GPUDevice; ensureCommandEncoderReady(): void; endComputePassEncoder(): void; submitQueue(): void };
-  const finish = async () => {
-    // Submit whatever TF.js has encoded (it batches like our runtime), then wait for the queue.
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
-    await backend.device.queue.onSubmittedWorkDone();
-  };
-  return {
-    tf,
-    async time(direction, g, runs) {
-      const x = tf.randomUniform([g.batch, ...g.input, g.inChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
-      // TF.js weights are [kD, kH, kW, Cin, Cout]; 'same' padding gives our output extents (k = 3, p = 1).
-      const w = tf.randomUniform([...g.kernel, g.inChannels, g.outChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
-      const dy = tf.randomUniform([g.batch, ...g.output, g.outChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
-      const strides = g.stride;
-      // The kernels tf.grads of conv3d dispatches, called directly so that only that direction is timed.
-      const run = () =>
-        direction === 'forward'
-          ? tf.conv3d(x, w, strides, 'same')
-          : direction === 'backwardData'
-            ? (tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides, pad: 'same', inputShape: x.shape }) as import('@tensorflow/tfjs-core').Tensor)
-            : (tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides, pad: 'same', filterShape: w.shape }) as import('@tensorflow/tfjs-core').Tensor);
-      const times: number[] = [];
-      try {
-        for (let i = 0; i <= runs; i++) {
-          await finish();
-          const start = performance.now();
-          const out = run();
-          await finish();
-          if (i > 0) times.push(performance.now() - start); // the first run compiles
-          out.dispose();
-        }
-      } finally {
-        tf.dispose([x, w, dy]);
-      }
-      return median(times);
-    },
-  };
+/** TF.js's time for one direction of the convolution of geometry g. */
+async function peerTime(peer: TfjsPeer, direction: ConvDirection, g: Conv3dGeometry, runs: number): Promise<number> {
+  const { tf } = peer;
+  const x = tf.randomUniform([g.batch, ...g.input, g.inChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
+  // TF.js weights are [kD, kH, kW, Cin, Cout]; 'same' padding gives our output extents (k = 3, p = 1).
+  const w = tf.randomUniform([...g.kernel, g.inChannels, g.outChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
+  const dy = tf.randomUniform([g.batch, ...g.output, g.outChannels], -0.5, 0.5) as import('@tensorflow/tfjs-core').Tensor5D;
+  const strides = g.stride;
+  // The kernels tf.grads of conv3d dispatches, called directly so that only that direction is timed.
+  const run = () =>
+    direction === 'forward'
+      ? tf.conv3d(x, w, strides, 'same')
+      : direction === 'backwardData'
+        ? (tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w }, { strides, pad: 'same', inputShape: x.shape }) as TfTensor)
+        : (tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy }, { strides, pad: 'same', filterShape: w.shape }) as TfTensor);
+  try {
+    return await peer.time(run, runs);
+  } finally {
+    tf.dispose([x, w, dy]);
+  }
 }
 
 // ---- the benchmark --------------------------------------------------------------------------------
@@ -156,7 +122,7 @@ export const conv3d: Benchmark = {
       const adopted = table ? tuner.importTable(table) : 0;
       if (adopted) console.error(`conv3d: ${adopted} tuned shape classes from ${cachePath}`);
     }
-    const peer = options['no-peer'] ? null : await startPeer();
+    const peer = options['no-peer'] ? null : await startTfjs();
 
     const cases: BenchCase[] = [];
     const only = options.shape as string | undefined;
@@ -194,7 +160,7 @@ export const conv3d: Benchmark = {
           const batch = software ? 1 : 20;
           const timing = await timeGpu(runtime, () => { for (let i = 0; i < batch; i++) launch(); }, { warmup: 1, runs });
           timing.medianMs /= batch;
-          const peerMedianMs = peer ? await peer.time(direction, g, peerRuns) : null;
+          const peerMedianMs = peer ? await peerTime(peer, direction, g, peerRuns) : null;
           cases.push({
             name: `${shape.name} ${direction}`,
             shape: `[1, ${g.input.join(', ')}, ${g.inChannels}] -> [1, ${g.output.join(', ')}, ${g.outChannels}], k 3, s ${shape.stride}, p 1`,

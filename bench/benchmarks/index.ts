@@ -2,7 +2,8 @@
 import type { Benchmark } from '../harness';
 import { ceilings } from './ceilings';
 import { conv3d } from './conv3d';
+import { nearest } from './nearest';
 import { predict } from './predict';
 import { train } from './train';
 
-export const benchmarks: Benchmark[] = [ceilings, conv3d, predict, train];
+export const benchmarks: Benchmark[] = [ceilings, conv3d, nearest, predict, train];

@@ -14,7 +14,8 @@ export * from './gather';
 export * from './grad-norm';
 export * from './group-norm';
 export * from './matmul';
-export * from './nearest-row';
+// The register-block choice and kernel text stay internal (bench/ and tests import them directly).
+export { NEAREST_ROW_MAX_COLS, nearestRows } from './nearest-row';
 export * from './pool3d';
 export * from './random';
 export * from './reduce';

@@ -1,33 +1,83 @@
 // Launcher of the nearest-row search (shaders/nearest_row.wgsl): for each query row, the index of the
 // nearest row of a bank, the search behind a knn density. Indices only: the distance itself is then
 // taken with differentiable ops on the gathered row.
-import source from '../../shaders/nearest_row.wgsl';
+import skeleton from '../../shaders/nearest_row.wgsl';
 import type { Runtime } from '../gpu/runtime';
-import { kernelSource } from '../gpu/shader';
+import { fillSkeleton, kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
 
-const code = kernelSource(source);
 const WORKGROUP = 64;
-/** The longest row the search takes: 4 * MAX_VEC4S in the shader (a query row lives in registers). */
+/** The longest row the search takes (its query rows live in registers). */
 export const NEAREST_ROW_MAX_COLS = 64;
 /** vec4s of one bank tile in shared memory: TILE_VEC4S in the shader. */
 const TILE_VEC4S = 512;
+/**
+ * Query rows one invocation searches for (ROWS in the shader): every bank value it reads from shared
+ * memory then serves that many queries. On a software adapter the workgroups run a few at a time on
+ * the CPU's cores, so a large block costs no parallelism and saves most of the shared-memory reads
+ * (bench/RESULTS.md, "The nearest-row search"). A GPU needs the invocations: one row each, unmeasured.
+ */
+export function nearestRowsPerInvocation(software: boolean, vec4s: number): number {
+  if (!software) return 1;
+  return vec4s <= 8 ? 16 : 8;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const cache = new Map<string, string>();
+
+/** The kernel text for `rows` query rows per invocation of `vec4s` vec4s each, its register block written out. */
+export function nearestRowSource(rows: number, vec4s: number): string {
+  const key = `${rows}x${vec4s}`;
+  let source = cache.get(key);
+  if (!source) {
+    const R = range(rows);
+    const V = range(vec4s);
+    const parts = {
+      CONSTS: `const ROWS: u32 = ${rows}u;\nconst VEC4S: u32 = ${vec4s}u;`,
+      QUERIES: R.map((r) =>
+        [
+          `  let row${r} = min(first + ${r}u, params.rows - 1u) * params.cols;`,
+          ...V.map((v) => `  let q${r}_${v} = 2.0 * x4(row${r}, ${4 * v}u);`),
+          `  var best${r} = 3.40282e38f;`,
+          `  var index${r} = 0i;`,
+        ].join('\n'),
+      ).join('\n'),
+      SEARCH: [
+        ...V.map((v) => `      let b${v} = tile[at + ${v}u];`),
+        '      let norm = tile_norm[j];',
+        ...R.map((r) =>
+          [
+            `      let s${r} = norm - (${V.map((v) => `dot(q${r}_${v}, b${v})`).join(' + ')});`,
+            `      let better${r} = s${r} < best${r};`,
+            `      best${r} = select(best${r}, s${r}, better${r});`,
+            `      index${r} = select(index${r}, candidate, better${r});`,
+          ].join('\n'),
+        ),
+      ].join('\n'),
+      STORE: R.map((r) => `  if (first + ${r}u < params.rows) { out[first + ${r}u] = index${r}; }`).join('\n'),
+    };
+    source = kernelSource(fillSkeleton(skeleton, parts, 'nearest-row codegen'));
+    cache.set(key, source);
+  }
+  return source;
+}
 
 /**
  * out[i] (i32) = argmin_j |x[i, :] - bank[j, :]|^2 for x [rows, cols] and bank [bankRows, cols], the
- * lowest j on a tie. cols may be at most NEAREST_ROW_MAX_COLS; bankRows at least 1.
+ * lowest j on a tie. cols may be at most NEAREST_ROW_MAX_COLS; bankRows at least 1. `rowsPerInvocation`
+ * overrides the register block (for benchmarks and tests).
  */
-export function nearestRows(runtime: Runtime, x: GPUBuffer, rows: number, cols: number, bank: GPUBuffer, bankRows: number, out: GPUBuffer): void {
+export function nearestRows(runtime: Runtime, x: GPUBuffer, rows: number, cols: number, bank: GPUBuffer, bankRows: number, out: GPUBuffer, rowsPerInvocation?: number): void {
   if (!(cols >= 1 && cols <= NEAREST_ROW_MAX_COLS)) throw new RangeError(`nearestRows: rows of 1 to ${NEAREST_ROW_MAX_COLS} values, got ${cols}`);
   if (bankRows < 1) throw new RangeError('nearestRows: the bank is empty');
   if (rows === 0) return;
   const vec4s = Math.ceil(cols / 4);
+  const block = rowsPerInvocation ?? nearestRowsPerInvocation(runtime.adapter.software, vec4s);
   runtime.dispatch({
     kernel: 'nearest_row',
-    source: code,
+    source: nearestRowSource(block, vec4s),
     buffers: [x, bank, out],
-    constants: { VEC4S: vec4s },
     uniforms: uniforms().u32(rows, cols, bankRows, Math.floor(TILE_VEC4S / vec4s)).bytes(),
-    workgroups: Math.ceil(rows / WORKGROUP),
+    workgroups: Math.ceil(rows / (WORKGROUP * block)),
   });
 }

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
+import { nearestRows as nearestKernel } from '../../src/kernels/nearest-row';
 import { randomArray } from '../helpers/reference';
 import { testRuntime } from '../helpers/runtime';
 
@@ -51,6 +52,25 @@ describe('nearestRows', () => {
         // The float32 search may pick another row only where float32 rounding cannot tell the two apart.
         expect(d[index]! - best, `query ${i}: row ${index} at ${d[index]}, the nearest at ${best}`).toBeLessThanOrEqual(1e-5 * (1 + best));
         if (d.filter((v) => v - best <= 1e-4 * (1 + best)).length === 1) expect(index, `query ${i}`).toBe(d.indexOf(best));
+      }
+    });
+  }
+
+  // The kernel searches for several query rows per invocation (16 on a software adapter, 1 on a GPU):
+  // every block size finds the same rows, with row counts that leave the last block partly empty.
+  for (const block of [1, 3, 16]) {
+    it(`finds the same rows searching for ${block} queries per invocation`, async () => {
+      const [rows, bankRows, cols] = [150, 530, 12];
+      const x = Float32Array.from(randomArray(rows * cols, 11));
+      const bank = Float32Array.from(randomArray(bankRows * cols, 12));
+      const found = (await g.tidyAsync(async () => {
+        const out = g.empty(rt, [rows], 'i32');
+        nearestKernel(rt, g.fromArray(rt, x, [rows, cols]).buffer, rows, cols, g.fromArray(rt, bank, [bankRows, cols]).buffer, bankRows, out.buffer, block);
+        return out.readInt();
+      })) as Int32Array;
+      for (let i = 0; i < rows; i++) {
+        const d = distancesOf(x, bank, cols, i);
+        expect(d[found[i]!]! - Math.min(...d), `query ${i}`).toBeLessThanOrEqual(1e-5 * (1 + Math.min(...d)));
       }
     });
   }

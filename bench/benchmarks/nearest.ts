@@ -1,0 +1,104 @@
+// The nearest-row search behind the knn density (src/kernels/nearest-row.ts) at the sizes a knn model
+// scores: the pooled descriptors of one 32^3 window (16^3 = 4096 queries) against a bank of 4096, for the
+// presets' descriptor widths. The peer is the same search in TensorFlow.js's WebGPU backend, written as
+// a framework would: argMin over |b|^2 - 2 x b^T (a matMul and an argMin).
+//
+// FLOPs are counted as 2 per (query, bank row, value), a multiply-add: the work of the matMul form.
+import type { Runtime } from '../../src/gpu/runtime';
+import { timeGpu } from '../../src/gpu/timing';
+import { nearestRows, nearestRowsPerInvocation } from '../../src/kernels/nearest-row';
+import type { BenchCase, Benchmark } from '../harness';
+import { startTfjs, type TfjsPeer } from '../peers/tfjs';
+
+interface Size {
+  queries: number;
+  bankRows: number;
+  cols: number;
+}
+
+const SIZES: Size[] = [
+  { queries: 4096, bankRows: 4096, cols: 8 },
+  { queries: 4096, bankRows: 4096, cols: 16 },
+  { queries: 4096, bankRows: 4096, cols: 32 },
+];
+
+function randomValues(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = state / 2 ** 32 - 0.5;
+  }
+  return data;
+}
+
+/** TF.js's time for the search, and its indices (to check that both searched the same thing). */
+async function peerSearch(peer: TfjsPeer, x: Float32Array, bank: Float32Array, s: Size, runs: number) {
+  const { tf } = peer;
+  const xt = tf.tensor2d(x, [s.queries, s.cols]);
+  const bt = tf.tensor2d(bank, [s.bankRows, s.cols]);
+  const norms = tf.reshape(tf.sum(tf.square(bt), 1), [1, s.bankRows]);
+  const run = () => tf.tidy(() => tf.argMin(tf.sub(norms, tf.matMul(tf.mul(xt, 2), bt, false, true)), 1));
+  try {
+    const ms = await peer.time(run, runs);
+    const out = run();
+    const indices = (await out.data()) as Int32Array;
+    out.dispose();
+    return { ms, indices };
+  } finally {
+    tf.dispose([xt, bt, norms]);
+  }
+}
+
+export const nearest: Benchmark = {
+  name: 'nearest',
+  description: 'nearest-row search of the knn density (4096 queries, a 4096-row bank) vs TensorFlow.js WebGPU',
+  options: {
+    'no-peer': { type: 'boolean', description: 'skip the TensorFlow.js peer' },
+    'rows-per-invocation': { type: 'string', value: 'LIST', description: 'register blocks to time, e.g. 1,2,4 (default: the one the kernel chooses)' },
+  },
+  async run({ runtime, options }) {
+    const software = runtime.adapter.software;
+    const runs = software ? 5 : 20;
+    const peer = options['no-peer'] ? null : await startTfjs();
+    const blocks = options['rows-per-invocation'] ? String(options['rows-per-invocation']).split(',').map(Number) : [undefined];
+    if (blocks.some((b) => b !== undefined && !(Number.isInteger(b) && b >= 1 && b <= 16))) throw new Error(`nearest: --rows-per-invocation takes integers 1 to 16, got ${String(options['rows-per-invocation'])}`);
+    const cases: BenchCase[] = [];
+    for (const s of SIZES) {
+      const x = randomValues(s.queries * s.cols, 1);
+      const bank = randomValues(s.bankRows * s.cols, 2);
+      const { xb, bb, out } = upload(runtime, x, bank, s);
+      try {
+        const peerResult = peer ? await peerSearch(peer, x, bank, s, software ? 1 : 10) : null;
+        for (const block of blocks) {
+          const rowsPerInvocation = block ?? nearestRowsPerInvocation(software, Math.ceil(s.cols / 4));
+          const launch = () => nearestRows(runtime, xb, s.queries, s.cols, bb, s.bankRows, out, rowsPerInvocation);
+          const timing = await timeGpu(runtime, launch, { warmup: 1, runs });
+          const indices = new Int32Array(await runtime.read(out, 0, s.queries * 4));
+          const agree = peerResult ? indices.reduce((n, v, i) => n + (v === peerResult.indices[i] ? 1 : 0), 0) / s.queries : null;
+          cases.push({
+            name: `d ${s.cols}, ${rowsPerInvocation} rows per invocation`,
+            shape: `[${s.queries}, ${s.cols}] against [${s.bankRows}, ${s.cols}]`,
+            medianMs: timing.medianMs,
+            flops: 2 * s.queries * s.bankRows * s.cols,
+            peerMedianMs: peerResult?.ms ?? null,
+            extra: { rowsPerInvocation, sameIndexAsPeer: agree },
+          });
+        }
+      } finally {
+        for (const b of [xb, bb, out]) runtime.release(b);
+      }
+    }
+    return cases;
+  },
+};
+
+function upload(runtime: Runtime, x: Float32Array, bank: Float32Array, s: Size) {
+  const xb = runtime.buffer(x.byteLength, 'bench queries');
+  const bb = runtime.buffer(bank.byteLength, 'bench bank');
+  const out = runtime.buffer(s.queries * 4, 'bench nearest');
+  runtime.write(xb, x);
+  runtime.write(bb, bank);
+  return { xb, bb, out };
+}
+
