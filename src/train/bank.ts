@@ -16,7 +16,7 @@ export class BankFiller {
   private constructor(
     private readonly runtime: Runtime,
     private readonly density: KnnDensity,
-    /** The bank's values on the CPU, [bankSize * d], written to the GPU after every step. */
+    /** The bank's values on the CPU, [bankSize * d]; each step writes the rows it changes to the GPU. */
     private readonly values: Float32Array,
     /** Descriptors each step adds: enough that `steps` steps fill the bank. */
     readonly perStep: number,
@@ -35,15 +35,17 @@ export class BankFiller {
     pooled.dispose();
     const voxels = descriptors.length / d;
     const filled = Math.min(step * this.perStep, this.density.bankSize);
+    const drawn = Array.from({ length: this.perStep }, () => rng.int(0, voxels - 1) * d);
+    // Every distance before any write: in a step that wraps around the bank, a descriptor is measured
+    // against the earlier steps' bank, not against one this step just wrote.
     let distances = 0;
-    for (let j = 0; j < this.perStep; j++) {
-      const from = rng.int(0, voxels - 1) * d;
-      const vector = descriptors.subarray(from, from + d);
-      distances += Math.sqrt(this.nearestSquared(vector, filled));
+    for (const from of drawn) distances += Math.sqrt(this.nearestSquared(descriptors.subarray(from, from + d), filled));
+    drawn.forEach((from, j) => {
       const slot = (step * this.perStep + j) % this.density.bankSize;
-      this.values.set(vector, slot * d);
-    }
-    this.runtime.write(this.density.bank.buffer, this.values);
+      this.values.set(descriptors.subarray(from, from + d), slot * d);
+      // Only the changed rows go to the GPU, not the whole bank.
+      this.runtime.write(this.density.bank.buffer, this.values.subarray(slot * d, (slot + 1) * d), slot * d * 4);
+    });
     return distances / this.perStep;
   }
 
