@@ -24,6 +24,16 @@ export function ablationName(condition: ConditionKind, density: DensityKind): st
   return `${condition}-${density}`;
 }
 
+/**
+ * A model's place in the grid's table: the paper's cells row by row (condition, then density), and
+ * after them any model outside the grid (a knn density, say), which is still scored.
+ */
+export function ablationOrder(condition: ConditionKind, density: DensityKind): number {
+  const c = ABLATION_CONDITIONS.indexOf(condition);
+  const d = ABLATION_DENSITIES.indexOf(density);
+  return c < 0 || d < 0 ? ABLATION_CONDITIONS.length * ABLATION_DENSITIES.length : c * ABLATION_DENSITIES.length + d;
+}
+
 /** Loads every .safetensors model in `dir` (not training checkpoints), in grid order; lists the cells no model fills. */
 export function loadAblationModels(runtime: Runtime, dir: string): { models: AblationModel[]; missing: string[] } {
   let files: string[];
@@ -38,7 +48,7 @@ export function loadAblationModels(runtime: Runtime, dir: string): { models: Abl
     const model = loadScreener(runtime, join(dir, f));
     return { name: ablationName(model.config.density.condition, model.config.density.kind), path: join(dir, f), model };
   });
-  const order = (m: AblationModel) => ABLATION_CONDITIONS.indexOf(m.model.config.density.condition) * 2 + ABLATION_DENSITIES.indexOf(m.model.config.density.kind);
+  const order = (m: AblationModel) => ablationOrder(m.model.config.density.condition, m.model.config.density.kind);
   models.sort((a, b) => order(a) - order(b) || (a.path < b.path ? -1 : 1));
   // Two models of the same cell keep both, told apart by file name.
   for (const m of models) if (models.filter((o) => o.name === m.name).length > 1) m.name = `${m.name} (${m.path.split(/[\\/]/).pop()})`;
