@@ -141,6 +141,10 @@ export async function driveTraining(o: TrainRunOptions): Promise<TrainRunResult>
     if (!trainer.model.trainedStages.has('descriptor') && !stages.includes('descriptor')) {
       log('warning: the descriptor network is untrained (train it first, or pass --from MODEL)');
     }
+    // A knn model (no condition network) as --from for a conditioned density, say.
+    if (all.includes('condition') && !trainer.model.trainedStages.has('condition') && !stages.includes('condition')) {
+      log('warning: the condition network is untrained (train the condition stage first, or pass --from a MODEL that has one)');
+    }
     const saveFiles = async (withCheckpoint: boolean) => {
       if (withCheckpoint) await o.files.write(paths.checkpoint, await encodeCheckpoint(trainer));
       await o.files.write(paths.csv, new TextEncoder().encode(lossesCsv(trainer.history)));

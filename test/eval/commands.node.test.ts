@@ -203,6 +203,10 @@ describe('screener eval', () => {
     await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'b.nii.gz'), '--score', 'latent'])).rejects.toThrow(
       /a knn density has no latent energy/,
     );
+    // A knn model has no condition network: a conditioned density trained from it alone says so.
+    const conditioned = await run(train, ['--data', data, '--out', join(root, 'from-knn.safetensors'), '--stage', 'density', '--from', knn, '--condition', 'masked', '--density', 'gaussian', '--steps', '1', '--cache', join(root, 'cache')]);
+    expect(conditioned.code).toBe(0);
+    expect(conditioned.err).toMatch(/warning: the condition network is untrained/);
   });
 
   it('names a lesion mask that is not on its CT grid', async () => {
@@ -382,7 +386,7 @@ describe('screener demo', () => {
   it('fails before any work, naming the missing weights and the train command', async () => {
     const out = join(root, 'demo-out');
     await expect(run(demo, ['--out', out, '--model', join(root, 'models', 'demo.safetensors')])).rejects.toThrow(
-      /models[\\/]demo\.safetensors is missing[\s\S]*screener phantom --quality --out quality-phantoms[\s\S]*screener train --data quality-phantoms\/train --out models\/demo\.safetensors --preset small --spacing 4 --steps 300 --colour 0.3 --smooth 6 --seed 0[\s\S]*screener demo --train/,
+      /models[\\/]demo\.safetensors is missing[\s\S]*screener phantom --quality --out quality-phantoms[\s\S]*screener train --data quality-phantoms\/train --out models\/demo\.safetensors --preset small --spacing 4 --steps 300 --colour 0.3 --density knn --smooth 6 --seed 0[\s\S]*screener demo --train/,
     );
     expect(existsSync(out)).toBe(false);
   });
