@@ -32,7 +32,7 @@ export { generatePhantom, type Phantom, type PhantomOptions } from './data/phant
 export { ANOMALY_SCORES, anomalyOptionsOf, anomalyScoreOf, configPreprocessing, mapSmoothingOf, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type AnomalyScore, type ScreenerConfig, type Stage } from './model/config';
 export { validateConfig } from './model/validate-config';
 export { describeConfig, describeScreener } from './model/describe';
-export { ANOMALY_DESCRIPTION, anomalyDescription, encodeAnomalyMap } from './model/anomaly-file';
+export { ANOMALY_DESCRIPTION, anomalyDescription, anomalyFileOptionsOf, anomalyScoreName, encodeAnomalyMap } from './model/anomaly-file';
 export { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, predictScan, type PredictOptions, type ScanPrediction } from './model/predict';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './model/safetensors';
 export { METADATA_FORMAT, Screener, screenerConfigOf } from './model/screener';

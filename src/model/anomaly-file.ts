@@ -8,19 +8,33 @@ import { Gzip } from 'fflate';
 import { type Affine, type Shape3, type Volume, voxelCount } from '../data/geometry/volume';
 import { DataError } from '../data/errors';
 import { niftiHeaderBytes } from '../data/io/nifti';
-import type { AnomalyOptions, AnomalyScore } from './config';
+import { anomalyOptionsOf, type AnomalyOptions, type AnomalyScore, type DensityKind, type ScreenerConfig } from './config';
 
-/** The NIfTI header's description of a map: which score its voxels hold, and how much it was smoothed. */
-export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0): string {
+/**
+ * The NIfTI header's description of a map: which score its voxels hold, and how much it was smoothed.
+ * A knn density's score is a distance, not a likelihood, whatever `score` says.
+ */
+export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0, density?: DensityKind): string {
   const smoothing = smoothMm > 0 ? `, smoothed ${smoothMm} mm` : '';
-  return `screener anomaly (${score === 'nll' ? 'NLL' : 'latent energy'}${smoothing})`;
+  return `screener anomaly (${anomalyScoreName(score, density)}${smoothing})`;
+}
+
+/** What a map's values are: "NLL", "latent energy", or for a knn density "knn distance". */
+export function anomalyScoreName(score: AnomalyScore = 'nll', density?: DensityKind): string {
+  return density === 'knn' ? 'knn distance' : score === 'nll' ? 'NLL' : 'latent energy';
 }
 
 export const ANOMALY_DESCRIPTION = anomalyDescription('nll');
 
-/** The score the map holds (the NLL when absent) and its smoothing in mm: the header names both. */
+/** The score the map holds (the NLL when absent), its smoothing in mm and the density that gave it: the header names them. */
 export interface AnomalyFileOptions extends AnomalyOptions {
+  density?: DensityKind;
   gzip?: boolean;
+}
+
+/** What a model's maps hold, for their files' headers. */
+export function anomalyFileOptionsOf(config: ScreenerConfig): AnomalyFileOptions {
+  return { ...anomalyOptionsOf(config), density: config.density.kind };
 }
 
 /** Bytes handed to the compressor at a time. */
@@ -50,7 +64,7 @@ export class AnomalyFileWriter {
     this.total = voxelCount(shape);
     // mtime 0: the same map always gives the same bytes.
     this.gzip = options.gzip === false ? null : new Gzip({ level: 6, mtime: 0 }, (chunk) => chunk.length && sink(chunk));
-    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score, options.smoothMm) }));
+    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score, options.smoothMm, options.density) }));
   }
 
   /** The next slices of the map, row-major. */

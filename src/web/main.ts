@@ -181,7 +181,7 @@ async function run(): Promise<void> {
       },
     });
     state.result = result;
-    ui.runStatus.textContent = `done: ${result.windows} windows in ${result.seconds.toFixed(1)} s; scores ${result.range[0].toFixed(2)} to ${result.range[1].toFixed(2)} (NLL)`;
+    ui.runStatus.textContent = `done: ${result.windows} windows in ${result.seconds.toFixed(1)} s; scores ${result.range[0].toFixed(2)} to ${result.range[1].toFixed(2)} (${result.scoreName})`;
     setThresholdSlider(result);
     if (state.viewer) await state.viewer.showOverlay(result.file, anomalyFileName(scan.name), result.range, result.threshold, Number(ui.opacity.value));
   } catch (error) {

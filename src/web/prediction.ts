@@ -1,6 +1,6 @@
 // One run of Screener on the open scan: the CLI's predictScan (preprocessing, sliding windows in
 // batches, Gaussian blending, back onto the scan's grid) and the CLI's file encoder for the map.
-import { anomalyOptionsOf, encodeAnomalyMap, predictScan, valueRange, type Runtime, type Screener, type Volume } from '../screener';
+import { anomalyFileOptionsOf, anomalyScoreName, encodeAnomalyMap, predictScan, valueRange, type Runtime, type Screener, type Volume } from '../screener';
 import type { OpenScan } from './scans';
 
 export interface PredictionResult {
@@ -11,6 +11,8 @@ export interface PredictionResult {
   range: [number, number];
   /** The threshold the overlay opens with: the top 2 % of the voxels above the floor are coloured. */
   threshold: number;
+  /** What the scores are ("NLL", "latent energy", "knn distance"). */
+  scoreName: string;
   windows: number;
   seconds: number;
 }
@@ -26,9 +28,10 @@ export async function runPrediction(
     onProgress: options.onProgress,
     signal: options.signal,
   });
-  const file = encodeAnomalyMap(result.anomaly, scan.name, anomalyOptionsOf(model.config));
+  const fileOptions = anomalyFileOptionsOf(model.config);
+  const file = encodeAnomalyMap(result.anomaly, scan.name, fileOptions);
   const range = valueRange(result.anomaly.data);
-  return { anomaly: result.anomaly, file, range, threshold: upperQuantile(result.anomaly.data, range[0], 0.98), windows: result.windows, seconds: result.seconds };
+  return { anomaly: result.anomaly, file, range, scoreName: anomalyScoreName(fileOptions.score, fileOptions.density), threshold: upperQuantile(result.anomaly.data, range[0], 0.98), windows: result.windows, seconds: result.seconds };
 }
 
 /** The q-quantile of the values above `floor` (the body), from a sample of at most 200k of them. */

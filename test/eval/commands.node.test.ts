@@ -199,6 +199,7 @@ describe('screener eval', () => {
     expect(predicted.code).toBe(0);
     const map = readNifti(out);
     expect(map.data.every((v) => Number.isFinite(v) && v >= 0)).toBe(true); // distances
+    expect(map.description).toBe('screener anomaly (knn distance)'); // a distance, not an NLL
     expect(new Set(map.data).size).toBeGreaterThan(10);
     await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'b.nii.gz'), '--score', 'latent'])).rejects.toThrow(
       /a knn density has no latent energy/,

@@ -57,6 +57,9 @@ describe('the anomaly map in slabs', () => {
       expect(back.description).toBe('screener anomaly (NLL)');
       expect([writer.min, writer.max]).toEqual([Math.min(...anomaly.data), Math.max(...anomaly.data)]);
     }
+    // The header names the score: a knn density's is a distance whatever the score option says.
+    expect(decodeNifti(encodeAnomalyMap(anomaly, 'ct.nii.gz', { score: 'nll', smoothMm: 6, density: 'knn' }), 'map.nii.gz').description).toBe('screener anomaly (knn distance, smoothed 6 mm)');
+    expect(decodeNifti(encodeAnomalyMap(anomaly, 'ct.nii.gz', { score: 'latent', density: 'flow' }), 'map.nii.gz').description).toBe('screener anomaly (latent energy)');
     const bad = { ...anomaly, data: anomaly.data.slice() };
     bad.data[7] = NaN;
     expect(() => encodeAnomalyMap(bad, 'ct.nii.gz')).toThrow(/^ct\.nii\.gz: the model gave non-finite scores/);

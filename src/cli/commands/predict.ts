@@ -19,13 +19,13 @@ import { preprocessCt } from '../../data/preprocess/preprocess';
 import { formatShape, voxelCount } from '../../data/geometry/volume';
 import { ProgressBar, StepProgress, type ProgressOptions } from '../../eval/progress';
 import { renderOverlay } from '../../data/render/overlay';
-import { AnomalyFileWriter } from '../../model/anomaly-file';
+import { AnomalyFileWriter, anomalyFileOptionsOf } from '../../model/anomaly-file';
 import { AnomalyOnOriginalGrid } from '../../model/anomaly-on-grid';
 import { predictPreprocessed, type WindowedMap } from '../../model/predict';
 import { placeWindows } from '../../model/window-placement';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
-import { anomalyOptionsOf, configPreprocessing, mapSmoothingOf } from '../../model/config';
+import { configPreprocessing, mapSmoothingOf } from '../../model/config';
 import { smoothAnomalyMap } from '../../model/map-smoothing';
 import { withAnomalyOptions } from '../../model/weights';
 import { Screener } from '../../model/screener';
@@ -167,7 +167,7 @@ export const predict = defineCommand({
       const file = pending[0]!;
       const writer = new AnomalyFileWriter(shape, affine, input, (bytes) => file.append(bytes), {
         gzip: !/\.nii$/i.test(out),
-        ...anomalyOptionsOf(weights.config),
+        ...anomalyFileOptionsOf(weights.config),
       });
       const whole = png !== undefined ? new Float32Array(voxels) : null;
       const slices = Math.max(1, Math.floor(SLAB_VOXELS / (shape[1] * shape[2])));
