@@ -34,9 +34,9 @@ describe('benchmark runner arguments', () => {
   });
 
   it('refuses unknown benchmarks, unknown options and options of benchmarks not being run', () => {
-    expect(() => parseBenchArgs(['conv3', '--json'], benchmarks)).toThrow(/unknown benchmark conv3; known: ceilings, conv3d, predict, train, quality/);
+    expect(() => parseBenchArgs(['conv3', '--json'], benchmarks)).toThrow(/unknown benchmark conv3; known: ceilings, conv3d, nearest, predict, train, quality/);
     expect(() => parseBenchArgs(['--hlep'], benchmarks)).toThrow(/unknown option --hlep/);
-    expect(() => parseBenchArgs(['ceilings', '--no-peer'], benchmarks)).toThrow(/--no-peer is an option of conv3d, train, not of ceilings/);
+    expect(() => parseBenchArgs(['ceilings', '--no-peer'], benchmarks)).toThrow(/--no-peer is an option of conv3d, nearest, train, not of ceilings/);
     expect(() => parseBenchArgs(['conv3d', '--shape'], benchmarks)).toThrow(/--shape needs a value/);
     expect(() => parseBenchArgs(['train', '--quick=yes'], benchmarks)).toThrow(/--quick takes no value/);
   });
