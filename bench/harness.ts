@@ -81,3 +81,14 @@ export function table(rows: CaseReport[]): string {
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
+
+/** Reproducible values in [-0.5, 0.5) for benchmark inputs (a linear congruential generator). */
+export function benchValues(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = state / 2 ** 32 - 0.5;
+  }
+  return data;
+}

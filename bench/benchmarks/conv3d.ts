@@ -20,7 +20,7 @@ import {
   type Triple,
   type TuningTable,
 } from '../../src/kernels/conv3d';
-import type { BenchCase, Benchmark } from '../harness';
+import { benchValues, type BenchCase, type Benchmark } from '../harness';
 import { startTfjs, type TfjsPeer, type TfTensor } from '../peers/tfjs';
 
 interface Shape {
@@ -47,13 +47,7 @@ function geometry(s: Shape): Conv3dGeometry {
 
 
 function randomFill(runtime: Runtime, buffer: GPUBuffer, count: number, seed: number): void {
-  let state = seed >>> 0;
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = state / 2 ** 32 - 0.5;
-  }
-  runtime.write(buffer, data);
+  runtime.write(buffer, benchValues(count, seed));
 }
 
 /** Where the tuned tiles are read from and kept unless --tune-cache says otherwise. */

@@ -7,7 +7,7 @@
 import type { Runtime } from '../../src/gpu/runtime';
 import { timeGpu } from '../../src/gpu/timing';
 import { nearestRows, nearestRowsPerInvocation } from '../../src/kernels/nearest-row';
-import type { BenchCase, Benchmark } from '../harness';
+import { benchValues, type BenchCase, type Benchmark } from '../harness';
 import { startTfjs, type TfjsPeer } from '../peers/tfjs';
 
 interface Size {
@@ -21,16 +21,6 @@ const SIZES: Size[] = [
   { queries: 4096, bankRows: 4096, cols: 16 },
   { queries: 4096, bankRows: 4096, cols: 32 },
 ];
-
-function randomValues(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    data[i] = state / 2 ** 32 - 0.5;
-  }
-  return data;
-}
 
 /** TF.js's time for the search, and its indices (to check that both searched the same thing). */
 async function peerSearch(peer: TfjsPeer, x: Float32Array, bank: Float32Array, s: Size, runs: number) {
@@ -65,8 +55,8 @@ export const nearest: Benchmark = {
     if (blocks.some((b) => b !== undefined && !(Number.isInteger(b) && b >= 1 && b <= 16))) throw new Error(`nearest: --rows-per-invocation takes integers 1 to 16, got ${String(options['rows-per-invocation'])}`);
     const cases: BenchCase[] = [];
     for (const s of SIZES) {
-      const x = randomValues(s.queries * s.cols, 1);
-      const bank = randomValues(s.bankRows * s.cols, 2);
+      const x = benchValues(s.queries * s.cols, 1);
+      const bank = benchValues(s.bankRows * s.cols, 2);
       const { xb, bb, out } = upload(runtime, x, bank, s);
       try {
         const peerResult = peer ? await peerSearch(peer, x, bank, s, software ? 1 : 10) : null;
