@@ -2,9 +2,7 @@
 // and the knn density's condition implied. A knn density is unconditioned, so leaving --condition out
 // means none, and asking for another is refused rather than silently dropped.
 import { UsageError } from './args';
-import { DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
-
-const CONDITION_KINDS: readonly ConditionKind[] = ['masked', 'sincos', 'none'];
+import { CONDITION_KINDS, DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
 
 /** The density kind and condition asked for (each absent when not given and not implied). */
 export function densityChoice(density: string | undefined, condition: string | undefined): { kind?: DensityKind; condition?: ConditionKind } {

@@ -26,7 +26,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const cache = new Map<string, string>();
 
 /** The kernel text for `rows` query rows per invocation of `vec4s` vec4s each, its register block written out. */
-export function nearestRowSource(rows: number, vec4s: number): string {
+function nearestRowSource(rows: number, vec4s: number): string {
   const key = `${rows}x${vec4s}`;
   let source = cache.get(key);
   if (!source) {

@@ -10,6 +10,7 @@ export type { Triple };
 export type ActivationKind = 'leakyRelu' | 'silu';
 export type SslLoss = 'vicreg' | 'infonce';
 export type ConditionKind = 'none' | 'sincos' | 'masked';
+export const CONDITION_KINDS: readonly ConditionKind[] = ['none', 'sincos', 'masked'];
 /**
  * 'gaussian' and 'flow' are trained by gradient on the NLL; 'knn' is a bank of descriptors drawn from the
  * training scans, scoring a voxel by the distance of its descriptor to the nearest one (unconditioned).

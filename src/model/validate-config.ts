@@ -5,7 +5,7 @@
 // 0"), never a TypeError or a failed buffer allocation deep inside the GPU code.
 import { CT_VOXEL_MM } from '../data/geometry/plausible-geometry';
 import { NEAREST_ROW_MAX_COLS } from '../kernels/nearest-row';
-import { ANOMALY_SCORES, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
+import { ANOMALY_SCORES, CONDITION_KINDS, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
 
 class ConfigError extends Error {
   override name = 'ConfigError';
@@ -121,7 +121,7 @@ function checkFields(config: Fields): void {
 
   const density = object(config.density, 'density');
   const kind = oneOf(density.kind, 'density.kind', DENSITY_KINDS);
-  const condition = oneOf(density.condition, 'density.condition', ['none', 'sincos', 'masked']);
+  const condition = oneOf(density.condition, 'density.condition', CONDITION_KINDS);
   const pool = triple(density.poolStride, 'density.poolStride', (v, f) => integer(v, f, 1, 16));
   number(density.noiseStd, 'density.noiseStd', 0, 10);
   integer(density.gaussianHidden, 'density.gaussianHidden', 1, MAX_CHANNELS);
