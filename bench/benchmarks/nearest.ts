@@ -4,6 +4,7 @@
 // a framework would: argMin over |b|^2 - 2 x b^T (a matMul and an argMin).
 //
 // FLOPs are counted as 2 per (query, bank row, value), a multiply-add: the work of the matMul form.
+import { UsageError } from '../../src/cli/args';
 import type { Runtime } from '../../src/gpu/runtime';
 import { timeGpu } from '../../src/gpu/timing';
 import { nearestRows, nearestRowsPerInvocation } from '../../src/kernels/nearest-row';
@@ -50,9 +51,10 @@ export const nearest: Benchmark = {
   async run({ runtime, options }) {
     const software = runtime.adapter.software;
     const runs = software ? 5 : 20;
-    const peer = options['no-peer'] ? null : await startTfjs();
     const blocks = options['rows-per-invocation'] ? String(options['rows-per-invocation']).split(',').map(Number) : [undefined];
-    if (blocks.some((b) => b !== undefined && !(Number.isInteger(b) && b >= 1 && b <= 16))) throw new Error(`nearest: --rows-per-invocation takes integers 1 to 16, got ${String(options['rows-per-invocation'])}`);
+    if (blocks.some((b) => b !== undefined && !(Number.isInteger(b) && b >= 1 && b <= 16))) throw new UsageError(`nearest: --rows-per-invocation takes integers 1 to 16, got ${String(options['rows-per-invocation'])}`);
+    // The peer starts after the options are checked: a bad option fails before any work.
+    const peer = options['no-peer'] ? null : await startTfjs();
     const cases: BenchCase[] = [];
     for (const s of SIZES) {
       const x = benchValues(s.queries * s.cols, 1);
