@@ -141,8 +141,9 @@ export async function driveTraining(o: TrainRunOptions): Promise<TrainRunResult>
     if (!trainer.model.trainedStages.has('descriptor') && !stages.includes('descriptor')) {
       log('warning: the descriptor network is untrained (train it first, or pass --from MODEL)');
     }
-    // A knn model (no condition network) as --from for a conditioned density, say.
-    if (all.includes('condition') && !trainer.model.trainedStages.has('condition') && !stages.includes('condition')) {
+    // A knn model (no condition network) as --from for a conditioned density, say. Only the density
+    // reads the condition: training the descriptor alone needs none.
+    if (all.includes('condition') && stages.includes('density') && !trainer.model.trainedStages.has('condition') && !stages.includes('condition')) {
       log('warning: the condition network is untrained (train the condition stage first, or pass --from a MODEL that has one)');
     }
     const saveFiles = async (withCheckpoint: boolean) => {
