@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import type { Runtime } from '../../src/gpu/runtime';
 import { timeGpu } from '../../src/gpu/timing';
+import { UsageError } from '../../src/cli/args';
 import {
   conv3dFastForwardWith,
   conv3dFastGradInputWith,
@@ -105,6 +106,9 @@ export const conv3d: Benchmark = {
   },
   async run({ runtime, options }) {
     const software = runtime.adapter.software;
+    const only = options.shape as string | undefined;
+    const shapes = SHAPES.filter((s) => only === undefined || s.name.includes(only));
+    if (!shapes.length) throw new UsageError(`conv3d: no shape matches --shape=${only} (${SHAPES.map((s) => s.name).join(', ')})`);
     const runs = software ? 3 : 20;
     const peerRuns = software ? 1 : 10;
     const tuner = conv3dTuner(runtime);
@@ -116,12 +120,10 @@ export const conv3d: Benchmark = {
       const adopted = table ? tuner.importTable(table) : 0;
       if (adopted) console.error(`conv3d: ${adopted} tuned shape classes from ${cachePath}`);
     }
+    // The peer starts after the options are checked: a bad option fails before any work.
     const peer = options['no-peer'] ? null : await startTfjs();
 
     const cases: BenchCase[] = [];
-    const only = options.shape as string | undefined;
-    const shapes = SHAPES.filter((s) => only === undefined || s.name.includes(only));
-    if (!shapes.length) throw new Error(`conv3d: no shape matches --shape=${only} (${SHAPES.map((s) => s.name).join(', ')})`);
     for (const shape of shapes) {
       const g = geometry(shape);
       const xCount = g.batch * g.input[0] * g.input[1] * g.input[2] * g.inChannels;

@@ -55,10 +55,12 @@ describe('the built benchmark runner', () => {
     expect(run.stdout).not.toMatch(/GFLOP\/s FMA/);
   });
 
-  it('answers a usage error with one line and exit code 2, for the quality benchmark too', () => {
+  it('answers a usage error with one line and exit code 2, the benchmarks\' own options too', () => {
     for (const [argv, message] of [
       [['--hlep'], /^bench: unknown option --hlep \(npm run bench -- --help\)\n$/],
       [['quality', '--seeds', 'x'], /^bench: --seeds must be a decimal integer, got "x" \(npm run bench -- quality --help\)\n$/],
+      [['conv3d', '--shape', 'nope', '--no-peer'], /bench: conv3d: no shape matches --shape=nope \(.*stride 2.*\) \(npm run bench -- --help\)\n$/],
+      [['nearest', '--rows-per-invocation', '0', '--no-peer'], /bench: nearest: --rows-per-invocation takes integers 1 to 16, got 0 \(npm run bench -- --help\)\n$/],
     ] as const) {
       const run = bench([...argv]);
       expect(run.status).toBe(2);
