@@ -55,15 +55,20 @@ export interface BlockedConfig {
   transposed: boolean;
   bias: boolean;
   activation: Activation;
-  /** Source channel count: the channel loop is unrolled for it (a small count otherwise costs more in loop overhead than in arithmetic). */
+  /** Source channel count: a short channel loop is written out in full (WRITTEN_OUT_CHANNEL_STEPS). */
   srcChannels: number;
 }
 
-/** The largest divisor of `n` up to `max`: how many steps of a loop over n to unroll. */
-export function unrollFactor(n: number, max = 8): number {
-  for (let u = Math.min(n, max); u > 1; u--) if (n % u === 0) return u;
-  return 1;
-}
+/**
+ * The most source-channel steps (vec4s, or single channels) the blocked kernels write out in full; a longer
+ * channel loop stays a loop of one step per iteration. Measured on SwiftShader, one process alternating
+ * both forms (bv 8, bc up to 16): up to 4 steps, the written-out form is as fast or up to 1.4x faster (8->8,
+ * 16->8 and 12->16 channels at 32^3), since a loop of so few steps costs more in overhead than in arithmetic. Beyond that a
+ * step already holds bv x bc multiply-adds, and the written-out form was 1.2-3.3x slower (32->32, 64->64,
+ * the stride-2 backward-data; unrolling by 2, 4 or 8 within the loop was no better) and took 3-5x as long
+ * to compile (about 5 s for one 64-channel kernel).
+ */
+const WRITTEN_OUT_CHANNEL_STEPS = 4;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const lanes = ['x', 'y', 'z', 'w'] as const;
@@ -99,10 +104,10 @@ function blockedParts(c: BlockedConfig) {
 
   // One step reads source channel group `cc` (a vec4 of 4 channels, or 1 channel) of every voxel, then
   // for each of its channels the weight vec4s of the block's destination channels.
-  const unroll = unrollFactor(cvec);
+  const writtenOut = cvec <= WRITTEN_OUT_CHANNEL_STEPS;
   const body: string[] = [];
-  for (let u = 0; u < unroll; u++) {
-    const cc = unroll === cvec ? `${u}u` : `(c + ${u}u)`;
+  for (let u = 0; u < (writtenOut ? cvec : 1); u++) {
+    const cc = writtenOut ? `${u}u` : 'c';
     body.push(...V.map((v) => `          let x${v}_${u} = select(${zero}, src[xb${v} + ${cc}], ok${v});`));
     const channels = c.vec4 ? range(4) : [0];
     for (const e of channels) {
@@ -114,7 +119,7 @@ function blockedParts(c: BlockedConfig) {
       }
     }
   }
-  const inner = unroll === cvec ? ['        {', ...body, '        }'].join('\n') : [`        for (var c = 0u; c < ${cvec}u; c += ${unroll}u) {`, ...body, '        }'].join('\n');
+  const inner = writtenOut ? ['        {', ...body, '        }'].join('\n') : [`        for (var c = 0u; c < ${cvec}u; c++) {`, ...body, '        }'].join('\n');
 
   const store = ['  let dst_row = voxel_row(n, od, oh, dd);'];
   for (const v of V) {
