@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { CommandTestsFirst } from './test/sequencer';
+
+const NODE_TEST_REPORT = '.cache/node-test-report.json';
 
 // Shaders are plain text modules, exactly as esbuild's "text" loader bundles them.
 const wgslAsText = {
@@ -19,5 +22,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    sequence: { sequencer: CommandTestsFirst },
+    // Each file's duration, kept for the Chromium runner (test/browser/run.mjs), which starts the files
+    // that took longest here first.
+    reporters: ['default', 'json'],
+    outputFile: { json: NODE_TEST_REPORT },
   },
 });

@@ -8,7 +8,8 @@
 //   node test/browser/run.mjs --serve [filter] build and serve only, to open the pages by hand
 //
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BROWSER_TEST_TIMEOUT_S (whole run, default
-// 3600), BROWSER_TEST_VERBOSE=1 (forward every console message, not only errors and warnings).
+// 3600), BROWSER_TEST_VERBOSE=1 (forward every console message, not only errors and warnings),
+// BROWSER_TEST_JOBS (files run at once, each in its own page, default 2).
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { SourceMap } from 'node:module';
@@ -46,6 +47,10 @@ const TEST_TIMEOUT_MS = 120_000; // the shim's default per-test timeout, as in v
 const WATCHDOG_GRACE_MS = 30_000;
 const GLOBAL_TIMEOUT_MS = Number(process.env.BROWSER_TEST_TIMEOUT_S || 3600) * 1000;
 const VERBOSE = process.env.BROWSER_TEST_VERBOSE === '1';
+// Two files at once, in two browsers, keep both cores of a small machine busy: one page's JavaScript
+// (float64 references, the shim) runs while the other's work is in its GPU process. Measured on the
+// 2-core machine with SwiftShader: the 60 files took 202 s one at a time and about 150 s two at a time.
+const JOBS = Math.max(1, Number(process.env.BROWSER_TEST_JOBS || 2) | 0);
 
 const args = process.argv.slice(2);
 const serveOnly = args.includes('--serve');
@@ -53,7 +58,23 @@ const filters = args.filter((a) => a !== '--serve');
 
 // ---- find and bundle ------------------------------------------------------------------------------
 
-const files = portableTestFiles(ROOT, filters);
+const files = longestFirst(portableTestFiles(ROOT, filters));
+
+/**
+ * The files that took longest in the last Node run (vitest's JSON report, vitest.config.ts) first, files
+ * it did not run before them, so that two jobs do not end with one long file running alone.
+ */
+function longestFirst(list) {
+  let seconds;
+  try {
+    const report = JSON.parse(readFileSync(path.join(ROOT, '.cache/node-test-report.json'), 'utf8'));
+    seconds = new Map(report.testResults.map((r) => [path.relative(ROOT, r.name).split(path.sep).join('/'), (r.endTime - r.startTime) / 1000]));
+  } catch {
+    return list; // no report yet (or an unreadable one): the sorted list
+  }
+  const known = (f) => seconds.get(f) ?? Number.MAX_VALUE;
+  return [...list].sort((a, b) => known(b) - known(a));
+}
 
 const redirects = {
   name: 'browser-redirects',
@@ -149,34 +170,50 @@ function mapStack(stack) {
 // Matcher messages and diffs carry colour codes; keep them only on a terminal.
 const plain = (s) => (process.stdout.isTTY ? s : s.replace(/\x1b\[[0-9;]*m/g, ''));
 
-function printError(err) {
+// Every report line goes through a `log` function: console.log for the run itself, and for a test file
+// a buffer printed in one piece when the file is done, so files that run at once do not interleave.
+function printError(err, log = console.log) {
   const indent = (s) => plain(s).split('\n').map((l) => `      ${l}`).join('\n');
-  console.log(indent(err.message));
-  if (err.diff) console.log(indent(err.diff));
+  log(indent(err.message));
+  if (err.diff) log(indent(err.diff));
   const frames = mapStack(err.stack ?? '').filter((l) => /^\s+at /.test(l));
-  if (frames.length) console.log(indent(frames.map((l) => l.trim()).join('\n')));
+  if (frames.length) log(indent(frames.map((l) => l.trim()).join('\n')));
 }
 
-function onResult(ev) {
+function onResult(ev, log) {
   if (ev.state === 'pass') passed++;
   else if (ev.state === 'fail') failed++;
   else skipped++;
   const mark = { pass: '✓', fail: '✗', skip: '↓' }[ev.state];
-  console.log(`  ${mark} ${ev.name}${ev.state === 'skip' ? ' (skipped)' : ` (${ev.ms} ms)`}`);
-  for (const err of ev.errors ?? []) printError(err);
+  log(`  ${mark} ${ev.name}${ev.state === 'skip' ? ' (skipped)' : ` (${ev.ms} ms)`}`);
+  for (const err of ev.errors ?? []) printError(err, log);
 }
 
-function failOutside(what, err) {
+function failOutside(what, err, log = console.log) {
   failed++;
-  console.log(`  ✗ ${what}`);
-  printError(err);
+  log(`  ✗ ${what}`);
+  printError(err, log);
 }
 
 // ---- run ------------------------------------------------------------------------------------------
 
+// The report lines of the files still running, printed as they stand if the whole run times out.
+const running = new Set();
+
 async function runFile(browser, file, built) {
-  console.log(`\n${file}`);
-  if (built.error) return failOutside('bundling failed', { message: built.error });
+  const lines = [`\n${file}`];
+  const log = (line) => lines.push(line);
+  running.add(lines);
+  try {
+    await runFileInPage(browser, built, log);
+  } finally {
+    running.delete(lines);
+    console.log(lines.join('\n'));
+  }
+}
+
+async function runFileInPage(browser, built, log) {
+  if (built.error) return failOutside('bundling failed', { message: built.error }, log);
   const page = await browser.newPage();
   let current = 'loading the file';
   let timer;
@@ -188,14 +225,14 @@ async function runFile(browser, file, built) {
   };
   await page.exposeFunction('__report', (ev) => {
     if (ev.type === 'begin') { current = ev.name; arm(ev.timeout + WATCHDOG_GRACE_MS); }
-    if (ev.type === 'result') { onResult(ev); arm(TEST_TIMEOUT_MS + WATCHDOG_GRACE_MS); }
-    if (ev.type === 'error') failOutside(ev.name, ev.error);
+    if (ev.type === 'result') { onResult(ev, log); arm(TEST_TIMEOUT_MS + WATCHDOG_GRACE_MS); }
+    if (ev.type === 'error') failOutside(ev.name, ev.error, log);
     if (ev.type === 'done') finish({});
   });
   page.on('console', (msg) => {
     const type = msg.type();
     if (VERBOSE || type === 'error' || type === 'warn' || type === 'assert') {
-      console.log(mapStack(`  [console.${type}] ${msg.text()}`).join('\n'));
+      log(mapStack(`  [console.${type}] ${msg.text()}`).join('\n'));
     }
   });
   page.on('error', (e) => finish({ crashed: e })); // the renderer crashed
@@ -206,9 +243,9 @@ async function runFile(browser, file, built) {
   if (r.stuck) {
     failOutside(`${current}: the page stopped responding for ${r.stuck / 1000} s (the rest of the file did not run)`, {
       message: 'A synchronous endless loop, or a wait that never yields to the event loop?',
-    });
+    }, log);
   }
-  if (r.crashed) failOutside(`${current}: the page crashed`, { message: String(r.crashed?.message ?? r.crashed) });
+  if (r.crashed) failOutside(`${current}: the page crashed`, { message: String(r.crashed?.message ?? r.crashed) }, log);
   // A stuck renderer may not answer; do not let closing it hold up the run.
   await Promise.race([page.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
 }
@@ -233,20 +270,29 @@ async function main() {
       console.log(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium libvulkan1 (or set CHROMIUM_PATH)`);
       failed++;
     } else {
-      const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'screener-chromium-'));
-      const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, userDataDir, args: FLAGS });
-      const cleanup = () => {
-        browser.process()?.kill('SIGKILL');
-        rmSync(userDataDir, { recursive: true, force: true });
-      };
-      process.on('exit', cleanup);
       const globalTimer = setTimeout(() => {
+        for (const lines of running) console.log(lines.join('\n'));
         failOutside(`the whole run passed its ${GLOBAL_TIMEOUT_MS / 1000} s limit (BROWSER_TEST_TIMEOUT_S)`, { message: 'stopped' });
         finishRun(started);
       }, GLOBAL_TIMEOUT_MS);
-      for (let i = 0; i < files.length; i++) await runFile(browser, files[i], builds[i]);
+      let next = 0;
+      // Each job has its own browser: pages of one browser share its GPU process, where the adapter's work
+      // and shader compiles queue one after another (two pages of one browser took 190 s).
+      const job = async () => {
+        const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'screener-chromium-'));
+        const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, userDataDir, args: FLAGS });
+        process.on('exit', () => {
+          browser.process()?.kill('SIGKILL');
+          rmSync(userDataDir, { recursive: true, force: true });
+        });
+        while (next < files.length) {
+          const i = next++;
+          await runFile(browser, files[i], builds[i]);
+        }
+        await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      };
+      await Promise.all(Array.from({ length: Math.min(JOBS, files.length) }, job));
       clearTimeout(globalTimer);
-      await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
     }
   }
   finishRun(started);
