@@ -98,15 +98,7 @@ describe('screener predict --score', () => {
       /--score must be one of nll, latent, got "energy"/,
     );
     await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--score', 'latent'])).rejects.toThrow(/--score .* give a model/);
-    // A model trained with --score latent keeps it: its maps are the latent energy without asking.
-    const kept = join(root, 'score', 'kept.safetensors');
-    // So does one trained with --smooth: its maps are smoothed without asking.
-    const trainArgs = ['--data', data, '--out', kept, '--preset', 'tiny', '--spacing', '12', '--cache', join(root, 'cache'), '--steps', '1', '--score', 'latent', '--smooth', '4'];
-    expect((await run(train, trainArgs)).code).toBe(0);
-    expect(screenerConfigOf(readFileSync(kept), 'kept').density).toMatchObject({ score: 'latent', smoothMm: 4 });
-    const keptMap = join(root, 'score', 'kept.nii.gz');
-    expect((await run(predict, ['--model', kept, '--in', input, '--out', keptMap, '--overlap', '0'])).code).toBe(0);
-    expect(readNifti(keptMap).description).toBe('screener anomaly (latent energy, smoothed 4 mm)');
+    // A model trained with --score keeps it (screener train, below).
   });
 });
 
@@ -356,16 +348,19 @@ describe('screener eval', () => {
   });
 });
 
-describe('screener train --hu-window', () => {
-  it('keeps the window in the model, which prediction then uses, and refuses a malformed one', async () => {
+describe('screener train --hu-window, --score and --smooth', () => {
+  it('keeps them in the model, which prediction then uses without asking, and refuses a malformed window', async () => {
     const out = join(root, 'window', 'soft.safetensors');
     const argv = ['--data', data, '--out', out, '--preset', 'tiny', '--spacing', '12', '--cache', join(root, 'cache'), '--steps', '1'];
-    expect((await run(train, [...argv, '--hu-window', '-200,300'])).code).toBe(0);
-    expect(screenerConfigOf(readFileSync(out), 'trained').huWindow).toEqual([-200, 300]);
+    expect((await run(train, [...argv, '--hu-window', '-200,300', '--score', 'latent', '--smooth', '4'])).code).toBe(0);
+    const config = screenerConfigOf(readFileSync(out), 'trained');
+    expect(config.huWindow).toEqual([-200, 300]);
+    expect(config.density).toMatchObject({ score: 'latent', smoothMm: 4 });
     const map = join(root, 'window', 'map.nii.gz');
-    const { code, err } = await run(predict, ['--model', out, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', map]);
+    const { code, err } = await run(predict, ['--model', out, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', map, '--overlap', '0']);
     expect(code).toBe(0);
     expect(err).toMatch(/HU window -200 to 300/);
+    expect(readNifti(map).description).toBe('screener anomaly (latent energy, smoothed 4 mm)');
     // A later stage of that model continues its networks only with the window they learned.
     await expect(run(train, [...argv, '--stage', 'condition'])).rejects.toThrow(
       /soft\.safetensors: was trained with the HU window -200,300, this run preprocesses with -1000,300; give --hu-window -200,300/,
