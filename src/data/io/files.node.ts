@@ -12,9 +12,15 @@ import type { Volume, VoxelArray } from '../geometry/volume';
 /** Bytes read from the disk per piece: small against any scan, large enough that calls cost nothing. */
 const READ_PIECE = 1 << 20;
 
+/** What a failed read means to the user, by the system's error code. */
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a folder, not a file',
+};
+
 function readError(path: string, error: unknown): DataError {
   const code = (error as NodeJS.ErrnoException).code;
-  return new DataError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`);
+  return new DataError(path, (code && READ_PROBLEMS[code]) ?? `cannot read (${code ?? String(error)})`);
 }
 
 export function readFileBytes(path: string): Uint8Array {

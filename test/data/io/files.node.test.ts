@@ -11,7 +11,7 @@ import { phantom } from '../../../src/cli/commands/phantom';
 import { scanData } from '../../../src/cli/commands/scan-data';
 import { listCases, loadCase } from '../../../src/data/io/dataset.node';
 import { discardPendingFiles, PendingFile } from '../../../src/data/io/atomic-write.node';
-import { readMask, readNifti, writeFileAtomic, writeNifti } from '../../../src/data/io/files.node';
+import { readFileBytes, readMask, readNifti, writeFileAtomic, writeNifti } from '../../../src/data/io/files.node';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -54,6 +54,8 @@ describe('files', () => {
     writeNifti(join(root, 'masks', 'small.nii.gz'), { ...toyCt([10, 12, 13]), data: new Uint8Array(1560).fill(1) });
     expect(() => readMask(join(root, 'masks', 'small.nii.gz'), ct, 'ct.nii.gz')).toThrow(/small\.nii\.gz: mask grid 10x12x13 differs from its CT ct\.nii\.gz/);
     expect(() => readNifti(join(root, 'missing.nii.gz'))).toThrow(/missing\.nii\.gz: no such file/);
+    expect(() => readNifti(join(root, 'masks'))).toThrow(/masks: is a folder, not a file/);
+    expect(() => readFileBytes(join(root, 'masks'))).toThrow(/masks: is a folder, not a file/);
   });
 });
 
