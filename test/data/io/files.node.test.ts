@@ -12,6 +12,7 @@ import { scanData } from '../../../src/cli/commands/scan-data';
 import { listCases, loadCase } from '../../../src/data/io/dataset.node';
 import { discardPendingFiles, PendingFile } from '../../../src/data/io/atomic-write.node';
 import { readFileBytes, readMask, readNifti, writeFileAtomic, writeNifti } from '../../../src/data/io/files.node';
+import { decodeSafetensors, encodeSafetensors } from '../../../src/model/safetensors';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -104,6 +105,21 @@ describe('commands', () => {
     expect(m.out).toMatch(/mask +25 voxels set \(0\.3 ml\)/);
     writeFileSync(join(dir, 'bad.nii'), new Uint8Array(100));
     await expect(info.run([join(dir, 'bad.nii')])).rejects.toThrow(/bad\.nii: truncated: 100 bytes/);
+  });
+
+  it('info describes a model file, checked as predict checks it, and names a file that is not a model', async () => {
+    const model = 'models/tiny.safetensors';
+    const { code, out } = await run(info, [model]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/model +\w+ preset, masked condition, flow density, 16x16x16 windows at 4x4x4 mm/);
+    expect(out).toMatch(/trained +descriptor, condition, density/);
+    // The counts are the file's own, read here without the model code.
+    const { tensors } = decodeSafetensors(readFileSync(model), model);
+    const values = [...tensors.values()].reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+    expect(out).toContain(`tensors     ${tensors.size}, ${values.toLocaleString('en-US')} values, all finite`);
+    const foreign = join(root, 'info', 'foreign.safetensors');
+    writeFileSync(foreign, encodeSafetensors([['w', { shape: [2], data: Float32Array.of(1, 2) }]]));
+    await expect(info.run([foreign])).rejects.toThrow(/foreign\.safetensors: not a Screener model/);
   });
 
   it('phantom writes the data-folder layout, the same bytes for the same seed', async () => {
