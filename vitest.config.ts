@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { NODE_TEST_REPORT } from './test/node-test-report.mjs';
 import { CommandTestsFirst } from './test/sequencer';
-
-const NODE_TEST_REPORT = '.cache/node-test-report.json';
 
 // Shaders are plain text modules, exactly as esbuild's "text" loader bundles them.
 const wgslAsText = {

@@ -9,7 +9,7 @@
 //
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BROWSER_TEST_TIMEOUT_S (whole run, default
 // 3600), BROWSER_TEST_VERBOSE=1 (forward every console message, not only errors and warnings),
-// BROWSER_TEST_JOBS (files run at once, each in its own page, default 2).
+// BROWSER_TEST_JOBS (files run at once, each job in its own browser, default 2).
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { SourceMap } from 'node:module';
@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { portableTestFiles } from './portable-files.mjs';
+import { nodeTestSeconds } from '../node-test-report.mjs';
 import puppeteer from 'puppeteer';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -61,17 +62,12 @@ const filters = args.filter((a) => a !== '--serve');
 const files = longestFirst(portableTestFiles(ROOT, filters));
 
 /**
- * The files that took longest in the last Node run (vitest's JSON report, vitest.config.ts) first, files
- * it did not run before them, so that two jobs do not end with one long file running alone.
+ * The files that took longest in the last Node run (test/node-test-report.mjs) first, files it did not
+ * run before them, so that two jobs do not end with one long file running alone.
  */
 function longestFirst(list) {
-  let seconds;
-  try {
-    const report = JSON.parse(readFileSync(path.join(ROOT, '.cache/node-test-report.json'), 'utf8'));
-    seconds = new Map(report.testResults.map((r) => [path.relative(ROOT, r.name).split(path.sep).join('/'), (r.endTime - r.startTime) / 1000]));
-  } catch {
-    return list; // no report yet (or an unreadable one): the sorted list
-  }
+  const seconds = nodeTestSeconds(ROOT);
+  if (!seconds) return list; // no report yet (or an unreadable one): the sorted list
   const known = (f) => seconds.get(f) ?? Number.MAX_VALUE;
   return [...list].sort((a, b) => known(b) - known(a));
 }

@@ -60,13 +60,13 @@ export interface BlockedConfig {
 }
 
 /**
- * The most source-channel steps (vec4s, or single channels) the blocked kernels write out in full; a longer
- * channel loop stays a loop of one step per iteration. Measured on SwiftShader, one process alternating
- * both forms (bv 8, bc up to 16): up to 4 steps, the written-out form is as fast or up to 1.4x faster (8->8,
- * 16->8 and 12->16 channels at 32^3), since a loop of so few steps costs more in overhead than in arithmetic. Beyond that a
- * step already holds bv x bc multiply-adds, and the written-out form was 1.2-3.3x slower (32->32, 64->64,
- * the stride-2 backward-data; unrolling by 2, 4 or 8 within the loop was no better) and took 3-5x as long
- * to compile (about 5 s for one 64-channel kernel).
+ * The most source-channel steps (vec4s, or single channels) the blocked kernels write out in full; a
+ * longer channel loop stays a loop of one step per iteration. Measured on SwiftShader, one process
+ * alternating both forms (bv 8, bc up to 16): up to 4 steps, the written-out form is as fast or up to 1.4x
+ * faster (8->8, 16->8 and 12->16 channels at 32^3), since a loop of so few steps costs more in overhead
+ * than in arithmetic. Beyond that a step already holds bv x bc multiply-adds, and the written-out form was
+ * 1.2-3.3x slower (32->32, 64->64, the stride-2 backward-data; unrolling by 2, 4 or 8 within the loop was
+ * no better) and took 3-5x as long to compile (about 5 s for one 64-channel kernel).
  */
 const WRITTEN_OUT_CHANNEL_STEPS = 4;
 
