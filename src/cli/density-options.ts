@@ -1,8 +1,9 @@
-// --density KIND and --condition KIND, as `train` and the quality benchmark read them: each checked,
-// and the knn density's condition implied. A knn density is unconditioned, so leaving --condition out
-// means none, and asking for another is refused rather than silently dropped.
-import { UsageError } from './args';
-import { CONDITION_KINDS, DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
+// --density KIND, --condition KIND and --bank-size N, as `train` and the quality benchmark read them:
+// each checked, and the knn density's condition implied. A knn density is unconditioned, so leaving
+// --condition out means none, and asking for another is refused rather than silently dropped.
+import { intOption, stringOption, UsageError, type ParsedArgs } from './args';
+import { CONDITION_KINDS, DEFAULT_BANK_SIZE, DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
+import { MAX_BANK_SIZE } from '../model/validate-config';
 
 /** The density kind and condition asked for (each absent when not given and not implied). */
 export function densityChoice(density: string | undefined, condition: string | undefined): { kind?: DensityKind; condition?: ConditionKind } {
@@ -13,4 +14,12 @@ export function densityChoice(density: string | undefined, condition: string | u
   }
   const implied = density === 'knn' ? 'none' : condition;
   return { ...(density ? { kind: density as DensityKind } : {}), ...(implied ? { condition: implied as ConditionKind } : {}) };
+}
+
+/** --bank-size N: a whole number of knn bank rows within what a config may hold (absent: the config's default). */
+export function bankSizeOption(args: ParsedArgs): { bankSize?: number } {
+  if (args.options['bank-size'] === undefined) return {};
+  const bankSize = intOption(args, 'bank-size', DEFAULT_BANK_SIZE);
+  if (bankSize < 1 || bankSize > MAX_BANK_SIZE) throw new UsageError(`--bank-size must be from 1 to ${MAX_BANK_SIZE}, got "${stringOption(args, 'bank-size')}"`);
+  return { bankSize };
 }

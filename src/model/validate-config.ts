@@ -17,7 +17,7 @@ type Fields = Record<string, unknown>;
 export const HU_WINDOW_LIMITS: [number, number] = [-2000, 4000];
 
 /** Descriptors a knn density's bank may hold: 2^20 of d = 32 is 128 MiB, already more than a browser tab holds comfortably. */
-const MAX_BANK_SIZE = 1 << 20;
+export const MAX_BANK_SIZE = 1 << 20;
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 

@@ -17,6 +17,7 @@ import { phantomCaseSeed } from '../../src/data/phantom/cases';
 import { generatePhantom, phantomWithoutLesions } from '../../src/data/phantom/phantom';
 import { writePhantomCase } from '../../src/data/phantom/write.node';
 import { screenerConfigOf } from '../../src/model/screener';
+import { decodeSafetensors, tensorToFloat32 } from '../../src/model/safetensors';
 import { smoothAnomalyMap } from '../../src/model/map-smoothing';
 import { anomalyOnOriginalGrid, predictPreprocessed } from '../../src/model/predict';
 import { loadScreener } from '../../src/model/predict-load.node';
@@ -182,10 +183,23 @@ describe('screener eval', () => {
     await expect(run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'knn', '--condition', 'masked'])).rejects.toThrow(
       /a knn density is unconditioned: leave out --condition or give --condition none, not masked/,
     );
-    const { code } = await run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'knn', '--steps', '3', '--cache', join(root, 'cache')]);
+    await expect(run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'gaussian', '--bank-size', '64'])).rejects.toThrow(
+      /--bank-size is for a knn density \(--density knn\); this run trains a gaussian density/,
+    );
+    await expect(run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'knn', '--bank-size', '2.5'])).rejects.toThrow(
+      /--bank-size must be a decimal integer, got "2.5"/,
+    );
+    // 3 steps of ceil(50 / 3) = 17 descriptors: every row of the bank is written.
+    const { code } = await run(train, ['--data', data, '--out', knn, '--stage', 'density', '--from', modelPath, '--density', 'knn', '--bank-size', '50', '--steps', '3', '--cache', join(root, 'cache')]);
     expect(code).toBe(0);
     const config = screenerConfigOf(readFileSync(knn), 'knn');
-    expect([config.density.condition, config.density.kind]).toEqual(['none', 'knn']);
+    expect([config.density.condition, config.density.kind, config.density.bankSize]).toEqual(['none', 'knn', 50]);
+    const bank = decodeSafetensors(readFileSync(knn), 'knn').tensors.get('density.bank')!;
+    const d = config.descriptor.embedding;
+    expect(bank.shape).toEqual([50, d]);
+    const rows = tensorToFloat32(bank, 'density.bank', 'knn');
+    const rowNorms = Array.from({ length: 50 }, (_, r) => rows.subarray(r * d, (r + 1) * d).reduce((s, v) => s + v * v, 0));
+    expect(rowNorms.every((n) => Number.isFinite(n) && n > 0)).toBe(true);
     const out = join(root, 'knn-out', 'anomaly.nii.gz');
     const predicted = await run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', out]);
     expect(predicted.code).toBe(0);

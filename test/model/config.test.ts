@@ -73,6 +73,13 @@ describe('Screener config', () => {
     expect(validateConfig(smoothed).density.smoothMm).toBe(6);
   });
 
+  it('describes a knn density with the size of its bank, the default when the config names none', () => {
+    const knn = withDensity(presetConfig('small'), { kind: 'knn', condition: 'none' });
+    expect(describeConfig(knn)).toMatch(/, none condition, knn density \(bank of 4096\), /);
+    expect(describeConfig(withDensity(knn, { bankSize: 16384 }))).toMatch(/, knn density \(bank of 16384\), /);
+    expect(describeConfig(presetConfig('small'))).not.toMatch(/bank/);
+  });
+
   it('refuses crops that the UNet or the pooling cannot divide, and unknown kinds', () => {
     const bad = (edit: (c: ReturnType<typeof presetConfig>) => void, pattern: RegExp) => {
       const c = presetConfig('small');

@@ -9,6 +9,7 @@ import { DataError } from '../../data/errors';
 import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions';
 import {
   configPreprocessing,
+  DEFAULT_BANK_SIZE,
   DEFAULT_PRESET,
   isPresetName,
   presetConfig,
@@ -25,7 +26,7 @@ import {
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
-import { densityChoice } from '../density-options';
+import { bankSizeOption, densityChoice } from '../density-options';
 import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
 import { HU_WINDOW_LIMITS } from '../../model/validate-config';
@@ -63,6 +64,12 @@ const spec = {
     value: 'MM',
     description: 'standard deviation in mm of a Gaussian that smooths the anomaly map when the model predicts (kept in the model)',
     default: 'none',
+  },
+  'bank-size': {
+    type: 'string',
+    value: 'N',
+    description: 'descriptors a knn density keeps in its bank; more cover rare healthy tissue better, and each costs the search at prediction',
+    default: DEFAULT_BANK_SIZE,
   },
   kinds: {
     type: 'string',
@@ -133,6 +140,10 @@ export const train = defineCommand({
     const coloured = colour === undefined ? spaced : { ...spaced, ssl: { ...spaced.ssl, colourStrength: colour } };
     const window = huWindowOption(args);
     const config = window ? withHuWindow(coloured, window) : coloured;
+    // A bank size on a flow or Gaussian density would be kept in the model and never used.
+    if (args.options['bank-size'] !== undefined && config.density.kind !== 'knn') {
+      throw new UsageError(`--bank-size is for a knn density (--density knn); this run trains a ${config.density.kind} density`);
+    }
     const kinds = parseKinds(stringOption(args, 'kinds'));
     const runtimeKind = runtimeOption(args);
 
@@ -217,9 +228,10 @@ function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: st
   });
 }
 
-function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind } & AnomalyOptions {
-  return { ...densityChoice(stringOption(args, 'density'), stringOption(args, 'condition')), ...anomalyOptions(args) };
+function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind; bankSize?: number } & AnomalyOptions {
+  return { ...densityChoice(stringOption(args, 'density'), stringOption(args, 'condition')), ...anomalyOptions(args), ...bankSizeOption(args) };
 }
+
 
 /** --hu-window LO,HI: two HU values, the lower first, within what a CT holds. */
 function huWindowOption(args: ParsedArgs): [number, number] | undefined {
