@@ -138,7 +138,8 @@ export async function driveTraining(o: TrainRunOptions): Promise<TrainRunResult>
       const at = all.indexOf(position.stage);
       stages = all.slice(position.step >= position.steps ? at + 1 : at);
     }
-    if (!trainer.model.trainedStages.has('descriptor') && !stages.includes('descriptor')) {
+    // Only the density reads the descriptor: the condition network learns from its own masked crops.
+    if (stages.includes('density') && !trainer.model.trainedStages.has('descriptor') && !stages.includes('descriptor')) {
       log('warning: the descriptor network is untrained (train it first, or pass --from MODEL)');
     }
     // A knn model (no condition network) as --from for a conditioned density, say. Only the density

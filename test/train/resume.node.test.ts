@@ -121,6 +121,23 @@ describe('training runs', () => {
     model.dispose();
   });
 
+  it('warns of an untrained descriptor only when this run trains the density on it', async () => {
+    const runtime = await testRuntime();
+    const masked = withTargetSpacing(presetConfig('tiny'), 5); // descriptor, condition, density
+    const data = scans();
+    const warnings = async (stage: 'condition' | 'density', name: string) => {
+      const lines: string[] = [];
+      await runTraining({ runtime, scans: data, config: masked, seed: 3, steps: 1, stage, out: join(dir, name), log: (line) => lines.push(line) });
+      return lines.filter((line) => line.startsWith('warning:'));
+    };
+    // The condition network learns from its own masked crops: no descriptor is read.
+    expect(await warnings('condition', 'condition-alone.safetensors')).toEqual([]);
+    expect(await warnings('density', 'density-alone.safetensors')).toEqual([
+      'warning: the descriptor network is untrained (train it first, or pass --from MODEL)',
+      'warning: the condition network is untrained (train the condition stage first, or pass --from a MODEL that has one)',
+    ]);
+  });
+
   it('keeps cases with lesions outside --kinds out of the training scans', () => {
     const data = join(dir, 'data');
     const heldOut = HELD_OUT_LESION_KINDS[0]!;
