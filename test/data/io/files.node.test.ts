@@ -1,11 +1,12 @@
 // Disk-side data handling: atomic NIfTI writes, folder datasets, and the `info`, `phantom` and
 // `scan-data` commands run in-process (the preprocessed cache: test/data/preprocess/cache.node.test.ts).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand } from '../../helpers/run-command';
 import { toyCt, writeToyDataset } from '../../helpers/toy-dataset.node';
+import { writeTinyModel } from '../../helpers/tiny-model.node';
 import { info } from '../../../src/cli/commands/info';
 import { phantom } from '../../../src/cli/commands/phantom';
 import { scanData } from '../../../src/cli/commands/scan-data';
@@ -117,9 +118,14 @@ describe('commands', () => {
     const { tensors } = decodeSafetensors(readFileSync(model), model);
     const values = [...tensors.values()].reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
     expect(out).toContain(`tensors     ${tensors.size}, ${values.toLocaleString('en-US')} values, all finite`);
+    mkdirSync(join(root, 'info'), { recursive: true }); // runs alone too (vitest -t)
     const foreign = join(root, 'info', 'foreign.safetensors');
     writeFileSync(foreign, encodeSafetensors([['w', { shape: [2], data: Float32Array.of(1, 2) }]]));
     await expect(info.run([foreign])).rejects.toThrow(/foreign\.safetensors: not a Screener model/);
+    // A model written straight after its draw has no trained stage.
+    const untrained = join(root, 'info', 'untrained.safetensors');
+    await writeTinyModel(untrained, 8);
+    expect((await run(info, [untrained])).out).toMatch(/trained +no stage \(random weights\)/);
   });
 
   it('phantom writes the data-folder layout, the same bytes for the same seed', async () => {
