@@ -2,8 +2,9 @@
 // size, density grid, density kind, condition, steps), turned into a configuration and a short name
 // that keys its models and results on disk.
 import { intOption, numberOption, stringOption, UsageError, type OptionSpec, type ParsedArgs } from '../../src/cli/args';
-import { densityChoice } from '../../src/cli/density-options';
+import { bankSizeOption, densityChoice } from '../../src/cli/density-options';
 import {
+  DEFAULT_BANK_SIZE,
   isPresetName,
   presetConfig,
   PRESETS,
@@ -26,6 +27,8 @@ export interface Recipe {
   stepsPerStage: number;
   /** Scale of the SSL colour augmentations (1: the paper's). */
   colour: number;
+  /** A knn density's bank rows (absent: the config's default). */
+  bankSize?: number;
 }
 
 /** The options that choose a recipe, with the defaults of the benchmark's own recipe. */
@@ -37,6 +40,7 @@ export const RECIPE_OPTIONS = {
   condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none', default: 'masked; none for knn' },
   steps: { type: 'string', value: 'N', description: 'training steps per stage', default: 300 },
   colour: { type: 'string', value: 'S', description: "scale of the colour augmentations: 1 is the paper's, 0 turns them off", default: 1 },
+  'bank-size': { type: 'string', value: 'N', description: 'descriptors a knn density keeps in its bank', default: DEFAULT_BANK_SIZE },
 } as const satisfies Record<string, OptionSpec>;
 
 export function parseRecipe(args: ParsedArgs): Recipe {
@@ -53,17 +57,22 @@ export function parseRecipe(args: ParsedArgs): Recipe {
   if (stepsPerStage < 1) throw new UsageError('--steps must be at least 1');
   const colour = numberOption(args, 'colour') ?? RECIPE_OPTIONS.colour.default;
   if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
-  return { preset, spacingMm, pool, density, condition, stepsPerStage, colour };
+  const { bankSize } = bankSizeOption(args);
+  if (bankSize !== undefined && density !== 'knn') throw new UsageError(`--bank-size is for a knn density (--density knn), not ${density}`);
+  return { preset, spacingMm, pool, density, condition, stepsPerStage, colour, ...(bankSize !== undefined ? { bankSize } : {}) };
 }
 
-/** "tiny-4mm-pool2-flow-masked-300" (plus "-colour0.3" off the default): the folder name of the recipe's models and results. */
+/** "tiny-4mm-pool2-flow-masked-300" (plus "-colour0.3", "-bank16384" off the defaults): the folder name of the recipe's models and results. */
 export function recipeName(r: Recipe): string {
-  return `${r.preset}-${r.spacingMm}mm-pool${r.pool}-${r.density}-${r.condition}-${r.stepsPerStage}${r.colour === 1 ? '' : `-colour${r.colour}`}`;
+  const colour = r.colour === 1 ? '' : `-colour${r.colour}`;
+  const bank = r.bankSize === undefined || r.bankSize === DEFAULT_BANK_SIZE ? '' : `-bank${r.bankSize}`;
+  return `${r.preset}-${r.spacingMm}mm-pool${r.pool}-${r.density}-${r.condition}-${r.stepsPerStage}${colour}${bank}`;
 }
 
 export function recipeConfig(r: Recipe): ScreenerConfig {
   const spaced = withTargetSpacing(presetConfig(r.preset), r.spacingMm);
-  const config = withDensity(spaced, { kind: r.density, condition: r.condition, poolStride: [r.pool, r.pool, r.pool] as Triple });
+  const bank = r.bankSize === undefined ? {} : { bankSize: r.bankSize };
+  const config = withDensity(spaced, { kind: r.density, condition: r.condition, poolStride: [r.pool, r.pool, r.pool] as Triple, ...bank });
   const steps = { descriptor: r.stepsPerStage, condition: r.stepsPerStage, density: r.stepsPerStage };
   const ssl = r.colour === 1 ? config.ssl : { ...config.ssl, colourStrength: r.colour };
   return { ...config, preset: 'custom', ssl, train: { ...config.train, steps } };
