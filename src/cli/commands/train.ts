@@ -68,7 +68,7 @@ const spec = {
   'bank-size': {
     type: 'string',
     value: 'N',
-    description: 'descriptors a knn density keeps in its bank; more cover rare healthy tissue better, and each costs the search at prediction',
+    description: 'descriptors a knn density keeps in its bank; the search at prediction takes time in proportion',
     default: DEFAULT_BANK_SIZE,
   },
   kinds: {
@@ -231,7 +231,6 @@ function checkTrainPaths(args: ParsedArgs, out: string, data: string[], from: st
 function densityOverrides(args: ParsedArgs): { condition?: ConditionKind; kind?: DensityKind; bankSize?: number } & AnomalyOptions {
   return { ...densityChoice(stringOption(args, 'density'), stringOption(args, 'condition')), ...anomalyOptions(args), ...bankSizeOption(args) };
 }
-
 
 /** --hu-window LO,HI: two HU values, the lower first, within what a CT holds. */
 function huWindowOption(args: ParsedArgs): [number, number] | undefined {
