@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import { NODE_TEST_REPORT } from './test/node-test-report.mjs';
-import { CommandTestsFirst } from './test/sequencer';
+import { CommandTestsFirst } from './test/sequencer.mjs';
 
 // Shaders are plain text modules, exactly as esbuild's "text" loader bundles them.
 const wgslAsText = {

@@ -5,12 +5,15 @@
 // 2 minutes each, while the largest files are fast unit tests. So command tests go first, each group in
 // vitest's own order. Measured on the 2-core machine with no results of earlier runs: the Node suite
 // took 416 s in vitest's order, 380 s with the command tests first.
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
+// Plain JavaScript, so that vitest.config.ts imports it with its extension (test/sequencer.d.mts types it).
+import { BaseSequencer } from 'vitest/node';
 
-const isCommandTest = (file: TestSpecification) => file.moduleId.endsWith('.node.test.ts');
+/** @param {import('vitest/node').TestSpecification} file */
+const isCommandTest = (file) => file.moduleId.endsWith('.node.test.ts');
 
 export class CommandTestsFirst extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+  /** @param {import('vitest/node').TestSpecification[]} files */
+  async sort(files) {
     const sorted = await super.sort(files);
     return [...sorted.filter(isCommandTest), ...sorted.filter((file) => !isCommandTest(file))];
   }
