@@ -13,7 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { ANOMALY_OPTIONS, anomalyOptions, intOption, OVERLAP_OPTION, overlapOption, parseArgs, stringOption, UsageError } from '../../src/cli/args';
 import { formatUsage } from '../../src/cli/usage';
 import { readFileBytes, writeFileAtomic } from '../../src/data/io/files.node';
-import { writeQualitySplit } from '../../src/data/phantom/write.node';
+import { writeQualitySplits } from '../../src/data/phantom/write.node';
 import { QUALITY_SET_DEFAULTS } from '../../src/data/phantom/quality-set';
 import { nodeRuntime } from '../../src/gpu/node';
 import type { Runtime } from '../../src/gpu/runtime';
@@ -102,12 +102,15 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const dirs = { test: join(data, 'test'), testSource: join(data, 'test-source'), healthy: join(data, 'healthy'), train: join(data, 'train') };
   const presence = args.options.presence === true;
   const started = performance.now();
-  const written = [
-    ...writeQualitySplit(dirs.test, 'test', counts.cases, counts.size),
-    ...(presence ? writeQualitySplit(dirs.testSource, 'test-source', counts.cases, counts.size) : []),
-    ...writeQualitySplit(dirs.healthy, 'healthy', counts.healthy, counts.size),
-    ...(givenModel ? [] : writeQualitySplit(dirs.train, 'train', counts.train, counts.size)),
-  ];
+  const written = writeQualitySplits(
+    [
+      { split: 'test', dir: dirs.test, count: counts.cases },
+      ...(presence ? [{ split: 'test-source', dir: dirs.testSource, count: counts.cases } as const] : []),
+      { split: 'healthy', dir: dirs.healthy, count: counts.healthy },
+      ...(givenModel ? [] : [{ split: 'train', dir: dirs.train, count: counts.train } as const]),
+    ],
+    counts.size,
+  ).flat();
   log(`phantoms in ${data}: ${counts.cases} test${presence ? ' (and the same without lesions)' : ''}, ${counts.healthy} healthy${givenModel ? '' : `, ${counts.train} training`} (${written.length} written in ${seconds(started)} s)`);
 
   const cacheDir = join(out, 'cache');

@@ -5,7 +5,7 @@ import { defineCommand } from '../command';
 import { checkRunPaths } from '../output-paths';
 import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../data/phantom/cases';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
-import { writePhantomCase, writeQualitySplit } from '../../data/phantom/write.node';
+import { writePhantomCase, writeQualitySplits } from '../../data/phantom/write.node';
 import { QUALITY_SET_DEFAULTS } from '../../data/phantom/quality-set';
 
 const spec = {
@@ -58,10 +58,11 @@ export const phantom = defineCommand({
       checkRunPaths({ inputs: [], outputs: [{ option: '--out', path: out, kind: 'folder' }], force: true });
       const cases = args.options.n === undefined ? QUALITY_SET_DEFAULTS.cases : n;
       const qualitySize = args.options.size === undefined ? QUALITY_SET_DEFAULTS.size : size;
-      for (const [split, count] of [['test', cases], ['test-source', cases], ['healthy', QUALITY_SET_DEFAULTS.healthy], ['train', QUALITY_SET_DEFAULTS.train]] as const) {
-        const written = writeQualitySplit(join(out, split), split, count, qualitySize);
-        console.log(`${join(out, split)}  ${count} cases (${written.length} written, the rest already there)`);
-      }
+      const targets = ([['test', cases], ['test-source', cases], ['healthy', QUALITY_SET_DEFAULTS.healthy], ['train', QUALITY_SET_DEFAULTS.train]] as const).map(
+        ([split, count]) => ({ split, dir: join(out, split), count }),
+      );
+      const written = writeQualitySplits(targets, qualitySize);
+      targets.forEach(({ dir, count }, t) => console.log(`${dir}  ${count} cases (${written[t]!.length} written, the rest already there)`));
       return 0;
     }
     const kinds = parseKinds(stringOption(args, 'kinds') ?? spec.kinds.default);

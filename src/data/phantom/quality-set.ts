@@ -62,11 +62,20 @@ export function qualityCaseSeed(split: QualitySplit, index: number): number {
   return phantomCaseSeed(base, index);
 }
 
+/**
+ * Test case `index` and the same scan without its lesions (its `test-source` case), from one generation:
+ * writing both splits costs one phantom per case, not two.
+ */
+export function generateQualityTestPair(index: number, size: number): { test: Phantom; source: Phantom } {
+  const test = generatePhantom({ seed: qualityCaseSeed('test', index), size, lesions: qualityCaseLesions(index), withoutLesions: true });
+  return { test, source: phantomWithoutLesions(test) };
+}
+
 /** Case `index` of a split: test cases by the design above, healthy ones without lesions, training ones of the trained kinds. */
 export function generateQualityCase(split: QualitySplit, index: number, size: number): Phantom {
   const seed = qualityCaseSeed(split, index);
   if (split === 'test') return generatePhantom({ seed, size, lesions: qualityCaseLesions(index) });
-  if (split === 'test-source') return phantomWithoutLesions(generatePhantom({ seed, size, lesions: qualityCaseLesions(index), withoutLesions: true }));
+  if (split === 'test-source') return generateQualityTestPair(index, size).source;
   if (split === 'healthy') return generatePhantom({ seed, size, healthy: true });
   const lesions: LesionKind[] = [TRAINING_LESION_KINDS[index % TRAINING_LESION_KINDS.length]!];
   return generatePhantom({ seed, size, lesions });

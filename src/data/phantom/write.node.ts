@@ -8,7 +8,7 @@ import { DataError } from '../errors';
 import { HELD_OUT_LESION_KINDS, LESION_KINDS } from './lesions';
 import type { Phantom } from './phantom';
 import { phantomCaseName } from './cases';
-import { generateQualityCase, qualityCaseSeed, type QualitySplit } from './quality-set';
+import { generateQualityCase, generateQualityTestPair, qualityCaseSeed, type QualitySplit } from './quality-set';
 
 export interface WrittenCase {
   dir: string;
@@ -48,30 +48,60 @@ export function writePhantomCase(dir: string, phantom: Phantom, options: { png?:
 /** What case.json of a quality-set case says it is; only such folders are ever replaced or removed. */
 export const QUALITY_SET_MARK = 'screener quality set';
 
+/** One split of the quality set to write: `count` cases into `dir`. */
+export interface QualitySplitTarget {
+  split: QualitySplit;
+  dir: string;
+  count: number;
+}
+
 /**
- * Writes cases 0..count-1 of a quality-benchmark split into `dir` (case_NNN folders), skipping any
- * whose case.json already records the same seed and grid size, so that a benchmark run reuses them;
- * quality-set case folders past `count` are removed, so the folder holds exactly the split asked for.
- * A case folder the quality set did not write is never touched: it is refused, naming it.
+ * Writes cases 0..count-1 of each quality-benchmark split into its folder (case_NNN folders), skipping
+ * any whose case.json already records the same seed and grid size, so that a benchmark run reuses them;
+ * quality-set case folders past `count` are removed, so each folder holds exactly the split asked for.
+ * A case folder the quality set did not write is never touched: it is refused, naming it, before any
+ * folder is changed. When `test` and `test-source` are both asked for, a case that either lacks is
+ * generated once for both. Returns, per target, the case folders written.
  */
-export function writeQualitySplit(dir: string, split: QualitySplit, count: number, size: number): string[] {
-  const written: string[] = [];
-  const wanted = new Set(Array.from({ length: count }, (_, i) => phantomCaseName(i)));
-  const existing = existsSync(dir) ? readdirSync(dir).filter((name) => /^case_\d+$/.test(name)) : [];
-  for (const name of existing) {
-    const meta = caseMeta(join(dir, name, 'case.json'));
-    if (meta?.set !== QUALITY_SET_MARK) throw new DataError(join(dir, name), 'is not a case of the quality set (its case.json does not say so): choose another folder, or move it away');
+export function writeQualitySplits(targets: readonly QualitySplitTarget[], size: number): string[][] {
+  for (const { dir } of targets) for (const name of caseFolders(dir)) {
+    if (caseMeta(join(dir, name, 'case.json'))?.set !== QUALITY_SET_MARK) {
+      throw new DataError(join(dir, name), 'is not a case of the quality set (its case.json does not say so): choose another folder, or move it away');
+    }
   }
-  for (const name of existing) if (!wanted.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
-  for (let i = 0; i < count; i++) {
-    const caseDir = join(dir, phantomCaseName(i));
-    const seed = qualityCaseSeed(split, i);
-    const meta = caseMeta(join(caseDir, 'case.json'));
-    if (meta?.seed === seed && meta.size === size) continue;
-    writePhantomCase(caseDir, generateQualityCase(split, i, size), { seed, size, set: QUALITY_SET_MARK });
-    written.push(caseDir);
+  const missing = targets.map(({ split, dir, count }) => {
+    const wanted = new Set(Array.from({ length: count }, (_, i) => phantomCaseName(i)));
+    for (const name of caseFolders(dir)) if (!wanted.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    return Array.from({ length: count }, (_, i) => i).filter((i) => {
+      const meta = caseMeta(join(dir, phantomCaseName(i), 'case.json'));
+      return !(meta?.seed === qualityCaseSeed(split, i) && meta.size === size);
+    });
+  });
+  const written: string[][] = targets.map(() => []);
+  const write = (t: number, index: number, phantom: Phantom) => {
+    const caseDir = join(targets[t]!.dir, phantomCaseName(index));
+    writePhantomCase(caseDir, phantom, { seed: qualityCaseSeed(targets[t]!.split, index), size, set: QUALITY_SET_MARK });
+    written[t]!.push(caseDir);
+  };
+  const test = targets.findIndex((t) => t.split === 'test');
+  const source = targets.findIndex((t) => t.split === 'test-source');
+  if (test >= 0 && source >= 0) {
+    for (const index of [...new Set([...missing[test]!, ...missing[source]!])].sort((a, b) => a - b)) {
+      const pair = generateQualityTestPair(index, size);
+      if (missing[test]!.includes(index)) write(test, index, pair.test);
+      if (missing[source]!.includes(index)) write(source, index, pair.source);
+    }
   }
+  targets.forEach(({ split }, t) => {
+    if (t === test && source >= 0) return;
+    if (t === source && test >= 0) return;
+    for (const index of missing[t]!) write(t, index, generateQualityCase(split, index, size));
+  });
   return written;
+}
+
+function caseFolders(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((name) => /^case_\d+$/.test(name)) : [];
 }
 
 function caseMeta(metaPath: string): { seed?: number; size?: number; set?: string } | null {
