@@ -2,7 +2,7 @@
 // size, density grid, density kind, condition, steps), turned into a configuration and a short name
 // that keys its models and results on disk.
 import { intOption, numberOption, stringOption, UsageError, type OptionSpec, type ParsedArgs } from '../../src/cli/args';
-import { bankSizeOption, densityChoice } from '../../src/cli/density-options';
+import { bankSizeOption, checkBankSizeFits, densityChoice } from '../../src/cli/density-options';
 import {
   DEFAULT_BANK_SIZE,
   isPresetName,
@@ -58,7 +58,7 @@ export function parseRecipe(args: ParsedArgs): Recipe {
   const colour = numberOption(args, 'colour') ?? RECIPE_OPTIONS.colour.default;
   if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
   const { bankSize } = bankSizeOption(args);
-  if (bankSize !== undefined && density !== 'knn') throw new UsageError(`--bank-size is for a knn density (--density knn), not ${density}`);
+  checkBankSizeFits(args, density);
   return { preset, spacingMm, pool, density, condition, stepsPerStage, colour, ...(bankSize !== undefined ? { bankSize } : {}) };
 }
 

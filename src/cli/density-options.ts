@@ -23,3 +23,10 @@ export function bankSizeOption(args: ParsedArgs): { bankSize?: number } {
   if (bankSize < 1 || bankSize > MAX_BANK_SIZE) throw new UsageError(`--bank-size must be from 1 to ${MAX_BANK_SIZE}, got "${stringOption(args, 'bank-size')}"`);
   return { bankSize };
 }
+
+/** Refuses --bank-size for a density that is not knn: it would be kept in the model and never used. */
+export function checkBankSizeFits(args: ParsedArgs, density: DensityKind): void {
+  if (args.options['bank-size'] !== undefined && density !== 'knn') {
+    throw new UsageError(`--bank-size is for a knn density (--density knn); this run trains a ${density} density`);
+  }
+}

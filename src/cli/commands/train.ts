@@ -26,7 +26,7 @@ import {
 import { formatDuration, progressLine, RateMeter, summaryLine } from '../../train/progress';
 import { defaultCacheDir, loadTrainingScans } from '../../train/scans.node';
 import { runTraining, trainPaths } from '../../train/run.node';
-import { bankSizeOption, densityChoice } from '../density-options';
+import { bankSizeOption, checkBankSizeFits, densityChoice } from '../density-options';
 import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
 import { HU_WINDOW_LIMITS } from '../../model/validate-config';
@@ -140,10 +140,7 @@ export const train = defineCommand({
     const coloured = colour === undefined ? spaced : { ...spaced, ssl: { ...spaced.ssl, colourStrength: colour } };
     const window = huWindowOption(args);
     const config = window ? withHuWindow(coloured, window) : coloured;
-    // A bank size on a flow or Gaussian density would be kept in the model and never used.
-    if (args.options['bank-size'] !== undefined && config.density.kind !== 'knn') {
-      throw new UsageError(`--bank-size is for a knn density (--density knn); this run trains a ${config.density.kind} density`);
-    }
+    checkBankSizeFits(args, config.density.kind);
     const kinds = parseKinds(stringOption(args, 'kinds'));
     const runtimeKind = runtimeOption(args);
 
