@@ -5,7 +5,7 @@ import { listCases } from '../data/io/dataset.node';
 import { DataError } from '../data/errors';
 import { readNifti } from '../data/io/files.node';
 import { preprocessCt, type PreprocessRequest } from '../data/preprocess/preprocess';
-import { requireCtGeometry } from '../data/geometry/plausible-geometry';
+import { requirePlausibleCt } from '../data/geometry/plausible-geometry';
 import { ATLAS_CELLS, IntensityAtlas, type ScanForBaseline } from './intensity-baseline';
 import { ProgressBar, type ProgressSink } from './progress';
 
@@ -21,7 +21,7 @@ export function fitIntensityAtlas(
   const bar = new ProgressBar(options.progress ?? null, 'fit intensity baseline', 'scans');
   const preprocessUncached = (path: string) => {
     const ct = readNifti(path);
-    requireCtGeometry(ct, path, force);
+    requirePlausibleCt(ct, path, force);
     return preprocessCt(ct, path, preprocess);
   };
   function* scans(): Generator<ScanForBaseline> {

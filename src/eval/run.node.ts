@@ -10,7 +10,7 @@ import { HELD_OUT_LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '.
 import { PreprocessedCache } from '../data/preprocess/cache.node';
 import { preprocessCt, type PreprocessedScan } from '../data/preprocess/preprocess';
 import { DataError } from '../data/errors';
-import { requireCtGeometry } from '../data/geometry/plausible-geometry';
+import { requirePlausibleCt } from '../data/geometry/plausible-geometry';
 import { anomalyOnOriginalGrid } from '../model/predict';
 import {
   bestAndWorst,
@@ -171,7 +171,7 @@ async function scoreFolder(
     const maps: Float32Array[] = [];
     const stored = scorers.map((scorer) => storedMap?.(entry.id, scorer) ?? null);
     const loaded = loadCase(entry);
-    requireCtGeometry(loaded.ct, entry.ctPath, forceGeometry);
+    requirePlausibleCt(loaded.ct, entry.ctPath, forceGeometry);
     const kinds = readKinds(entry, loaded.ct);
     const scans = new Map<string, PreprocessedScan>();
     let evalCase: LoadedEvalCase | undefined;
@@ -212,7 +212,7 @@ async function scoreFolder(
       const sourceCase = loadCase(source);
       const ct = sourceCase.ct;
       checkSameGrid(ct, source.ctPath, { ...loaded.ct, data: new Uint8Array(0) }, entry.ctPath);
-      requireCtGeometry(ct, source.ctPath, forceGeometry);
+      requirePlausibleCt(ct, source.ctPath, forceGeometry);
       const sourceScans = new Map<string, PreprocessedScan>();
       const out: LesionResponse[] = [];
       for (const [s, scorer] of scorers.entries()) {

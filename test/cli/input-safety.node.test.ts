@@ -113,6 +113,18 @@ describe('scan geometry', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses a scan without air (values stored without their rescale), names the file, writes nothing; --force-geometry scores it', async () => {
+    const raw = join(root, 'values', 'raw.nii.gz');
+    writeNifti(raw, { ...ct, data: Float32Array.from(ct.data, (hu) => hu + 1024) });
+    const out = join(root, 'values', 'map.nii.gz');
+    await expect(run(predict, ['--model', modelPath, '--in', raw, '--out', out])).rejects.toThrow(
+      /raw\.nii\.gz: no voxel is air: the lowest value is \d+, where a CT in Hounsfield units has air at about -1000 .*; --force-geometry scores it anyway/,
+    );
+    expect(readdirSync(join(root, 'values'))).toEqual(['raw.nii.gz']);
+    expect((await run(predict, ['--model', modelPath, '--in', raw, '--out', out, '--force-geometry'])).code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
   it('reads a scan stored in metres at its size in millimetres', async () => {
     mkdirSync(join(root, 'units'), { recursive: true });
     const metres = join(root, 'units', 'metres.nii');

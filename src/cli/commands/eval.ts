@@ -56,7 +56,9 @@ const spec = {
   },
   'force-geometry': {
     type: 'boolean',
-    description: 'score scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s (without it they are listed as failed cases)',
+    description:
+      'score scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s, or that hold no air (no voxel at or below -500 HU) ' +
+      '(without it they are listed as failed cases)',
   },
   resume: {
     type: 'boolean',

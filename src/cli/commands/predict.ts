@@ -14,7 +14,7 @@ import { PendingFile } from '../../data/io/atomic-write.node';
 import { readFileBytes, readNifti } from '../../data/io/files.node';
 import { DEFAULT_MAX_VOXEL_BYTES, type NiftiVolume } from '../../data/io/nifti';
 import { DataError } from '../../data/errors';
-import { ctGeometryProblem, windowFitProblem } from '../../data/geometry/plausible-geometry';
+import { plausibleCtProblem, windowFitProblem } from '../../data/geometry/plausible-geometry';
 import { preprocessCt } from '../../data/preprocess/preprocess';
 import { formatShape, voxelCount } from '../../data/geometry/volume';
 import { ProgressBar, StepProgress, type ProgressOptions } from '../../eval/progress';
@@ -47,8 +47,8 @@ const spec = {
   'force-geometry': {
     type: 'boolean',
     description:
-      'score a scan whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is outside what a CT can be, or that is ' +
-      'smaller than one window after preprocessing',
+      'score a scan whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is outside what a CT can be, that holds ' +
+      'no air (no voxel at or below -500 HU), or that is smaller than one window after preprocessing',
   },
   'max-scan-mb': {
     type: 'string',
@@ -113,9 +113,9 @@ export const predict = defineCommand({
       onProgress: (done, total) => reading.update(done, total),
     });
     for (const warning of ct.warnings) console.error(`warning: ${warning}`);
-    const geometry = ctGeometryProblem(ct);
+    const implausible = plausibleCtProblem(ct);
     const forceGeometry = args.options['force-geometry'] === true;
-    if (geometry && !forceGeometry) throw new DataError(input, `${geometry}; --force-geometry scores it anyway`);
+    if (implausible && !forceGeometry) throw new DataError(input, `${implausible}; --force-geometry scores it anyway`);
     const weights = withAnomalyOptions(readScreenerFile(modelPath), anomaly);
     const { targetSpacing, train } = weights.config;
     const steps = new StepProgress(process.stderr, 'preprocessing', PROGRESS);

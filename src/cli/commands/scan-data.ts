@@ -1,9 +1,11 @@
 // `screener scan-data DIR`: opens every case of a data folder and prints one line per scan, so a
-// dataset can be checked (readable, lesion on the CT's grid, plausible HU) before training on it.
+// dataset can be checked (readable, lesion on the CT's grid, geometry and HU a CT can have) before
+// training on it.
 import { UsageError } from '../args';
 import { defineCommand } from '../command';
 import { listCases } from '../../data/io/dataset.node';
 import { checkSameGrid } from '../../data/geometry/mask-checks';
+import { plausibleCtProblem } from '../../data/geometry/plausible-geometry';
 import { readNifti } from '../../data/io/files.node';
 import { formatMm, summarizeVolume } from '../../data/io/summary';
 
@@ -15,8 +17,9 @@ export const scanData = defineCommand({
   positionals: true,
   notes: [
     'DIR holds one folder per case with ct.nii.gz and optionally lesion.nii.gz (groups of folders allowed). ' +
-      'Prints id, shape (D x H x W), spacing (mm), orientation, HU range and lesion voxels; exits with 1 if ' +
-      'any case could not be read.',
+      'Prints id, shape (D x H x W), spacing (mm), orientation, HU range and lesion voxels, and a note under a scan ' +
+      'whose geometry or values cannot be a CT\'s (train and eval leave it out and predict refuses it unless ' +
+      '--force-geometry); exits with 1 if any case could not be read.',
   ],
   async execute(args) {
     const root = args.positionals[0];
@@ -24,6 +27,7 @@ export const scanData = defineCommand({
     const cases = listCases(root);
     let failed = 0;
     let lesionCases = 0;
+    let implausible = 0;
     const started = performance.now();
     const width = Math.max(4, ...cases.map((c) => c.id.length));
     console.log(`${'case'.padEnd(width)}  ${'shape'.padEnd(13)}  ${'spacing mm'.padEnd(20)}  orient  ${'HU range'.padEnd(14)}  lesion voxels`);
@@ -42,13 +46,18 @@ export const scanData = defineCommand({
         }
         const line = [entry.id.padEnd(width), s.shape.join('x').padEnd(13), formatMm(s.spacing).padEnd(20), s.orientation.padEnd(6), `${s.range[0]}..${s.range[1]}`.padEnd(14), lesion];
         console.log(line.join('  '));
+        const problem = plausibleCtProblem(ct);
+        if (problem) {
+          implausible++;
+          console.log(`${''.padEnd(width)}  note: ${problem}`);
+        }
       } catch (error) {
         failed++;
         console.log(`${entry.id.padEnd(width)}  ERROR ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`${cases.length} cases, ${lesionCases} with a lesion mask, ${failed} unreadable (${seconds} s)`);
+    console.log(`${cases.length} cases, ${lesionCases} with a lesion mask, ${implausible} not plausibly a CT, ${failed} unreadable (${seconds} s)`);
     return failed ? 1 : 0;
   },
 });

@@ -94,7 +94,8 @@ const spec = {
   'force-geometry': {
     type: 'boolean',
     description:
-      'train on scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s (without it they are left out, each named)',
+      'train on scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s, or that hold no air (no voxel at or below -500 HU) ' +
+      '(without it they are left out, each named)',
   },
   cache: { type: 'string', value: 'DIR', description: 'preprocessed-scan cache', default: defaultCacheDir() },
   force: { type: 'boolean', description: 'start a new run over the files of an earlier one at --out (see below)' },

@@ -1,7 +1,9 @@
 // What a CT scan can physically be. A header whose voxel size or extent lies outside these ranges is
 // almost always wrong (a unit mix-up, a corrupt pixdim), and a model would score it silently into a
 // meaningless map, or resample it onto a grid too large for memory; so commands refuse it, with the
-// numbers, unless the user says it is intended (--force-geometry).
+// numbers, unless the user says it is intended (--force-geometry). The same holds for values without
+// any air: every CT in Hounsfield units has some, and a scan stored without its rescale (raw scanner
+// values of 0 to 4095, air at 0) otherwise preprocesses into a body of the whole box and a map of nothing.
 import { DataError } from '../errors';
 import { formatShape, type Shape3, type Vec3 } from './volume';
 
@@ -26,9 +28,31 @@ export function ctGeometryProblem(volume: { shape: Shape3; spacing: Vec3 }): str
   return null;
 }
 
-/** Refuses, naming the file, a scan whose geometry cannot be a CT's, unless `force` (--force-geometry). */
-export function requireCtGeometry(volume: { shape: Shape3; spacing: Vec3 }, source: string, force: boolean): void {
-  const problem = force ? null : ctGeometryProblem(volume);
+/**
+ * The lowest value a CT's darkest voxel may have, in HU. Air is about -1000 HU and lies around the body
+ * or inside it (lungs, bowel, sinuses); noise and partial volume keep it far below this.
+ */
+export const CT_AIR_HU_MAX = -500;
+
+/** Why a scan's values cannot be a CT's in Hounsfield units (no voxel at or below CT_AIR_HU_MAX), or null. */
+export function ctValueProblem(data: ArrayLike<number>): string | null {
+  let lowest = Infinity;
+  for (let i = 0; i < data.length; i++) if (data[i]! < lowest) lowest = data[i]!;
+  if (lowest === Infinity || lowest <= CT_AIR_HU_MAX) return null; // no finite value, or some air
+  return (
+    `no voxel is air: the lowest value is ${+lowest.toPrecision(6)}, where a CT in Hounsfield units has air at about -1000 ` +
+    `(${CT_AIR_HU_MAX} or less); values stored without their rescale slope and intercept look like this`
+  );
+}
+
+/** Why a scan cannot be a CT (its geometry, then its values when it has them), or null. */
+export function plausibleCtProblem(volume: { shape: Shape3; spacing: Vec3; data?: ArrayLike<number> }): string | null {
+  return ctGeometryProblem(volume) ?? (volume.data ? ctValueProblem(volume.data) : null);
+}
+
+/** Refuses, naming the file, a scan whose geometry or values cannot be a CT's, unless `force` (--force-geometry). */
+export function requirePlausibleCt(volume: { shape: Shape3; spacing: Vec3; data?: ArrayLike<number> }, source: string, force: boolean): void {
+  const problem = force ? null : plausibleCtProblem(volume);
   if (problem) throw new DataError(source, `${problem}; --force-geometry takes it anyway`);
 }
 

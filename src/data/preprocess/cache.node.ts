@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCase, type CaseEntry, type LoadedCase } from '../io/dataset.node';
 import { writeFileAtomic } from '../io/files.node';
-import { requireCtGeometry } from '../geometry/plausible-geometry';
+import { requirePlausibleCt } from '../geometry/plausible-geometry';
 import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from './preprocess';
 import { type Affine, type Shape3, type Vec3, voxelCount } from '../geometry/volume';
 
@@ -52,7 +52,7 @@ export class PreprocessedCache {
   constructor(
     readonly dir: string,
     options: PreprocessRequest,
-    /** Preprocess scans whose voxel size or extent is not a CT's (ctGeometryProblem) instead of refusing them. */
+    /** Preprocess scans whose geometry or values are not a CT's (plausibleCtProblem) instead of refusing them. */
     readonly forceGeometry = false,
   ) {
     this.options = resolvePreprocessOptions(options);
@@ -82,8 +82,9 @@ export class PreprocessedCache {
     this.misses++;
     loaded ??= loadCase(entry);
     // A scan in metres read as millimetres, or a voxel size off by 1000, would preprocess to a few
-    // voxels or to gigabytes; either way nothing learnt from it or scored on it would mean anything.
-    requireCtGeometry(loaded.ct, entry.ctPath, this.forceGeometry);
+    // voxels or to gigabytes, and one stored without its rescale to a body of the whole box; nothing
+    // learnt from such a scan or scored on it would mean anything.
+    requirePlausibleCt(loaded.ct, entry.ctPath, this.forceGeometry);
     const scan = preprocessCt(loaded.ct, entry.ctPath, this.options);
     const lesion = loaded.lesion && maskToPreprocessed(loaded.lesion, entry.lesionPath!, scan.geometry);
     const result: PreprocessedCase = { entry, scan, ...(lesion ? { lesion } : {}) };

@@ -80,7 +80,14 @@ describe('datasets', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/groupA\/case1 +10x12x14 +3 x 2 x 2 +LPS +-1000\.\.46 +48/);
     expect(out).toMatch(/groupB\/nested\/case2 .* -$/m);
-    expect(out).toMatch(/2 cases, 1 with a lesion mask, 0 unreadable/);
+    expect(out).toMatch(/2 cases, 1 with a lesion mask, 0 not plausibly a CT, 0 unreadable/);
+    expect(out).not.toMatch(/note:/);
+    const raw = { ...toyCt(), data: Float32Array.from(toyCt().data, (hu) => hu + 1024) };
+    writeNifti(join(data, 'groupA', 'case1', 'ct.nii.gz'), raw); // raw scanner values: air at 24
+    const implausible = await run(scanData, [data]);
+    expect(implausible.code).toBe(0);
+    expect(implausible.out).toMatch(/groupA\/case1 .*\n +note: no voxel is air: the lowest value is 24, /);
+    expect(implausible.out).toMatch(/2 cases, 1 with a lesion mask, 1 not plausibly a CT, 0 unreadable/);
     writeFileSync(join(data, 'groupB', 'nested', 'case2', 'ct.nii.gz'), 'not a scan at all, just some text that is long enough');
     const broken = await run(scanData, [data]);
     expect(broken.code).toBe(1);
