@@ -22,6 +22,7 @@ export { DataError } from './data/errors';
 export { decodeNifti, encodeNifti, isGzip, type EncodeOptions, type NiftiVolume } from './data/io/nifti';
 export { DEFAULT_PREPROCESS, preprocessCt, toOriginalGrid, type PreprocessedScan, type PreprocessOptions } from './data/preprocess/preprocess';
 export { formatShape, valueRange, voxelCount, type Shape3, type Vec3, type Volume, type VoxelArray } from './data/geometry/volume';
+export { plausibleCtProblem } from './data/geometry/plausible-geometry';
 
 // Phantoms.
 export { generatePhantomCase, phantomCaseName, phantomCaseSeed, type PhantomSetOptions } from './data/phantom/cases';

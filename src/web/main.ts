@@ -7,7 +7,7 @@ import { startGpu, type GpuStatus } from './gpu-status';
 import { LossPlot } from './loss-plot';
 import { ModelLibrary } from './models';
 import { runPrediction, type PredictionResult } from './prediction';
-import { anomalyFileName, describeScan, NIFTI_NAME, phantomScan, scanFromFile, type OpenScan } from './scans';
+import { anomalyFileName, describeScan, NIFTI_NAME, phantomScan, scanFromFile, scanWarning, type OpenScan } from './scans';
 import { trainingPhantom, trainingScans, trainInPage } from './training';
 import { Viewer } from './viewer';
 
@@ -104,7 +104,7 @@ async function openScan(make: () => OpenScan | Promise<OpenScan>, what: string):
     ui.scanInfo.textContent = describeScan(scan);
     ui.runStatus.textContent = '';
     ui.runProgress.value = 0;
-    showMessage('');
+    showMessage(scanWarning(scan) ?? '', 'error');
     if (state.viewer) await state.viewer.showScan(scan.bytes, scan.name);
   } catch (error) {
     ui.scanInfo.textContent = state.scan ? describeScan(state.scan) : 'no scan yet';

@@ -1,6 +1,6 @@
 // Scans in the page: a NIfTI file the user opens (its bytes stay in memory) or a phantom generated
 // here. Each keeps NIfTI bytes for the viewer and the decoded volume for Screener.
-import { DataError, decodeNifti, encodeNifti, formatShape, generatePhantom, type Volume, type VoxelArray } from '../screener';
+import { DataError, decodeNifti, encodeNifti, formatShape, generatePhantom, plausibleCtProblem, type Volume, type VoxelArray } from '../screener';
 
 export interface OpenScan {
   /** The file's name, or "phantom-64-seed1.nii" for a generated one. */
@@ -22,6 +22,15 @@ export function scanFromFile(name: string, bytes: Uint8Array): OpenScan {
 export function phantomScan(seed: number, size: number): OpenScan {
   const { ct } = generatePhantom({ seed, size });
   return { name: `phantom-${size}-seed${seed}.nii`, ct, bytes: encodeNifti(ct, { gzip: false }) };
+}
+
+/**
+ * Why an opened scan cannot be a CT (its voxel size, extent or values), or null. The page opens it anyway,
+ * so that the viewer shows what is wrong, and says this where `screener predict` would refuse it.
+ */
+export function scanWarning(scan: OpenScan): string | null {
+  const problem = plausibleCtProblem(scan.ct);
+  return problem && `${scan.name}: ${problem}; Screener's map of it would mean nothing`;
 }
 
 export function describeScan(scan: OpenScan): string {

@@ -185,7 +185,7 @@ describe('the web app in headless Chromium', () => {
     }
   }, 360_000);
 
-  it('refuses a file that is not a NIfTI and a .safetensors that is not a Screener model, naming each', async () => {
+  it('refuses a file that is not a NIfTI and a .safetensors that is not a Screener model, naming each, and warns of a scan without air', async () => {
     const notNifti = path.join(dir, 'notes.nii');
     writeFileSync(notNifti, 'these are notes, not a scan\n'.repeat(20));
     await ((await page.$('#scan-file')) as ElementHandle<HTMLInputElement>).uploadFile(notNifti);
@@ -199,6 +199,16 @@ describe('the web app in headless Chromium', () => {
     expect(await page.$eval('#message', (e) => e.textContent)).toMatch(/^other\.safetensors: not a Screener model/);
     // The scan and the results of the tests above are still there.
     expect((await pageState(page)).scan).toBe('phantom-48-seed1.nii');
+
+    // A scan without air (raw values stored without their rescale) opens, to be seen, with the warning
+    // `screener predict` would refuse it with.
+    const { ct } = generatePhantom({ seed: 1, size: 32 });
+    const raw = path.join(dir, 'raw.nii');
+    writeFileSync(raw, encodeNifti({ ...ct, data: Float32Array.from(ct.data, (hu) => hu + 1024) }, { gzip: false }));
+    await ((await page.$('#scan-file')) as ElementHandle<HTMLInputElement>).uploadFile(raw);
+    await page.waitForFunction(() => document.getElementById('message')!.textContent!.startsWith('raw.nii'), { timeout: 30_000 });
+    expect(await page.$eval('#message', (e) => e.textContent)).toMatch(/^raw\.nii: no voxel is air: the lowest value is \d+, .*; Screener's map of it would mean nothing$/);
+    expect((await pageState(page)).scan).toBe('raw.nii');
   });
 
   it('says which setting turns WebGPU on in a browser that does not give it', async () => {

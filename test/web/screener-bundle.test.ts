@@ -9,7 +9,7 @@ const PAGE_NEEDS = [
   // a device
   'browserRuntime', 'runtimeFromGPU',
   // scans in and maps out, as bytes
-  'decodeNifti', 'encodeNifti', 'encodeAnomalyMap', 'DataError',
+  'decodeNifti', 'encodeNifti', 'encodeAnomalyMap', 'DataError', 'plausibleCtProblem',
   // the preprocessing and the predictor
   'preprocessCt', 'toOriginalGrid', 'predictScan', 'predictPreprocessed', 'configPreprocessing',
   // models: weights in and out
