@@ -1,6 +1,7 @@
 // `screener insert-lesions` on a tiny data folder written here: the files of every case, the source's
 // grid, affine and voxel type kept, its own lesion mask not carried over, a case with no room
-// reported, and the refusals (--out inside --data, an --out that already holds cases, a corrupt scan).
+// reported, and the refusals (--out inside --data, an --out that already holds cases, a corrupt scan or
+// one without air, found before anything is written).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,5 +123,19 @@ describe('screener insert-lesions', () => {
     writeFileSync(join(bad, 'case_x', 'ct.nii.gz'), new Uint8Array([1, 2, 3, 4]));
     await expect(run(['--data', bad, '--out', join(root, 'bad-out')])).rejects.toThrow(/case_x[\\/]ct\.nii\.gz: truncated/);
     expect(existsSync(join(root, 'bad-out', 'case_x', 'ct.nii.gz'))).toBe(false);
+  });
+
+  it('refuses a scan without air before writing any case; --force-geometry inserts into it', async () => {
+    const mixed = join(root, 'mixed');
+    const good = syntheticCt([20, 40, 44], [3, 2, 1.8], 3);
+    writeNifti(join(mixed, 'case_1', 'ct.nii.gz'), good.ct, { datatype: 'int16' });
+    // Sorted after case_1: a run that checked each scan only when it came to it would have written case_1.
+    writeNifti(join(mixed, 'case_2', 'ct.nii.gz'), { ...good.ct, data: Float32Array.from(good.ct.data, (hu) => hu + 1024) }, { datatype: 'float32' });
+    const mixedOut = join(root, 'mixed-out');
+    await expect(run(['--data', mixed, '--out', mixedOut])).rejects.toThrow(/case_2[\\/]ct\.nii\.gz: no voxel is air: .*; --force-geometry takes it anyway/);
+    expect(existsSync(mixedOut)).toBe(false);
+    const forced = await run(['--data', mixed, '--out', mixedOut, '--force-geometry']);
+    expect(forced.code).toBe(0);
+    expect(existsSync(join(mixedOut, 'case_2', 'ct.nii.gz'))).toBe(true);
   });
 });

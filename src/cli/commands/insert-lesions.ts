@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { intOption, stringOption, UsageError } from '../args';
 import { defineCommand } from '../command';
 import { isInside, resolveReal } from '../output-paths';
+import { requirePlausibleCt } from '../../data/geometry/plausible-geometry';
 import { listCases } from '../../data/io/dataset.node';
 import { readNifti, writeFileAtomic } from '../../data/io/files.node';
 import { insertLesions, LESION_RULES } from '../../data/lesions/insert';
@@ -26,12 +27,18 @@ const spec = {
   limit: { type: 'string', value: 'N', description: 'only the first N cases (sorted by id)' },
   png: { type: 'boolean', description: 'also write OUT/CASE/lesion_K.png: three views through each lesion, soft-tissue window' },
   force: { type: 'boolean', description: 'replace the cases an earlier run wrote to --out (otherwise a folder with cases is refused)' },
+  'force-geometry': {
+    type: 'boolean',
+    description:
+      'insert into scans whose voxel size (0.1-20 mm) or extent (2 cm-2.5 m per side) is not a CT\'s, or that hold no air (no voxel at ' +
+      'or below -500 HU); without it such a scan stops the run before anything is written',
+  },
 } as const;
 
 export const insertLesionsCommand = defineCommand({
   name: 'insert-lesions',
   summary: 'insert synthetic lesions into real scans: a validation set with known lesion masks',
-  synopsis: ['screener insert-lesions --data DIR --out DIR [--seed S] [--per-case N] [--limit N] [--png] [--force]'],
+  synopsis: ['screener insert-lesions --data DIR --out DIR [--seed S] [--per-case N] [--limit N] [--png] [--force] [--force-geometry]'],
   options: spec,
   notes: [
     `Inserts 1..N synthetic lesions into each scan: smooth ellipsoids of ${r.diameterMm[0]}-${r.diameterMm[1]} mm ` +
@@ -40,6 +47,8 @@ export const insertLesionsCommand = defineCommand({
       `hyperdense, mean over the mask) plus their own smooth texture (${r.textureStdHu[0]}-${r.textureStdHu[1]} HU); the scanner's noise ` +
       `stays. Lesions lie in soft tissue inside the body (at least ${r.minSoftFraction * 100} % of their voxels; never changing ` +
       'air, lung or bone) and never overlap. The same seed gives the same files.',
+    'Every scan is read and checked before the first case is written: soft tissue is found by its HU, so a scan that is ' +
+      'unreadable, or whose values are not in HU, stops the run at once, named, with --out untouched.',
   ],
   async execute(args) {
     const data = stringOption(args, 'data');
@@ -55,6 +64,8 @@ export const insertLesionsCommand = defineCommand({
 
     const cases = listCases(data).slice(0, limit);
     if (cases.length === 0) throw new Error(`${data}: no case folder with ct.nii.gz`);
+    const forceGeometry = args.options['force-geometry'] === true;
+    for (const entry of cases) requirePlausibleCt(readNifti(entry.ctPath), entry.ctPath, forceGeometry);
     prepareOut(out, args.options.force === true);
 
     const summary: { case: string; placed: number; skipped: number; diametersMm: number[] }[] = [];
