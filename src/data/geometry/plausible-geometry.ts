@@ -5,7 +5,7 @@
 // any air: every CT in Hounsfield units has some, and a scan stored without its rescale (raw scanner
 // values of 0 to 4095, air at 0) otherwise preprocesses into a body of the whole box and a map of nothing.
 import { DataError } from '../errors';
-import { formatShape, type Shape3, type Vec3 } from './volume';
+import { formatShape, valueRange, type Shape3, type Vec3 } from './volume';
 
 /** Voxel sizes a CT scanner produces along any axis, in mm (micro-CT and thick slabs excluded). */
 export const CT_VOXEL_MM: readonly [number, number] = [0.1, 20];
@@ -36,8 +36,7 @@ export const CT_AIR_HU_MAX = -500;
 
 /** Why a scan's values cannot be a CT's in Hounsfield units (no voxel at or below CT_AIR_HU_MAX), or null. */
 export function ctValueProblem(data: ArrayLike<number>): string | null {
-  let lowest = Infinity;
-  for (let i = 0; i < data.length; i++) if (data[i]! < lowest) lowest = data[i]!;
+  const [lowest] = valueRange(data);
   if (lowest === Infinity || lowest <= CT_AIR_HU_MAX) return null; // no finite value, or some air
   return (
     `no voxel is air: the lowest value is ${+lowest.toPrecision(6)}, where a CT in Hounsfield units has air at about -1000 ` +
