@@ -237,7 +237,7 @@ describe('screener eval', () => {
     const { code, out } = await run(evaluate, ['--data', mixed, '--baseline', 'intensity', '--fit-data', healthy, '--json', json, '--maps', maps, '--cache', join(root, 'cache')]);
     expect(code).toBe(1);
     expect(out).toMatch(/\| intensity +\| all lesions +\| +2 \|/);
-    expect(out).toMatch(/1 case\(s\) could not be scored[\s\S]*case_1: .*ct\.nii\.gz/);
+    expect(out).toMatch(/1 case could not be scored[\s\S]*case_1: .*ct\.nii\.gz/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.methods.intensity.cases.map((c: { id: string }) => c.id)).toEqual(['case_0', 'case_2']);
     expect(report.failed).toHaveLength(1);

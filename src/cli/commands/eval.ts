@@ -18,6 +18,7 @@ import type { PreprocessRequest } from '../../data/preprocess/preprocess';
 import { DEFAULT_PRESET, presetConfig, type AnomalyOptions, type Triple } from '../../model/config';
 import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import type { Screener } from '../../model/screener';
+import { counted } from '../counted';
 
 const spec = {
   data: {
@@ -147,7 +148,7 @@ export const evaluate = defineCommand({
         sourceData: stringOption(args, 'source-data'),
         progress: process.stderr,
       });
-      console.log(`# screener eval: ${data} (${result.cases} cases with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);
+      console.log(`# screener eval: ${data} (${counted(result.cases, 'case')} with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);
       for (const s of scorers) console.log(`- **${s.name}**: ${s.description}`);
       console.log(`\n${markdownTable(result.methods)}\n\nPer-case spread:\n\n${spreadTable(result.methods)}\n`);
       const responses = responseTable(result.methods);
@@ -163,7 +164,7 @@ export const evaluate = defineCommand({
       }
       if (result.failed.length === 0) return 0;
       // The cases that could be scored are reported above; the exit code says that some could not.
-      console.log(`\n${result.failed.length} case(s) could not be scored and count in no mean:`);
+      console.log(`\n${counted(result.failed.length, 'case')} could not be scored and count in no mean:`);
       for (const f of result.failed) console.log(`- ${f.id}: ${f.error}`);
       return 1;
     });

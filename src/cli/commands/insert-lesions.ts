@@ -10,6 +10,7 @@ import { listCases } from '../../data/io/dataset.node';
 import { readNifti, writeFileAtomic } from '../../data/io/files.node';
 import { insertLesions, LESION_RULES } from '../../data/lesions/insert';
 import { INSERT_LESIONS_GENERATOR, writeInsertedCase } from '../../data/lesions/write.node';
+import { counted } from '../counted';
 
 const r = LESION_RULES;
 
@@ -84,7 +85,7 @@ export const insertLesionsCommand = defineCommand({
     const placed = all.length;
     const skipped = summary.reduce((n, s) => n + s.skipped, 0);
     const range = placed ? `, diameters ${Math.min(...all).toFixed(1)}-${Math.max(...all).toFixed(1)} mm` : '';
-    console.log(`${cases.length} cases: ${placed} lesions placed${range}, ${skipped} skipped; written to ${out}`);
+    console.log(`${counted(cases.length, 'case')}: ${counted(placed, 'lesion')} placed${range}, ${skipped} skipped; written to ${out}`);
     const report = { generator: INSERT_LESIONS_GENERATOR, data, seed, perCase, cases: summary.length, placed, skipped, rules: LESION_RULES, perCaseSummary: summary };
     writeFileAtomic(join(out, 'insert-lesions.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'));
     return 0;
@@ -107,10 +108,10 @@ function prepareOut(out: string, force: boolean): void {
   if (!existsSync(out)) return;
   const existing = listCases(out);
   if (existing.length === 0) return;
-  if (!force) throw new Error(`${out}: already holds ${existing.length} case(s) (${existing[0]!.id}, ...); pass --force to replace them, or choose another folder`);
+  if (!force) throw new Error(`${out}: already holds ${counted(existing.length, 'case')} (${existing[0]!.id}, ...); pass --force to replace them, or choose another folder`);
   const foreign = existing.filter((c) => !writtenByUs(join(c.dir, 'case.json')));
   if (foreign.length) {
-    throw new Error(`${out}: holds ${foreign.length} case(s) not written by insert-lesions (${foreign[0]!.id}, ...); refusing to replace them even with --force`);
+    throw new Error(`${out}: holds ${counted(foreign.length, 'case')} not written by insert-lesions (${foreign[0]!.id}, ...); refusing to replace them even with --force`);
   }
   for (const c of existing) rmSync(c.dir, { recursive: true, force: true });
 }

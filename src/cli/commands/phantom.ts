@@ -7,6 +7,7 @@ import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../dat
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
 import { writePhantomCase, writeQualitySplits } from '../../data/phantom/write.node';
 import { QUALITY_SET_DEFAULTS } from '../../data/phantom/quality-set';
+import { counted } from '../counted';
 
 const spec = {
   out: { type: 'string', value: 'DIR', description: 'folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}' },
@@ -62,7 +63,7 @@ export const phantom = defineCommand({
         ([split, count]) => ({ split, dir: join(out, split), count }),
       );
       const written = writeQualitySplits(targets, qualitySize);
-      targets.forEach(({ dir, count }, t) => console.log(`${dir}  ${count} cases (${written[t]!.length} written, the rest already there)`));
+      targets.forEach(({ dir, count }, t) => console.log(`${dir}  ${counted(count, 'case')} (${written[t]!.length} written, the rest already there)`));
       return 0;
     }
     const kinds = parseKinds(stringOption(args, 'kinds') ?? spec.kinds.default);
@@ -78,7 +79,7 @@ export const phantom = defineCommand({
       const caseSeed = phantomCaseSeed(seed, i);
       const written = writePhantomCase(join(out, phantomCaseName(i)), generatePhantomCase(options, i), { png: args.options.png === true, seed: caseSeed });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(`${written.dir}  ${written.files.length} files  ${seconds} s`);
+      console.log(`${written.dir}  ${counted(written.files.length, 'file')}  ${seconds} s`);
     }
     return 0;
   },

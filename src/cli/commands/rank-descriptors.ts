@@ -17,6 +17,7 @@ import { descriptorFeatures } from '../../model/descriptor-features';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { Screener } from '../../model/screener';
 import { defaultCacheDir } from '../../train/scans.node';
+import { counted } from '../counted';
 
 const DEFAULT_SCANS = 4;
 
@@ -68,7 +69,7 @@ export const rankDescriptors = defineCommand({
         return { id: entry.id, image: { data: scan.image.data, shape: scan.image.shape }, body: scan.body.data };
       }));
     }
-    console.log(`healthy kNN tail on ${entries.length} scans of ${data} (lower: normal tissue covered more evenly)`);
+    console.log(`healthy kNN tail on ${counted(entries.length, 'scan')} of ${data} (lower: normal tissue covered more evenly)`);
     const runtime = await nodeRuntime();
     const results: { path: string; tail: number; perScan: number[]; trained: boolean }[] = [];
     try {

@@ -8,6 +8,7 @@ import { checkSameGrid } from '../../data/geometry/mask-checks';
 import { plausibleCtProblem } from '../../data/geometry/plausible-geometry';
 import { readNifti } from '../../data/io/files.node';
 import { formatMm, summarizeVolume } from '../../data/io/summary';
+import { counted } from '../counted';
 
 export const scanData = defineCommand({
   name: 'scan-data',
@@ -57,7 +58,7 @@ export const scanData = defineCommand({
       }
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`${cases.length} cases, ${lesionCases} with a lesion mask, ${implausible} not plausibly a CT, ${failed} unreadable (${seconds} s)`);
+    console.log(`${counted(cases.length, 'case')}, ${lesionCases} with a lesion mask, ${implausible} not plausibly a CT, ${failed} unreadable (${seconds} s)`);
     return failed ? 1 : 0;
   },
 });

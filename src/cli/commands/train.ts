@@ -31,6 +31,7 @@ import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
 import { HU_WINDOW_LIMITS } from '../../model/validate-config';
 import type { LossRecord, TrainingPosition } from '../../train/trainer';
+import { counted } from '../counted';
 
 const spec = {
   data: { type: 'list', value: 'DIR', description: 'a data folder (one folder per case with ct.nii.gz); repeat for more' },
@@ -157,7 +158,7 @@ export const train = defineCommand({
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-    log(`${scans.length} scans ready in ${formatDuration((performance.now() - started) / 1000)}${skipped.length ? `; left out ${skipped.length} with lesions of other kinds` : ''}`);
+    log(`${counted(scans.length, 'scan')} ready in ${formatDuration((performance.now() - started) / 1000)}${skipped.length ? `; left out ${skipped.length} with lesions of other kinds` : ''}`);
     for (const f of failed) log(`left out ${f.id}: ${f.error}`);
 
     const meter = new RateMeter();
