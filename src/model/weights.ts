@@ -8,6 +8,7 @@ import { STAGES, withDensity, type AnomalyOptions, type ScreenerConfig, type Sta
 import { decodeSafetensors, encodeSafetensors, tensorToFloat32, type SafetensorsTensor, type TensorToWrite } from './safetensors';
 import { tensorManifest } from './tensor-manifest';
 import { validateConfig } from './validate-config';
+import { counted } from '../data/counted';
 
 /** Metadata "format" of a Screener model file. */
 export const METADATA_FORMAT = 'screener';
@@ -53,7 +54,7 @@ export function checkedFloat32(tensor: SafetensorsTensor, name: string, source: 
       bad++;
     }
   }
-  if (bad) throw new DataError(source, `tensor "${name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (the first at index ${first}: ${values[first]}); the model is damaged`);
+  if (bad) throw new DataError(source, `tensor "${name}" has ${counted(bad, 'non-finite value')} (the first at index ${first}: ${values[first]}); the model is damaged`);
   return values;
 }
 

@@ -18,7 +18,7 @@ import type { PreprocessRequest } from '../../data/preprocess/preprocess';
 import { DEFAULT_PRESET, presetConfig, type AnomalyOptions, type Triple } from '../../model/config';
 import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import type { Screener } from '../../model/screener';
-import { counted } from '../counted';
+import { counted } from '../../data/counted';
 
 const spec = {
   data: {

@@ -10,7 +10,7 @@ import { listCases } from '../../data/io/dataset.node';
 import { readNifti, writeFileAtomic } from '../../data/io/files.node';
 import { insertLesions, LESION_RULES } from '../../data/lesions/insert';
 import { INSERT_LESIONS_GENERATOR, writeInsertedCase } from '../../data/lesions/write.node';
-import { counted } from '../counted';
+import { counted } from '../../data/counted';
 
 const r = LESION_RULES;
 

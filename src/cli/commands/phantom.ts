@@ -7,7 +7,7 @@ import { generatePhantomCase, phantomCaseName, phantomCaseSeed } from '../../dat
 import { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type LesionKind } from '../../data/phantom/lesions';
 import { writePhantomCase, writeQualitySplits } from '../../data/phantom/write.node';
 import { QUALITY_SET_DEFAULTS } from '../../data/phantom/quality-set';
-import { counted } from '../counted';
+import { counted } from '../../data/counted';
 
 const spec = {
   out: { type: 'string', value: 'DIR', description: 'folder to write DIR/case_NNN/{ct.nii.gz, lesion.nii.gz, lesion_kinds.nii.gz, case.json}' },

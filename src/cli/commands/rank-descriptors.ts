@@ -17,7 +17,7 @@ import { descriptorFeatures } from '../../model/descriptor-features';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { Screener } from '../../model/screener';
 import { defaultCacheDir } from '../../train/scans.node';
-import { counted } from '../counted';
+import { counted } from '../../data/counted';
 
 const DEFAULT_SCANS = 4;
 

@@ -8,7 +8,7 @@ import { checkSameGrid } from '../../data/geometry/mask-checks';
 import { plausibleCtProblem } from '../../data/geometry/plausible-geometry';
 import { readNifti } from '../../data/io/files.node';
 import { formatMm, summarizeVolume } from '../../data/io/summary';
-import { counted } from '../counted';
+import { counted } from '../../data/counted';
 
 export const scanData = defineCommand({
   name: 'scan-data',

@@ -8,6 +8,7 @@ import { findBuilt } from '../built-files';
 import { defineCommand } from '../command';
 import { DataError } from '../../data/errors';
 import { createWebServer, LOOPBACK_HOST_NAMES, modelEntry, modelsInFolder, type ModelEntry } from '../web-server';
+import { counted } from '../../data/counted';
 
 export const DEFAULT_PORT = 8080;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -57,7 +58,7 @@ export const serve = defineCommand({
     const bound = typeof address === 'object' && address ? address.port : port;
     const shownHost = host.includes(':') ? `[${host}]` : host;
     console.log(`Screener: http://${shownHost}:${bound}/`);
-    console.error(`serving ${webDir} and ${models.length} model${models.length === 1 ? '' : 's'}${models.length ? ` (${models.map((m) => m.name).join(', ')})` : ''}; Ctrl-C stops`);
+    console.error(`serving ${webDir} and ${counted(models.length, 'model')}${models.length ? ` (${models.map((m) => m.name).join(', ')})` : ''}; Ctrl-C stops`);
     if (!LOOPBACK.has(host)) console.error(`note: bound to ${host}, so other machines can open the page too (scans still stay in each browser)`);
 
     // Serve until interrupted; then close and exit cleanly.

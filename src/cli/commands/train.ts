@@ -31,7 +31,7 @@ import { readFileBytes } from '../../data/io/files.node';
 import { screenerConfigOf } from '../../model/screener';
 import { HU_WINDOW_LIMITS } from '../../model/validate-config';
 import type { LossRecord, TrainingPosition } from '../../train/trainer';
-import { counted } from '../counted';
+import { counted } from '../../data/counted';
 
 const spec = {
   data: { type: 'list', value: 'DIR', description: 'a data folder (one folder per case with ct.nii.gz); repeat for more' },

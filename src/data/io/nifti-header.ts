@@ -8,6 +8,7 @@ import { type Affine, affineFromRows, affineRows, affineSpacing, formatShape, ty
 import { DataError } from '../errors';
 import { NIFTI_DATATYPES, datatypeFromCode, isSupportedDatatype, type NiftiDatatype } from './nifti-types';
 import { quaternToAffine } from './qform';
+import { counted } from '../counted';
 
 export const HEADER_BYTES = 348;
 export const DATA_OFFSET = 352; // header plus the four-byte extension flag
@@ -218,7 +219,7 @@ function rejectNonFinite(data: Float32Array | Float64Array, shape: Shape3, sourc
   const w = first % shape[2];
   const h = Math.floor(first / shape[2]) % shape[1];
   const d = Math.floor(first / (shape[1] * shape[2]));
-  throw new DataError(source, `${bad} non-finite voxel${bad > 1 ? 's' : ''} (NaN or infinity), the first at (d, h, w) = (${d}, ${h}, ${w}): ${data[first]}`);
+  throw new DataError(source, `${counted(bad, 'non-finite voxel')} (NaN or infinity), the first at (d, h, w) = (${d}, ${h}, ${w}): ${data[first]}`);
 }
 
 function printable(bytes: Uint8Array): string {

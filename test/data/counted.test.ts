@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counted } from '../../src/cli/counted';
+import { counted } from '../../src/data/counted';
 
 describe('counted', () => {
   it('puts the noun in the singular for one and in the plural otherwise', () => {
