@@ -4,6 +4,7 @@
 // the anomaly score the predictor blends over sliding windows.
 import type { Runtime } from '../gpu/runtime';
 import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor, tidy, zeros } from '../graph/index';
+import { counted } from '../data/counted';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/geometry/volume';
 import { anomalyScoreOf, conditionChannels, configPreprocessing, mapSmoothingOf, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
@@ -175,7 +176,7 @@ export class Screener {
     return noGrad(() =>
       tidy(() => {
         if (this.config.density.condition === 'sincos' && (!positions || positions.length !== n)) {
-          throw new Error(`Screener.scoreWindow: the sin-cos condition needs positionInScan for each of the ${n} window(s)`);
+          throw new Error(`Screener.scoreWindow: the sin-cos condition needs positionInScan for each of its ${counted(n, 'window')}`);
         }
         const sincos = positions && { toScan: positions.map((p) => scaleShiftAffine([1, 1, 1], p.origin)), scanShape: positions.map((p) => p.scanShape) };
         const { descriptor, condition } = this.pooledMaps(image, sincos);

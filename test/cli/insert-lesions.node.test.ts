@@ -39,7 +39,10 @@ describe('screener insert-lesions', () => {
   it('writes every case on its source grid, with a mask of the inserted lesions only and case.json', async () => {
     const { code, out: printed } = await run(['--data', data, '--out', out, '--seed', '5', '--per-case', '3', '--png']);
     expect(code).toBe(0);
-    expect(printed).toMatch(/^3 cases: \d+ lesions? placed, diameters [\d.]+-[\d.]+ mm, \d+ skipped; written to /m);
+    const summary = printed.match(/^3 cases: (\d+) (lesions?) placed, diameters [\d.]+-[\d.]+ mm, \d+ skipped; written to /m);
+    expect(summary).not.toBeNull();
+    // The noun agrees with the count: "1 lesion", otherwise "lesions".
+    expect(summary![2]).toBe(summary![1] === '1' ? 'lesion' : 'lesions');
     for (const id of ['case_a', 'group/case_b']) {
       const sourcePath = join(data, id, 'ct.nii.gz');
       const source = readNifti(sourcePath);
