@@ -25,9 +25,12 @@ export function nearestRowsPerInvocation(software: boolean, vec4s: number): numb
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const cache = new Map<string, string>();
 
-/** The kernel text for `rows` query rows per invocation of `vec4s` vec4s each, its register block written out. */
-function nearestRowSource(rows: number, vec4s: number): string {
-  const key = `${rows}x${vec4s}`;
+/**
+ * The kernel text for `rows` query rows per invocation of `vec4s` vec4s each, its register block written
+ * out; `apart`: only bank rows farther than a distance from the query's position count (-1 when none).
+ */
+function nearestRowSource(rows: number, vec4s: number, apart: boolean): string {
+  const key = `${rows}x${vec4s}${apart ? ' apart' : ''}`;
   let source = cache.get(key);
   if (!source) {
     const R = range(rows);
@@ -36,10 +39,12 @@ function nearestRowSource(rows: number, vec4s: number): string {
       CONSTS: `const ROWS: u32 = ${rows}u;\nconst VEC4S: u32 = ${vec4s}u;`,
       QUERIES: R.map((r) =>
         [
-          `  let row${r} = min(first + ${r}u, params.rows - 1u) * params.cols;`,
+          `  let query${r} = min(first + ${r}u, params.rows - 1u);`,
+          `  let row${r} = query${r} * params.cols;`,
           ...V.map((v) => `  let q${r}_${v} = 2.0 * x4(row${r}, ${4 * v}u);`),
+          ...(apart ? [`  let p${r} = vec3<f32>(x_position[3u * query${r}], x_position[3u * query${r} + 1u], x_position[3u * query${r} + 2u]);`] : []),
           `  var best${r} = 3.40282e38f;`,
-          `  var index${r} = 0i;`,
+          `  var index${r} = ${apart ? '-1i' : '0i'};`,
         ].join('\n'),
       ).join('\n'),
       SEARCH: [
@@ -48,7 +53,9 @@ function nearestRowSource(rows: number, vec4s: number): string {
         ...R.map((r) =>
           [
             `      let s${r} = norm - (${V.map((v) => `dot(q${r}_${v}, b${v})`).join(' + ')});`,
-            `      let better${r} = s${r} < best${r};`,
+            ...(apart
+              ? [`      let offset${r} = at_position - p${r};`, `      let better${r} = s${r} < best${r} && dot(offset${r}, offset${r}) > params.min_distance2;`]
+              : [`      let better${r} = s${r} < best${r};`]),
             `      best${r} = select(best${r}, s${r}, better${r});`,
             `      index${r} = select(index${r}, candidate, better${r});`,
           ].join('\n'),
@@ -56,28 +63,50 @@ function nearestRowSource(rows: number, vec4s: number): string {
       ].join('\n'),
       STORE: R.map((r) => `  if (first + ${r}u < params.rows) { out[first + ${r}u] = index${r}; }`).join('\n'),
     };
-    source = kernelSource(fillSkeleton(skeleton, parts, 'nearest-row codegen'));
+    source = kernelSource(fillSkeleton(skeleton, parts, 'nearest-row codegen'), { APART: apart });
     cache.set(key, source);
   }
   return source;
 }
 
+/** Positions of the query and bank rows ([rows, 3] and [bankRows, 3] f32) and the distance a bank row must exceed. */
+export interface RowsApart {
+  xPosition: GPUBuffer;
+  bankPosition: GPUBuffer;
+  minDistance: number;
+}
+
 /**
  * out[i] (i32) = argmin_j |x[i, :] - bank[j, :]|^2 for x [rows, cols] and bank [bankRows, cols], the
- * lowest j on a tie. cols may be at most NEAREST_ROW_MAX_COLS; bankRows at least 1. `rowsPerInvocation`
- * overrides the register block (for benchmarks and tests).
+ * lowest j on a tie. cols may be at most NEAREST_ROW_MAX_COLS; bankRows at least 1. With `apart`, only
+ * rows j whose position is farther than apart.minDistance from row i's count, and out[i] is -1 when no
+ * row is. `rowsPerInvocation` overrides the register block (for benchmarks and tests).
  */
-export function nearestRows(runtime: Runtime, x: GPUBuffer, rows: number, cols: number, bank: GPUBuffer, bankRows: number, out: GPUBuffer, rowsPerInvocation?: number): void {
+export function nearestRows(
+  runtime: Runtime,
+  x: GPUBuffer,
+  rows: number,
+  cols: number,
+  bank: GPUBuffer,
+  bankRows: number,
+  out: GPUBuffer,
+  rowsPerInvocation?: number,
+  apart?: RowsApart,
+): void {
   if (!(cols >= 1 && cols <= NEAREST_ROW_MAX_COLS)) throw new RangeError(`nearestRows: rows of 1 to ${NEAREST_ROW_MAX_COLS} values, got ${cols}`);
   if (bankRows < 1) throw new RangeError('nearestRows: the bank is empty');
+  if (apart && !(apart.minDistance >= 0 && Number.isFinite(apart.minDistance))) throw new RangeError(`nearestRows: the distance apart must be finite and at least 0, got ${apart.minDistance}`);
   if (rows === 0) return;
   const vec4s = Math.ceil(cols / 4);
   const block = rowsPerInvocation ?? nearestRowsPerInvocation(runtime.adapter.software, vec4s);
   runtime.dispatch({
-    kernel: 'nearest_row',
-    source: nearestRowSource(block, vec4s),
-    buffers: [x, bank, out],
-    uniforms: uniforms().u32(rows, cols, bankRows, Math.floor(TILE_VEC4S / vec4s)).bytes(),
+    kernel: apart ? 'nearest_row_apart' : 'nearest_row',
+    source: nearestRowSource(block, vec4s, apart !== undefined),
+    buffers: apart ? [x, bank, out, apart.xPosition, apart.bankPosition] : [x, bank, out],
+    uniforms: uniforms()
+      .u32(rows, cols, bankRows, Math.floor(TILE_VEC4S / vec4s))
+      .f32(apart ? apart.minDistance ** 2 : 0)
+      .bytes(),
     workgroups: Math.ceil(rows / (WORKGROUP * block)),
   });
 }

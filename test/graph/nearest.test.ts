@@ -83,12 +83,66 @@ describe('nearestRows', () => {
     expect([...(await nearest(x, bank, cols))]).toEqual([1, 0, 2, 1]);
   });
 
+  // Apart: only bank rows farther than a distance from the query's own position count (a scan's tissue
+  // elsewhere). Positions on a 40-unit cube, so that a distance of 12 excludes a fair share of rows.
+  for (const [rows, bankRows, cols, block] of [[70, 300, 16, undefined], [129, 517, 5, undefined], [50, 260, 16, 1]] as const) {
+    it(`finds the nearest of ${bankRows} rows at least 12 away from each of ${rows} queries of ${cols} values${block ? `, ${block} per invocation` : ''}`, async () => {
+      const x = Float32Array.from(randomArray(rows * cols, rows + 3));
+      const bank = Float32Array.from(randomArray(bankRows * cols, bankRows + 5));
+      const xPosition = Float32Array.from(randomArray(rows * 3, 21), (v) => 20 + 20 * v);
+      const bankPosition = Float32Array.from(randomArray(bankRows * 3, 22), (v) => 20 + 20 * v);
+      const minDistance = 12;
+      const found = (await g.tidyAsync(async () => {
+        const positions = { xPosition: g.fromArray(rt, xPosition, [rows, 3]), bankPosition: g.fromArray(rt, bankPosition, [bankRows, 3]), minDistance };
+        if (block === undefined) return g.nearestRows(g.fromArray(rt, x, [rows, cols]), g.fromArray(rt, bank, [bankRows, cols]), positions).readInt();
+        const out = g.empty(rt, [rows], 'i32');
+        const buffers = { xPosition: positions.xPosition.buffer, bankPosition: positions.bankPosition.buffer, minDistance };
+        nearestKernel(rt, g.fromArray(rt, x, [rows, cols]).buffer, rows, cols, g.fromArray(rt, bank, [bankRows, cols]).buffer, bankRows, out.buffer, block, buffers);
+        return out.readInt();
+      })) as Int32Array;
+      let excluded = 0;
+      for (let i = 0; i < rows; i++) {
+        const far = (j: number) => [0, 1, 2].reduce((s, a) => s + (xPosition[i * 3 + a]! - bankPosition[j * 3 + a]!) ** 2, 0) > minDistance ** 2;
+        const d = distancesOf(x, bank, cols, i).map((v, j) => (far(j) ? v : Infinity));
+        excluded += d.filter((v) => v === Infinity).length;
+        const best = Math.min(...d);
+        const index = found[i]!;
+        expect(Number.isInteger(index) && index >= 0 && index < bankRows && far(index), `query ${i}: index ${index}`).toBe(true);
+        expect(d[index]! - best, `query ${i}: row ${index} at ${d[index]}, the nearest far row at ${best}`).toBeLessThanOrEqual(1e-5 * (1 + best));
+      }
+      // The exclusion did something: a good share of the pairs were too close, so the plain search differs.
+      expect(excluded / (rows * bankRows)).toBeGreaterThan(0.02);
+      const plain = await nearest(x, bank, cols);
+      expect(plain.some((j, i) => j !== found[i])).toBe(true);
+    });
+  }
+
+  it('gives -1 to a query with no bank row far enough from it', async () => {
+    const x = Float32Array.from([0, 0, 1, 1]);
+    const bank = Float32Array.from([0, 0, 5, 5, 1, 1]);
+    const xPosition = Float32Array.from([0, 0, 0, 10, 0, 0]);
+    const bankPosition = Float32Array.from([0, 0, 1, 0, 1, 0, 9, 0, 0]);
+    const found = (await g.tidyAsync(async () =>
+      g.nearestRows(g.fromArray(rt, x, [2, 2]), g.fromArray(rt, bank, [3, 2]), { xPosition: g.fromArray(rt, xPosition, [2, 3]), bankPosition: g.fromArray(rt, bankPosition, [3, 3]), minDistance: 5 }).readInt(),
+    )) as Int32Array;
+    // Query 0 (at the origin) is near bank rows 0 and 1 and far from row 2; query 1 (at x = 10) only from rows 0 and 1.
+    expect([...found]).toEqual([2, 0]);
+    const none = (await g.tidyAsync(async () =>
+      g.nearestRows(g.fromArray(rt, x, [2, 2]), g.fromArray(rt, bank, [3, 2]), { xPosition: g.fromArray(rt, xPosition, [2, 3]), bankPosition: g.fromArray(rt, bankPosition, [3, 3]), minDistance: 50 }).readInt(),
+    )) as Int32Array;
+    expect([...none]).toEqual([-1, -1]);
+  });
+
   it('refuses mismatched rows, float banks of another width, rows too long and an empty bank', () => {
     g.tidy(() => {
       expect(() => g.nearestRows(g.zeros(rt, [4, 3]), g.zeros(rt, [5, 2]))).toThrow(/same D/);
       expect(() => g.nearestRows(g.zeros(rt, [4, 3, 1]), g.zeros(rt, [5, 3]))).toThrow(/\[M, D\]/);
       expect(() => g.nearestRows(g.zeros(rt, [4, 65]), g.zeros(rt, [5, 65]))).toThrow(/1 to 64 values/);
       expect(() => g.nearestRows(g.zeros(rt, [4, 3]), g.zeros(rt, [0, 3]))).toThrow(/empty/);
+      const apart = (xp: number[], bp: number[], minDistance = 1) => ({ xPosition: g.zeros(rt, xp), bankPosition: g.zeros(rt, bp), minDistance });
+      expect(() => g.nearestRows(g.zeros(rt, [4, 3]), g.zeros(rt, [5, 3]), apart([4, 2], [5, 3]))).toThrow(/xPosition must be f32 \[4, 3\]/);
+      expect(() => g.nearestRows(g.zeros(rt, [4, 3]), g.zeros(rt, [5, 3]), apart([4, 3], [4, 3]))).toThrow(/bankPosition must be f32 \[5, 3\]/);
+      expect(() => g.nearestRows(g.zeros(rt, [4, 3]), g.zeros(rt, [5, 3]), apart([4, 3], [5, 3], Number.NaN))).toThrow(/distance apart/);
     });
   });
 });

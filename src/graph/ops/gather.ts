@@ -60,15 +60,25 @@ export function gatherVoxels(featureMap: Tensor, coords: Tensor): Tensor {
 
 /**
  * The index (i32 [M]) of the nearest row of `bank` [C, D] to each row of x [M, D], in Euclidean
- * distance, the lowest on a tie. Integer indices carry no gradient; gather the rows (gatherRows) to
- * differentiate the distance itself.
+ * distance, the lowest on a tie. With `apart` (positions xPosition [M, 3] and bankPosition [C, 3]), only
+ * bank rows farther than apart.minDistance from the query's position count, and a query with none that
+ * far gets -1 (which gatherRows turns into a row of zeros). Integer indices carry no gradient; gather
+ * the rows (gatherRows) to differentiate the distance itself.
  */
-export function nearestRows(x: Tensor, bank: Tensor): Tensor {
+export function nearestRows(x: Tensor, bank: Tensor, apart?: { xPosition: Tensor; bankPosition: Tensor; minDistance: number }): Tensor {
   if (x.rank !== 2 || bank.rank !== 2 || x.dtype !== 'f32' || bank.dtype !== 'f32' || x.shape[1] !== bank.shape[1]) {
     throw new RangeError(`nearestRows: x [M, D] and bank [C, D] must be f32 with the same D, got ${x.dtype} ${shapeString(x.shape)} and ${bank.dtype} ${shapeString(bank.shape)}`);
   }
   const [rows, cols] = x.shape as [number, number];
+  if (apart) {
+    for (const [name, t, n] of [['xPosition', apart.xPosition, rows], ['bankPosition', apart.bankPosition, bank.shape[0]!]] as const) {
+      if (t.rank !== 2 || t.dtype !== 'f32' || t.shape[0] !== n || t.shape[1] !== 3) {
+        throw new RangeError(`nearestRows: ${name} must be f32 [${n}, 3], one position per row, got ${t.dtype} ${shapeString(t.shape)}`);
+      }
+    }
+  }
   const out = empty(x.runtime, [rows], 'i32');
-  nearestKernel(x.runtime, x.buffer, rows, cols, bank.buffer, bank.shape[0]!, out.buffer);
+  const positions = apart && { xPosition: apart.xPosition.buffer, bankPosition: apart.bankPosition.buffer, minDistance: apart.minDistance };
+  nearestKernel(x.runtime, x.buffer, rows, cols, bank.buffer, bank.shape[0]!, out.buffer, undefined, positions);
   return out;
 }
