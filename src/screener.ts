@@ -30,7 +30,7 @@ export { HELD_OUT_LESION_KINDS, LESION_KINDS, TRAINING_LESION_KINDS, type Lesion
 export { generatePhantom, type Phantom, type PhantomOptions } from './data/phantom/phantom';
 
 // The model.
-export { ANOMALY_SCORES, anomalyOptionsOf, anomalyScoreOf, configPreprocessing, mapSmoothingOf, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type AnomalyScore, type ScreenerConfig, type Stage } from './model/config';
+export { ANOMALY_SCORES, anomalyOptionsOf, anomalyScoreOf, configPreprocessing, mapSmoothingOf, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, PRESETS, presetConfig, STAGES, withDensity, withTargetSpacing, type AnomalyScore, KNN_REFERENCES, knnReferenceOf, type KnnReference, type ScreenerConfig, type Stage } from './model/config';
 export { validateConfig } from './model/validate-config';
 export { describeConfig, describeScreener } from './model/describe';
 export { ANOMALY_DESCRIPTION, anomalyDescription, anomalyFileOptionsOf, anomalyScoreName, encodeAnomalyMap } from './model/anomaly-file';

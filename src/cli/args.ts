@@ -3,7 +3,7 @@
 // Unknown options are errors, so a typo never silently falls back to a default; so are positional
 // arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
 // numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
-import { ANOMALY_SCORES, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, type AnomalyScore } from '../model/config';
+import { ANOMALY_SCORES, KNN_REFERENCES, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, type AnomalyScore, type KnnReference } from '../model/config';
 
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' may repeat and collects values. */
@@ -92,7 +92,7 @@ export const OVERLAP_OPTION = {
   overlap: { type: 'string', value: 'F', description: 'overlap of the sliding windows, in [0, 1); less is faster', default: 0.5 },
 } as const satisfies Record<string, OptionSpec>;
 
-/** --score and --smooth: how the commands that score scans make Screener's anomaly map from its density. */
+/** --score, --smooth and --reference: how the commands that score scans make Screener's anomaly map from its density. */
 export const ANOMALY_OPTIONS = {
   score: {
     type: 'string',
@@ -106,9 +106,16 @@ export const ANOMALY_OPTIONS = {
     description: "standard deviation in mm of a Gaussian that smooths Screener's anomaly map (0: none)",
     default: "the model's (none unless its config names one)",
   },
+  reference: {
+    type: 'string',
+    value: 'bank|scan|both',
+    description:
+      "what a knn model compares each voxel's descriptor with: bank (the training scans' descriptors), scan (the same scan's own, at least 32 mm away), both (the nearer)",
+    default: "the model's (bank unless its config names another)",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
-/** --score nll|latent and --smooth MM, each undefined when absent (the model's own then). */
+/** --score nll|latent, --smooth MM and --reference bank|scan|both, each undefined when absent (the model's own then). */
 export function anomalyOptions(args: ParsedArgs): AnomalyOptions {
   const score = stringOption(args, 'score');
   if (score !== undefined && !(ANOMALY_SCORES as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${ANOMALY_SCORES.join(', ')}, got "${score}"`);
@@ -116,7 +123,13 @@ export function anomalyOptions(args: ParsedArgs): AnomalyOptions {
   if (smoothMm !== undefined && !(smoothMm >= 0 && smoothMm <= MAX_MAP_SMOOTHING_MM)) {
     throw new UsageError(`--smooth must be a number of mm from 0 to ${MAX_MAP_SMOOTHING_MM}, got "${stringOption(args, 'smooth')}"`);
   }
-  return { ...(score !== undefined ? { score: score as AnomalyScore } : {}), ...(smoothMm !== undefined ? { smoothMm } : {}) };
+  const reference = stringOption(args, 'reference');
+  if (reference !== undefined && !(KNN_REFERENCES as readonly string[]).includes(reference)) throw new UsageError(`--reference must be one of ${KNN_REFERENCES.join(', ')}, got "${reference}"`);
+  return {
+    ...(score !== undefined ? { score: score as AnomalyScore } : {}),
+    ...(smoothMm !== undefined ? { smoothMm } : {}),
+    ...(reference !== undefined ? { reference: reference as KnnReference } : {}),
+  };
 }
 
 /** --overlap F of the sliding windows, in [0, 1); the default when absent. */

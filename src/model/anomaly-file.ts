@@ -8,20 +8,26 @@ import { Gzip } from 'fflate';
 import { type Affine, type Shape3, type Volume, voxelCount } from '../data/geometry/volume';
 import { DataError } from '../data/errors';
 import { niftiHeaderBytes } from '../data/io/nifti';
-import { anomalyOptionsOf, type AnomalyOptions, type AnomalyScore, type DensityKind, type ScreenerConfig } from './config';
+import { anomalyOptionsOf, type AnomalyOptions, type AnomalyScore, type DensityKind, type KnnReference, type ScreenerConfig } from './config';
 
 /**
  * The NIfTI header's description of a map: which score its voxels hold, and how much it was smoothed.
  * A knn density's score is a distance, not a likelihood, whatever `score` says.
  */
-export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0, density?: DensityKind): string {
+export function anomalyDescription(score: AnomalyScore = 'nll', smoothMm = 0, density?: DensityKind, reference?: KnnReference): string {
   const smoothing = smoothMm > 0 ? `, smoothed ${smoothMm} mm` : '';
-  return `screener anomaly (${anomalyScoreName(score, density)}${smoothing})`;
+  return `screener anomaly (${anomalyScoreName(score, density, reference)}${smoothing})`;
 }
 
-/** What a map's values are: "NLL", "latent energy", or for a knn density "knn distance". */
-export function anomalyScoreName(score: AnomalyScore = 'nll', density?: DensityKind): string {
-  return density === 'knn' ? 'knn distance' : score === 'nll' ? 'NLL' : 'latent energy';
+const KNN_SCORE_NAMES: Record<KnnReference, string> = {
+  bank: 'knn distance',
+  scan: 'knn distance within the scan',
+  both: 'knn distance, bank or scan',
+};
+
+/** What a map's values are: "NLL", "latent energy", or for a knn density its distance (to the bank, within the scan, or either). */
+export function anomalyScoreName(score: AnomalyScore = 'nll', density?: DensityKind, reference: KnnReference = 'bank'): string {
+  return density === 'knn' ? KNN_SCORE_NAMES[reference] : score === 'nll' ? 'NLL' : 'latent energy';
 }
 
 export const ANOMALY_DESCRIPTION = anomalyDescription('nll');
@@ -64,7 +70,7 @@ export class AnomalyFileWriter {
     this.total = voxelCount(shape);
     // mtime 0: the same map always gives the same bytes.
     this.gzip = options.gzip === false ? null : new Gzip({ level: 6, mtime: 0 }, (chunk) => chunk.length && sink(chunk));
-    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score, options.smoothMm, options.density) }));
+    this.write(niftiHeaderBytes(shape, affine, 'float32', { description: anomalyDescription(options.score, options.smoothMm, options.density, options.reference) }));
   }
 
   /** The next slices of the map, row-major. */

@@ -26,6 +26,14 @@ export const DENSITY_KINDS: readonly DensityKind[] = ['gaussian', 'flow', 'knn']
  */
 export type AnomalyScore = 'nll' | 'latent';
 export const ANOMALY_SCORES: readonly AnomalyScore[] = ['nll', 'latent'];
+/**
+ * What a 'knn' density compares a voxel's descriptor with. 'bank': the descriptors drawn from the
+ * training scans (its bank). 'scan': the same scan's own descriptors at least SCAN_REFERENCE_APART_MM
+ * away (src/model/scan-reference.ts): healthy tissue has its like elsewhere in the same body, in that
+ * body's own contrast and texture, while a lesion is one of a kind. 'both': the nearer of the two.
+ */
+export type KnnReference = 'bank' | 'scan' | 'both';
+export const KNN_REFERENCES: readonly KnnReference[] = ['bank', 'scan', 'both'];
 export type Stage = 'descriptor' | 'condition' | 'density';
 export const STAGES: readonly Stage[] = ['descriptor', 'condition', 'density'];
 export type PresetName = 'tiny' | 'small' | 'base';
@@ -91,6 +99,8 @@ export interface DensityConfig {
   sincosFrequencies: number;
   /** The anomaly score predictions give; absent: 'nll'. Training does not depend on it. */
   score?: AnomalyScore;
+  /** What a 'knn' density compares descriptors with (absent: 'bank'). Training does not depend on it. */
+  reference?: KnnReference;
   /**
    * Standard deviation in mm of a Gaussian that smooths the anomaly map (on the preprocessed grid,
    * inside the body); absent or 0: none. Training does not depend on it. A lesion is a blob of many
@@ -227,7 +237,7 @@ export function withHuWindow(config: ScreenerConfig, window: [number, number]): 
 }
 
 /** How a model's anomaly map is made from its density, beside the weights: options a caller may replace. */
-export type AnomalyOptions = Pick<DensityConfig, 'score' | 'smoothMm'>;
+export type AnomalyOptions = Pick<DensityConfig, 'score' | 'smoothMm' | 'reference'>;
 
 /** The largest smoothing of the anomaly map a config may ask for, in mm. */
 export const MAX_MAP_SMOOTHING_MM = 100;
@@ -250,9 +260,14 @@ export function anomalyScoreOf(config: ScreenerConfig): AnomalyScore {
   return config.density.score ?? 'nll';
 }
 
-/** How this config's maps are made (its score and smoothing), as the map file's header names them. */
+/** What this config's knn density compares descriptors with (density.reference, or its bank). */
+export function knnReferenceOf(config: ScreenerConfig): KnnReference {
+  return config.density.reference ?? 'bank';
+}
+
+/** How this config's maps are made (its score, smoothing and knn reference), as the map file's header names them. */
 export function anomalyOptionsOf(config: ScreenerConfig): Required<AnomalyOptions> {
-  return { score: anomalyScoreOf(config), smoothMm: mapSmoothingOf(config) };
+  return { score: anomalyScoreOf(config), smoothMm: mapSmoothingOf(config), reference: knnReferenceOf(config) };
 }
 
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */

@@ -19,6 +19,8 @@ import { preprocessCt, type PreprocessOptions, type PreprocessedScan } from '../
 import { AnomalyOnOriginalGrid } from './anomaly-on-grid';
 import { smoothAnomalyMap } from './map-smoothing';
 import { WindowBlender } from './window-blend';
+import { blendAgainstScan } from './predict-scan-reference';
+import type { ScanReferenceModel } from './scan-reference';
 import { DEFAULT_OVERLAP, extractWindow, gaussianWindowWeights, placeWindows } from './window-placement';
 
 /** What inference needs of a model (Screener has it; tests use small stand-ins). */
@@ -33,6 +35,8 @@ export interface WindowModel {
   scoreWindow(image: Tensor, positionInScan?: PositionInScan[]): Tensor;
   /** Standard deviation in mm of the Gaussian that smooths the blended map (smoothAnomalyMap); absent or 0: none. */
   readonly mapSmoothingMm?: number;
+  /** Set when the model compares each voxel with its own scan (a knn density's 'scan' or 'both' reference). */
+  readonly scanReference?: ScanReferenceModel | null;
 }
 
 /** Voxels of the windows scored in one batch, when the caller does not say how many windows. */
@@ -61,11 +65,14 @@ export interface WindowedMap {
   seconds: number;
 }
 
-/** The blended anomaly map of a preprocessed image (values in [0, 1], row-major [D, H, W]). */
+/**
+ * The blended anomaly map of a preprocessed image (values in [0, 1], row-major [D, H, W]). A model
+ * compared with its own scan (model.scanReference) also needs the image's body mask and voxel size.
+ */
 export async function predictPreprocessed(
   runtime: Runtime,
   model: WindowModel,
-  image: { data: Float32Array; shape: Shape3 },
+  image: { data: Float32Array; shape: Shape3; body?: Uint8Array; spacing?: readonly number[] },
   options: PredictOptions = {},
 ): Promise<WindowedMap> {
   const started = performance.now();
@@ -76,6 +83,14 @@ export async function predictPreprocessed(
   const origins = placeWindows(image.shape, window, options.overlap ?? DEFAULT_OVERLAP);
   const batch = options.batch ?? defaultWindowBatch(window);
   if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`predict: batch must be a positive integer, got ${batch}`);
+  if (model.scanReference) {
+    const { body, spacing } = image;
+    if (!body || !spacing || body.length !== image.data.length) {
+      throw new Error(`predict: this model compares each voxel with the rest of its scan (knn reference '${model.scanReference.reference}'), so it needs the preprocessed scan's body mask and voxel size`);
+    }
+    const map = await blendAgainstScan(runtime, model.scanReference, window, { data: image.data, shape: image.shape, body, spacing }, origins, batch, options);
+    return { map, windows: origins.length, seconds: (performance.now() - started) / 1000 };
+  }
   const weights = gaussianWindowWeights(window);
   const blender = new WindowBlender(image.shape);
   const windowVoxels = voxelCount(window);
@@ -171,6 +186,6 @@ export async function predictModelMap(
   scan: PreprocessedScan,
   options: PredictOptions = {},
 ): Promise<WindowedMap> {
-  const windowed = await predictPreprocessed(runtime, model, scan.image, options);
+  const windowed = await predictPreprocessed(runtime, model, { ...scan.image, body: scan.body.data }, options);
   return { ...windowed, map: smoothAnomalyMap(windowed.map, scan, model.mapSmoothingMm ?? 0) };
 }

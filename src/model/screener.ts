@@ -7,11 +7,12 @@ import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor,
 import { counted } from '../data/counted';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/geometry/volume';
-import { anomalyScoreOf, conditionChannels, configPreprocessing, mapSmoothingOf, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import { anomalyScoreOf, conditionChannels, knnReferenceOf, configPreprocessing, mapSmoothingOf, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
 import type { PreprocessOptions } from '../data/preprocess/preprocess';
 import { validateConfig } from './validate-config';
 import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
-import { createDensity, type DensityModel } from './density';
+import { createDensity, KnnDensity, type DensityModel } from './density';
+import type { ScanReferenceModel } from './scan-reference';
 import { sincosEncoding } from './positional';
 import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from './safetensors';
 import { DenseUNet } from './unet';
@@ -82,6 +83,22 @@ export class Screener {
 
   get poolStride(): [number, number, number] {
     return [...this.config.density.poolStride];
+  }
+
+  /**
+   * For a knn density compared with its own scan (density.reference 'scan' or 'both'), what prediction
+   * needs for it (scan-reference.ts); null for every other model.
+   */
+  get scanReference(): ScanReferenceModel | null {
+    const reference = knnReferenceOf(this.config);
+    if (!(this.density instanceof KnnDensity) || reference === 'bank') return null;
+    const density = this.density;
+    return {
+      reference,
+      poolStride: this.poolStride,
+      pooledDescriptors: (image) => this.pooledMaps(image).descriptor,
+      bankDistance: (descriptors) => density.score(descriptors, null, 'nll'),
+    };
   }
 
   /** Every tensor of the model by dotted name: what the file holds. */

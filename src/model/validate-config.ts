@@ -5,7 +5,7 @@
 // 0"), never a TypeError or a failed buffer allocation deep inside the GPU code.
 import { CT_VOXEL_MM } from '../data/geometry/plausible-geometry';
 import { NEAREST_ROW_MAX_COLS } from '../kernels/nearest-row';
-import { ANOMALY_SCORES, CONDITION_KINDS, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
+import { ANOMALY_SCORES, KNN_REFERENCES, CONDITION_KINDS, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
 
 class ConfigError extends Error {
   override name = 'ConfigError';
@@ -130,6 +130,10 @@ function checkFields(config: Fields): void {
   integer(density.sincosFrequencies, 'density.sincosFrequencies', 1, 32);
   if (density.score !== undefined) oneOf(density.score, 'density.score', ANOMALY_SCORES);
   if (density.smoothMm !== undefined) number(density.smoothMm, 'density.smoothMm', 0, MAX_MAP_SMOOTHING_MM);
+  if (density.reference !== undefined) {
+    oneOf(density.reference, 'density.reference', KNN_REFERENCES);
+    if (kind !== 'knn') throw new ConfigError(`only a knn density compares descriptors with a reference: density.reference is for density.kind "knn", this one is "${kind}"`);
+  }
   if (kind === 'flow' && (config.descriptor as Fields).embedding === 1) throw new ConfigError('a flow density needs an embedding of at least 2 channels');
   if (density.bankSize !== undefined) integer(density.bankSize, 'density.bankSize', 1, MAX_BANK_SIZE);
   if (kind === 'knn') {

@@ -11,7 +11,7 @@ export interface PredictionResult {
   range: [number, number];
   /** The threshold the overlay opens with: the top 2 % of the voxels above the floor are coloured. */
   threshold: number;
-  /** What the scores are ("NLL", "latent energy", "knn distance"). */
+  /** What the scores are ("NLL", "latent energy", "knn distance", "knn distance within the scan", ...). */
   scoreName: string;
   windows: number;
   seconds: number;
@@ -31,7 +31,7 @@ export async function runPrediction(
   const fileOptions = anomalyFileOptionsOf(model.config);
   const file = encodeAnomalyMap(result.anomaly, scan.name, fileOptions);
   const range = valueRange(result.anomaly.data);
-  return { anomaly: result.anomaly, file, range, scoreName: anomalyScoreName(fileOptions.score, fileOptions.density), threshold: upperQuantile(result.anomaly.data, range[0], 0.98), windows: result.windows, seconds: result.seconds };
+  return { anomaly: result.anomaly, file, range, scoreName: anomalyScoreName(fileOptions.score, fileOptions.density, fileOptions.reference), threshold: upperQuantile(result.anomaly.data, range[0], 0.98), windows: result.windows, seconds: result.seconds };
 }
 
 /** The q-quantile of the values above `floor` (the body), from a sample of at most 200k of them. */

@@ -10,7 +10,7 @@
 //                           PUT  {api}/file?path=P    a file the run may write, written atomically by Node
 //                           PUT  {api}/out/NAME       bytes the page hands back (map)
 // Types only: nothing here runs, so both sides import it without pulling code across.
-import type { AnomalyScore, LossRecord, ScreenerConfig, Shape3, Stage, TrainingPosition, Vec3 } from '../screener';
+import type { AnomalyScore, KnnReference, LossRecord, ScreenerConfig, Shape3, Stage, TrainingPosition, Vec3 } from '../screener';
 
 export interface TrainJob {
   kind: 'train';
@@ -31,11 +31,15 @@ export interface PredictJob {
   api: string;
   /** The model file's name, for messages; its bytes are at {api}/in/model. */
   model: string;
-  /** The preprocessed image (float32 at {api}/in/image). */
+  /** The preprocessed image (float32 at {api}/in/image) and its body mask (one byte a voxel at {api}/in/body). */
   shape: Shape3;
+  /** The preprocessed grid's voxel size in mm (a knn model compared with its own scan measures distances in it). */
+  spacing: Vec3;
   overlap: number;
   /** The anomaly score to give instead of the one the model's config names. */
   score?: AnomalyScore;
+  /** What a knn model compares with, instead of what its config names. */
+  reference?: KnnReference;
 }
 
 export type RemoteJob = TrainJob | PredictJob;

@@ -74,9 +74,14 @@ async function train(job: TrainJob): Promise<TrainOutcome> {
 async function predict(job: PredictJob): Promise<PredictOutcome> {
   const rt = await device();
   const weights = readScreenerWeights(await fetchBytes(`${job.api}/in/model`, job.model), job.model);
-  const model = Screener.fromWeights(rt, withAnomalyOptions(weights, { score: job.score }), job.model);
+  const model = Screener.fromWeights(rt, withAnomalyOptions(weights, { score: job.score, reference: job.reference }), job.model);
   try {
-    const image = { data: float32(await fetchBytes(`${job.api}/in/image`, 'the preprocessed scan')), shape: job.shape };
+    const image = {
+      data: float32(await fetchBytes(`${job.api}/in/image`, 'the preprocessed scan')),
+      shape: job.shape,
+      body: await fetchBytes(`${job.api}/in/body`, 'the body mask'),
+      spacing: job.spacing,
+    };
     const result = await predictPreprocessed(rt, model, image, { overlap: job.overlap, onProgress: (done, total) => void node.screenerProgress(done, total) });
     await putBytes(`${job.api}/out/map`, new Uint8Array(result.map.buffer, result.map.byteOffset, result.map.byteLength), 'the anomaly map');
     return { windows: result.windows, seconds: result.seconds };

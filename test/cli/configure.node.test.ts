@@ -42,6 +42,8 @@ describe('screener configure', () => {
     writeFileSync(existing, 'x');
     await expect(runCommand(configure, ['--model', model, '--out', existing, '--smooth', '2'])).rejects.toThrow(/already exists; pass --force/);
     await expect(runCommand(configure, ['--model', model, '--out', join(root, 'x.safetensors'), '--smooth', '500'])).rejects.toThrow(/--smooth must be/);
+    await expect(runCommand(configure, ['--model', model, '--out', join(root, 'x.safetensors'), '--reference', 'scan'])).rejects.toThrow(/only a knn density compares descriptors with a reference/);
+    expect(existsSync(join(root, 'x.safetensors'))).toBe(false);
     await expect(runCommand(configure, ['--model', existing, '--out', join(root, 'y.safetensors'), '--smooth', '2', '--force'])).rejects.toThrow(/existing\.safetensors/);
     expect(existsSync(join(root, 'y.safetensors'))).toBe(false);
     expect(readFileSync(existing, 'utf8')).toBe('x');

@@ -207,6 +207,20 @@ describe('screener eval', () => {
     expect(map.data.every((v) => Number.isFinite(v) && v >= 0)).toBe(true); // distances
     expect(map.description).toBe('screener anomaly (knn distance)'); // a distance, not an NLL
     expect(new Set(map.data).size).toBeGreaterThan(10);
+    // Compared with the scan itself: another map of distances, never above the bank's for 'both' (before smoothing, both maps unsmoothed here).
+    const own = join(root, 'knn-out', 'scan.nii.gz');
+    expect((await run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', own, '--reference', 'scan'])).code).toBe(0);
+    const ownMap = readNifti(own);
+    expect(ownMap.description).toBe('screener anomaly (knn distance within the scan)');
+    expect(ownMap.data.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+    expect(Array.from(ownMap.data).some((v, i) => Math.abs(v - map.data[i]!) > 1e-3)).toBe(true);
+    const either = join(root, 'knn-out', 'both.nii.gz');
+    expect((await run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', either, '--reference', 'both'])).code).toBe(0);
+    const eitherMap = readNifti(either).data;
+    expect(Array.from(eitherMap).every((v, i) => v <= map.data[i]! + 1e-4 && v <= ownMap.data[i]! + 1e-4)).toBe(true);
+    await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'c.nii.gz'), '--reference', 'atlas'])).rejects.toThrow(
+      /--reference must be one of bank, scan, both, got "atlas"/,
+    );
     await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'b.nii.gz'), '--score', 'latent'])).rejects.toThrow(
       /a knn density has no latent energy/,
     );

@@ -60,6 +60,9 @@ describe('the anomaly map in slabs', () => {
     // The header names the score: a knn density's is a distance whatever the score option says.
     expect(decodeNifti(encodeAnomalyMap(anomaly, 'ct.nii.gz', { score: 'nll', smoothMm: 6, density: 'knn' }), 'map.nii.gz').description).toBe('screener anomaly (knn distance, smoothed 6 mm)');
     expect(decodeNifti(encodeAnomalyMap(anomaly, 'ct.nii.gz', { score: 'latent', density: 'flow' }), 'map.nii.gz').description).toBe('screener anomaly (latent energy)');
+    // and it says what the distance is to: the scan's own tissue, or the nearer of bank and scan.
+    expect(decodeNifti(encodeAnomalyMap(anomaly, 'ct.nii.gz', { density: 'knn', reference: 'scan' }), 'map.nii.gz').description).toBe('screener anomaly (knn distance within the scan)');
+    expect(decodeNifti(encodeAnomalyMap(anomaly, 'ct.nii.gz', { density: 'knn', reference: 'both', smoothMm: 6 }), 'map.nii.gz').description).toBe('screener anomaly (knn distance, bank or scan, smoothed 6 mm)');
     const bad = { ...anomaly, data: anomaly.data.slice() };
     bad.data[7] = NaN;
     expect(() => encodeAnomalyMap(bad, 'ct.nii.gz')).toThrow(/^ct\.nii\.gz: the model gave non-finite scores/);

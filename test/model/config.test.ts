@@ -94,6 +94,8 @@ describe('Screener config', () => {
     bad((c) => (c.density.kind = 'knn'), /a knn density is unconditioned: density\.condition must be "none", got "masked"/);
     bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', score: 'latent' }), /a knn density has no latent energy/);
     bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', bankSize: 0 }), /density\.bankSize must be an integer from 1 to 1048576, got 0/);
+    bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', reference: 'atlas' as 'scan' }), /density\.reference must be bank, scan or both/);
+    bad((c) => (c.density = { ...c.density, reference: 'scan' }), /only a knn density compares descriptors with a reference: .*this one is "flow"/);
     bad((c) => ((c.density = { ...c.density, kind: 'knn', condition: 'none' }), (c.descriptor.embedding = 128)), /at most 64 channels, this embedding has 128/);
     bad((c) => (c.condition.inputChannels = 1), /condition\.inputChannels must be 2/);
   });

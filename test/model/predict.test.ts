@@ -1,10 +1,12 @@
 // The sliding-window predictor: window placement, Gaussian blending and the whole windowed pipeline
-// (window -> stand-in model -> trilinear upsampling -> blend) against a float64 reference.
+// (window -> stand-in model -> trilinear upsampling -> blend) against a float64 reference, and the same
+// for a model compared with its own scan (descriptors of every window, then a search apart).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { identityAffine, type Shape3 } from '../../src/data/geometry/volume';
 import { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, type WindowModel } from '../../src/model/predict';
+import { drawScanReference, SCAN_REFERENCE_APART_MM, windowCells } from '../../src/model/scan-reference';
 import { WindowBlender } from '../../src/model/window-blend';
 import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
 import { preprocessCt, resolvePreprocessOptions } from '../../src/data/preprocess/preprocess';
@@ -117,6 +119,30 @@ function poolingModel(window: Shape3, seen: { origin: number[]; scanShape: numbe
 
 /** The same pipeline in float64: pool, upsample (align_corners=False), Gaussian-weighted mean over windows. */
 function referenceMap(image: Float64Array, shape: Shape3, window: Shape3): Float64Array {
+  return blendReference(shape, window, (origin) => {
+    const [D, H, W] = shape;
+    const at = (d: number, h: number, w: number) => {
+      const [sd, sh, sw] = [origin[0] + d, origin[1] + h, origin[2] + w];
+      return sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W ? 0 : image[(sd * H + sh) * W + sw]!;
+    };
+    const pooled = window.map((n) => n / 2);
+    const p = new Float64Array(pooled[0]! * pooled[1]! * pooled[2]!);
+    for (let d = 0; d < pooled[0]!; d++)
+      for (let h = 0; h < pooled[1]!; h++)
+        for (let w = 0; w < pooled[2]!; w++) {
+          let s = 0;
+          for (let a = 0; a < 8; a++) s += (at(2 * d + (a >> 2), 2 * h + ((a >> 1) & 1), 2 * w + (a & 1)) - 0.3) ** 2;
+          p[(d * pooled[1]! + h) * pooled[2]! + w] = s / 8 + origin[0];
+        }
+    return p;
+  });
+}
+
+/**
+ * Float64 upsampling (align_corners=False) of each window's pooled scores (2x2x2 cells, row-major), given
+ * by `pooledScores`, and their Gaussian-weighted mean over the windows.
+ */
+function blendReference(shape: Shape3, window: Shape3, pooledScores: (origin: Shape3) => Float64Array): Float64Array {
   const [D, H, W] = shape;
   const [wd, wh, ww] = window;
   const pooled: Shape3 = [wd / 2, wh / 2, ww / 2];
@@ -138,18 +164,7 @@ function referenceMap(image: Float64Array, shape: Shape3, window: Shape3): Float
   const sums = new Float64Array(D * H * W);
   const weightSums = new Float64Array(D * H * W);
   for (const origin of placeWindows(shape, window)) {
-    const at = (d: number, h: number, w: number) => {
-      const [sd, sh, sw] = [origin[0] + d, origin[1] + h, origin[2] + w];
-      return sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W ? 0 : image[(sd * H + sh) * W + sw]!;
-    };
-    const p = new Float64Array(pooled[0] * pooled[1] * pooled[2]);
-    for (let d = 0; d < pooled[0]; d++)
-      for (let h = 0; h < pooled[1]; h++)
-        for (let w = 0; w < pooled[2]; w++) {
-          let s = 0;
-          for (let a = 0; a < 8; a++) s += (at(2 * d + (a >> 2), 2 * h + ((a >> 1) & 1), 2 * w + (a & 1)) - 0.3) ** 2;
-          p[(d * pooled[1] + h) * pooled[2] + w] = s / 8 + origin[0];
-        }
+    const p = pooledScores(origin);
     for (let d = 0; d < wd; d++)
       for (let h = 0; h < wh; h++)
         for (let w = 0; w < ww; w++) {
@@ -243,5 +258,97 @@ describe('windowed prediction', () => {
       else expect(anomaly.data[i]).toBeGreaterThanOrEqual(5);
     }
     expect(Math.max(...anomaly.data)).toBeGreaterThan(5);
+  });
+});
+
+/**
+ * A stand-in for a knn model compared with its own scan: descriptors are the 2x2x2 means of x and x^2
+ * (d = 2), the bank one row at the origin (bankDistance = the descriptor's length).
+ */
+function scanReferenceModel(window: Shape3, reference: 'scan' | 'both'): WindowModel {
+  const pooledDescriptors = (image: g.Tensor) => g.avgPool3d(g.concat([image, g.mul(image, image)], 4), 2);
+  return {
+    windowShape: window,
+    preprocess: resolvePreprocessOptions({ targetSpacing: [3, 3, 3] }),
+    scoreWindow: () => {
+      throw new Error('a model compared with its scan is not scored window by window');
+    },
+    scanReference: {
+      reference,
+      poolStride: [2, 2, 2],
+      pooledDescriptors,
+      bankDistance: (descriptors) => g.sqrt(g.sum(g.mul(descriptors, descriptors), [1])),
+    },
+  };
+}
+
+describe('prediction against the scan itself', () => {
+  // 72 x 60 x 84 mm at 3 mm: wide enough that every cell has reference rows more than 32 mm away.
+  const shape: Shape3 = [24, 20, 28];
+  const window: Shape3 = [8, 8, 8];
+  const spacing = [3, 3, 3];
+  const image = randomArray(24 * 20 * 28, 12, 0, 1);
+  // An ellipsoidal body that leaves air at the corners, so some cells touch no body voxel.
+  const body = Uint8Array.from({ length: image.length }, (_, i) => {
+    const [d, h, w] = [Math.floor(i / (20 * 28)), Math.floor(i / 28) % 20, i % 28];
+    return ((d - 11.5) / 12) ** 2 + ((h - 9.5) / 10) ** 2 + ((w - 13.5) / 14) ** 2 <= 1 ? 1 : 0;
+  });
+
+  /** Float64: each window's cells scored against the reference drawn as the engine draws it. */
+  function referenceScanMap(reference: 'scan' | 'both'): Float64Array {
+    const origins = placeWindows(shape, window);
+    const [D, H, W] = shape;
+    const descriptorsOf = (origin: Shape3) => {
+      const out = new Float64Array(64 * 2);
+      for (let cell = 0; cell < 64; cell++) {
+        const [a, b, c] = [cell >> 4, (cell >> 2) & 3, cell & 3];
+        for (let k = 0; k < 8; k++) {
+          const [sd, sh, sw] = [origin[0] + 2 * a + (k >> 2), origin[1] + 2 * b + ((k >> 1) & 1), origin[2] + 2 * c + (k & 1)];
+          const v = sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W ? 0 : image[(sd * H + sh) * W + sw]!;
+          out[cell * 2] += v / 8;
+          out[cell * 2 + 1] += (v * v) / 8;
+        }
+      }
+      return out;
+    };
+    const descriptors = origins.map(descriptorsOf);
+    const cells = origins.map((o) => windowCells(o, window, [2, 2, 2], shape, spacing, body));
+    // The draw depends on which cells lie in the body, not on their values.
+    const drawn = drawScanReference(descriptors.map((x) => Float32Array.from(x)), cells, 2);
+    const rowsOf = (j: number) => [drawn.rows[j * 2]!, drawn.rows[j * 2 + 1]!];
+    return blendReference(shape, window, (origin) => {
+      const w = origins.findIndex((o) => o.join() === origin.join());
+      const x = descriptors[w]!;
+      const scores = new Float64Array(64);
+      for (let cell = 0; cell < 64; cell++) {
+        if (!cells[w]!.touchesBody[cell]) continue;
+        let best = Infinity;
+        for (let j = 0; j < drawn.count; j++) {
+          const apart = [0, 1, 2].reduce((s, a) => s + (cells[w]!.centres[cell * 3 + a]! - drawn.positions[j * 3 + a]!) ** 2, 0);
+          if (apart <= SCAN_REFERENCE_APART_MM ** 2) continue;
+          const r = rowsOf(j);
+          best = Math.min(best, Math.hypot(x[cell * 2]! - r[0]!, x[cell * 2 + 1]! - r[1]!));
+        }
+        scores[cell] = reference === 'both' ? Math.min(best, Math.hypot(x[cell * 2]!, x[cell * 2 + 1]!)) : best;
+      }
+      return scores;
+    });
+  }
+
+  for (const reference of ['scan', 'both'] as const) {
+    it(`matches the float64 reference with the ${reference === 'scan' ? 'scan alone' : 'nearer of bank and scan'}, in any batch size`, async () => {
+      const expected = referenceScanMap(reference);
+      for (const batch of reference === 'scan' ? [1, 3] : [3]) {
+        const progress: number[] = [];
+        const result = await predictPreprocessed(rt, scanReferenceModel(window, reference), { data: Float32Array.from(image), shape, body, spacing }, { batch, onProgress: (done, total) => progress.push(done / total) });
+        expect(result.windows).toBe(placeWindows(shape, window).length);
+        expect(progress[progress.length - 1]).toBe(1);
+        expectClose(result.map, expected, 1e-4, 1e-6, `${reference}, batch ${batch}`);
+      }
+    });
+  }
+
+  it('needs the body mask and the voxel size', async () => {
+    await expect(predictPreprocessed(rt, scanReferenceModel(window, 'scan'), { data: Float32Array.from(image), shape })).rejects.toThrow(/compares each voxel with the rest of its scan \(knn reference 'scan'\).*body mask and voxel size/);
   });
 });

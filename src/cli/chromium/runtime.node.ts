@@ -10,7 +10,7 @@ import type { Shape3 } from '../../data/geometry/volume';
 import type { TrainingScan } from '../../train/scans';
 import { trainPaths, type TrainRunOptions, type TrainRunResult } from '../../train/run';
 import type { WindowedMap } from '../../model/predict';
-import type { AnomalyScore } from '../../model/config';
+import type { AnomalyScore, KnnReference } from '../../model/config';
 import type { AdapterInfo, NodeBindings, Outcome, PredictJob, PredictOutcome, RemoteError, RemoteJob, RemotePage, TrainJob, TrainOutcome } from '../../web/remote-protocol';
 import { findBuilt } from '../built-files';
 import { Bridge } from './bridge.node';
@@ -138,21 +138,24 @@ export class ChromiumRuntime {
   /** predictPreprocessed in the page: the blended map over the preprocessed image. */
   async predict(
     model: { name: string; bytes: Uint8Array },
-    image: { data: Float32Array; shape: Shape3 },
-    options: { overlap: number; score?: AnomalyScore; onProgress?: (done: number, total: number) => void },
+    image: { data: Float32Array; shape: Shape3; body: Uint8Array; spacing: readonly number[] },
+    options: { overlap: number; score?: AnomalyScore; reference?: KnnReference; onProgress?: (done: number, total: number) => void },
   ): Promise<WindowedMap> {
     const { bridge } = this;
     bridge.offered.clear();
     bridge.received.clear();
     bridge.offered.set('model', model.bytes);
     bridge.offered.set('image', new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength));
+    bridge.offered.set('body', image.body);
     const job: PredictJob = {
       kind: 'predict',
       api: bridge.api,
       model: model.name,
       shape: [...image.shape],
+      spacing: [image.spacing[0]!, image.spacing[1]!, image.spacing[2]!],
       overlap: options.overlap,
       ...(options.score !== undefined ? { score: options.score } : {}),
+      ...(options.reference !== undefined ? { reference: options.reference } : {}),
     };
     try {
       const result = await this.run<PredictOutcome>(job, { onProgress: options.onProgress });

@@ -73,7 +73,7 @@ export const evaluate = defineCommand({
   synopsis: [
     'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--combined] [--ablation --models DIR] ' +
       '[--source-data DIR] [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
-      '[--overlap F] [--score nll|latent] [--spacing MM] [--force-geometry] [--resume]',
+      '[--overlap F] [--score nll|latent] [--reference bank|scan|both] [--spacing MM] [--force-geometry] [--resume]',
   ],
   options: spec,
   notes: [

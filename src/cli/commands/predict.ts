@@ -70,7 +70,7 @@ export const predict = defineCommand({
   name: 'predict',
   summary: 'write the anomaly map of a CT (NIfTI on the input grid, optional PNG overlay)',
   synopsis: [
-    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] [--score nll|latent] ' +
+    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] [--score nll|latent] [--reference bank|scan|both] ' +
       '[--force] [--force-geometry] [--max-scan-mb N] [--runtime node|chromium]',
   ],
   options: spec,
@@ -146,14 +146,15 @@ export const predict = defineCommand({
           node: async (runtime) => {
             const model = Screener.fromWeights(runtime, weights, modelPath);
             try {
-              return await predictPreprocessed(runtime, model, scan.image, { overlap, onProgress });
+              return await predictPreprocessed(runtime, model, { ...scan.image, body: scan.body.data }, { overlap, onProgress });
             } finally {
               model.dispose();
             }
           },
           chromium: async (chromium, adapter) => {
             console.error(`adapter: ${adapter}`);
-            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, scan.image, { overlap, score: anomaly.score, onProgress });
+            const image = { ...scan.image, body: scan.body.data };
+            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, image, { overlap, score: anomaly.score, reference: anomaly.reference, onProgress });
           },
         });
       } finally {

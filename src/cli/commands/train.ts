@@ -66,6 +66,12 @@ const spec = {
     description: 'standard deviation in mm of a Gaussian that smooths the anomaly map when the model predicts (kept in the model)',
     default: 'none',
   },
+  reference: {
+    type: 'string',
+    value: 'bank|scan|both',
+    description: "what a knn density compares each voxel's descriptor with when the model predicts: its bank, the scan's own descriptors 32 mm away or more, or the nearer (kept in the model)",
+    default: 'bank',
+  },
   'bank-size': {
     type: 'string',
     value: 'N',
