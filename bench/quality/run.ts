@@ -57,7 +57,7 @@ export const QUALITY_OPTIONS = {
 } as const;
 
 export const QUALITY_USAGE = formatUsage({
-  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--presence] [--score nll|latent] [--smooth MM] [--out DIR] [--json FILE]'],
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--presence] [--score nll|latent] [--smooth MM] [--reference bank|scan|both] [--out DIR] [--json FILE]'],
   options: QUALITY_OPTIONS,
 });
 
@@ -83,9 +83,13 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
   const firstSeed = intOption(args, 'first-seed', QUALITY_OPTIONS['first-seed'].default);
   if (seeds < 1 || firstSeed < 0) throw new UsageError('--seeds must be at least 1 and --first-seed non-negative');
   const overlap = overlapOption(args);
-  // Another score or smoothing rescores the same models: kept beside the default scores under its own name.
+  // Another score, smoothing or knn reference rescores the same models: kept beside the default scores under its own name.
   const anomaly = anomalyOptions(args);
-  const scoreTag = `${anomaly.score === undefined ? '' : `-score-${anomaly.score}`}${anomaly.smoothMm === undefined ? '' : `-smooth-${anomaly.smoothMm}`}`;
+  const scoreTag = [
+    anomaly.score === undefined ? '' : `-score-${anomaly.score}`,
+    anomaly.smoothMm === undefined ? '' : `-smooth-${anomaly.smoothMm}`,
+    anomaly.reference === undefined ? '' : `-reference-${anomaly.reference}`,
+  ].join('');
   const givenModel = stringOption(args, 'model');
   const recipe = parseRecipe(args);
   // A given model is read (and its config checked) before any work; it is known by its bytes, so
@@ -149,7 +153,12 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     const baselinePath = scoresPath(presence, (tag) => join(out, 'results', `intensity-${preprocess.targetSpacing.join('x')}mm-${testSet}-${counts.healthy}healthy${tag}.json`));
     const [baseline] = await scoreOnce([baselinePath], () => evaluate([baselineScorer()], evalData, cacheDir));
 
-    const title = `${givenModel ? `model ${givenModel}` : `recipe ${name}`}${anomaly.score ? `, score ${anomaly.score}` : ''}${anomaly.smoothMm !== undefined ? `, map smoothed ${anomaly.smoothMm} mm` : ''}`;
+    const title = [
+      givenModel ? `model ${givenModel}` : `recipe ${name}`,
+      anomaly.score ? `, score ${anomaly.score}` : '',
+      anomaly.smoothMm !== undefined ? `, map smoothed ${anomaly.smoothMm} mm` : '',
+      anomaly.reference ? `, knn reference ${anomaly.reference}` : '',
+    ].join('');
     const recipes = [{ label: 'Screener', runs }, ...(combined ? [{ label: 'Screener + intensity', runs: combinedRuns }] : [])];
     const table = qualityTable(recipes, baseline!.method);
     const report = [`# Quality benchmark: ${title}`, '', `${counts.cases} test phantoms (size ${counts.size}), overlap ${overlap}; ${runs.length} run(s).`, '', table, ''].join('\n');
