@@ -410,7 +410,7 @@ describe('screener demo', () => {
   it('fails before any work, naming the missing weights and the train command', async () => {
     const out = join(root, 'demo-out');
     await expect(run(demo, ['--out', out, '--model', join(root, 'models', 'demo.safetensors')])).rejects.toThrow(
-      /models[\\/]demo\.safetensors is missing[\s\S]*screener phantom --quality --out quality-phantoms[\s\S]*screener train --data quality-phantoms\/train --out models\/demo\.safetensors --preset small --spacing 4 --steps 300 --colour 0.3 --density knn --smooth 6 --seed 0[\s\S]*screener demo --train/,
+      /models[\\/]demo\.safetensors is missing[\s\S]*screener phantom --quality --out quality-phantoms[\s\S]*screener train --data quality-phantoms\/train --out models\/demo\.safetensors --preset small --spacing 4 --steps 300 --colour 0.3 --density knn --smooth 6 --reference scan --seed 0[\s\S]*screener demo --train/,
     );
     expect(existsSync(out)).toBe(false);
   });

@@ -72,7 +72,7 @@ export const demo = defineCommand({
         `${modelPath} is missing: the demo needs trained weights.\n` +
           `  Train them (the quality benchmark's training phantoms, about half an hour on a software adapter):\n` +
           `    screener phantom --quality --out quality-phantoms\n` +
-          `    screener train --data quality-phantoms/train --out ${DEMO_MODEL} --preset small --spacing 4 --steps 300 --colour 0.3 --density knn --smooth 6 --seed 0\n` +
+          `    screener train --data quality-phantoms/train --out ${DEMO_MODEL} --preset small --spacing 4 --steps 300 --colour 0.3 --density knn --smooth 6 --reference scan --seed 0\n` +
           `  or run a short training inside the demo: screener demo --train`,
       );
     }
