@@ -3,6 +3,7 @@
 // Unknown options are errors, so a typo never silently falls back to a default; so are positional
 // arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
 // numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
+import { SCAN_REFERENCE_APART_MM } from '../model/scan-reference';
 import { ANOMALY_SCORES, KNN_REFERENCES, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, type AnomalyScore, type KnnReference } from '../model/config';
 
 export interface OptionSpec {
@@ -110,7 +111,7 @@ export const ANOMALY_OPTIONS = {
     type: 'string',
     value: 'bank|scan|both',
     description:
-      "what a knn model compares each voxel's descriptor with: bank (the training scans' descriptors), scan (the same scan's own, at least 32 mm away), both (the nearer)",
+      `what a knn model compares each voxel's descriptor with: bank (the training scans' descriptors), scan (the same scan's own, more than ${SCAN_REFERENCE_APART_MM} mm away), both (the nearer)`,
     default: "the model's (bank unless its config names another)",
   },
 } as const satisfies Record<string, OptionSpec>;

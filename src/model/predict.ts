@@ -83,12 +83,13 @@ export async function predictPreprocessed(
   const origins = placeWindows(image.shape, window, options.overlap ?? DEFAULT_OVERLAP);
   const batch = options.batch ?? defaultWindowBatch(window);
   if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`predict: batch must be a positive integer, got ${batch}`);
-  if (model.scanReference) {
+  const scanReference = model.scanReference;
+  if (scanReference) {
     const { body, spacing } = image;
     if (!body || !spacing || body.length !== image.data.length) {
-      throw new Error(`predict: this model compares each voxel with the rest of its scan (knn reference '${model.scanReference.reference}'), so it needs the preprocessed scan's body mask and voxel size`);
+      throw new Error(`predict: this model compares each voxel with the rest of its scan (knn reference '${scanReference.reference}'), so it needs the preprocessed scan's body mask and voxel size`);
     }
-    const map = await blendAgainstScan(runtime, model.scanReference, window, { data: image.data, shape: image.shape, body, spacing }, origins, batch, options);
+    const map = await blendAgainstScan(runtime, scanReference, window, { data: image.data, shape: image.shape, body, spacing }, origins, batch, options);
     return { map, windows: origins.length, seconds: (performance.now() - started) / 1000 };
   }
   const weights = gaussianWindowWeights(window);

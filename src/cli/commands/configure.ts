@@ -1,7 +1,7 @@
 // `screener configure`: a model file with other prediction options (its anomaly score, the smoothing of
 // its maps, what a knn density compares with), the weights unchanged. Training does not depend on these
-// options, so a model need not be trained again to carry the ones the quality benchmark chose; predict, eval and the page then use them
-// without being told.
+// options, so a model need not be trained again to carry the ones the quality benchmark chose; predict,
+// eval and the page then use them without being told.
 import { ANOMALY_OPTIONS, anomalyOptions, stringOption, UsageError } from '../args';
 import { defineCommand } from '../command';
 import { checkRunPaths, requireSuffix } from '../output-paths';

@@ -141,19 +141,20 @@ export const predict = defineCommand({
       heartbeat.unref();
       // The windows are scored on the runtime asked for; everything before and after runs here.
       let windowed: WindowedMap;
+      // The body mask goes with the image: a knn model compared with its own scan draws its reference there.
+      const image = { ...scan.image, body: scan.body.data };
       try {
         windowed = await withRuntime(runtimeKind, {
           node: async (runtime) => {
             const model = Screener.fromWeights(runtime, weights, modelPath);
             try {
-              return await predictPreprocessed(runtime, model, { ...scan.image, body: scan.body.data }, { overlap, onProgress });
+              return await predictPreprocessed(runtime, model, image, { overlap, onProgress });
             } finally {
               model.dispose();
             }
           },
           chromium: async (chromium, adapter) => {
             console.error(`adapter: ${adapter}`);
-            const image = { ...scan.image, body: scan.body.data };
             return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, image, { overlap, score: anomaly.score, reference: anomaly.reference, onProgress });
           },
         });

@@ -32,6 +32,7 @@ import { screenerConfigOf } from '../../model/screener';
 import { HU_WINDOW_LIMITS } from '../../model/validate-config';
 import type { LossRecord, TrainingPosition } from '../../train/trainer';
 import { counted } from '../../data/counted';
+import { SCAN_REFERENCE_APART_MM } from '../../model/scan-reference';
 
 const spec = {
   data: { type: 'list', value: 'DIR', description: 'a data folder (one folder per case with ct.nii.gz); repeat for more' },
@@ -69,7 +70,7 @@ const spec = {
   reference: {
     type: 'string',
     value: 'bank|scan|both',
-    description: "what a knn density compares each voxel's descriptor with when the model predicts: its bank, the scan's own descriptors 32 mm away or more, or the nearer (kept in the model)",
+    description: `what a knn density compares each voxel's descriptor with when the model predicts: its bank, the scan's own descriptors more than ${SCAN_REFERENCE_APART_MM} mm away, or the nearer (kept in the model)`,
     default: 'bank',
   },
   'bank-size': {
