@@ -21,5 +21,5 @@ export function readScreenerFile(path: string): ScreenerWeights {
 
 /** A model file on the GPU; the anomaly options given replace those its config names. */
 export function loadScreener(runtime: Runtime, path: string, anomaly: AnomalyOptions = {}): Screener {
-  return Screener.fromWeights(runtime, withAnomalyOptions(readScreenerFile(path), anomaly), path);
+  return Screener.fromWeights(runtime, withAnomalyOptions(readScreenerFile(path), anomaly, path), path);
 }

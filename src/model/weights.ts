@@ -96,14 +96,17 @@ export function screenerFileWithAnomalyOptions(bytes: Uint8Array, options: Anoma
   const { metadata, tensors } = decodeSafetensors(bytes, source);
   const config = configFromMetadata(metadata, source);
   const state = checkedModelState(tensors, config, source);
-  const changed = withAnomalyOptions({ config, state, trainedStages: new Set() }, options).config;
-  validateConfig(changed);
+  const changed = withAnomalyOptions({ config, state, trainedStages: new Set() }, options, source).config;
   const entries = [...tensors].map(([name, t]): [string, TensorToWrite] => [name, { shape: t.shape, data: state.get(name)! }]);
   return { bytes: encodeSafetensors(entries, { ...metadata, config: JSON.stringify(changed) }), config: changed };
 }
 
-/** The weights with their config's anomaly score and map smoothing replaced by those given (each unchanged when undefined). */
-export function withAnomalyOptions(weights: ScreenerWeights, options: AnomalyOptions): ScreenerWeights {
+/**
+ * The weights with their config's anomaly options replaced by those given (each unchanged when
+ * undefined), checked at once, naming `source` (the model file): an option the model cannot take (a
+ * latent energy or a reference for a knn or another density) fails before any scan is preprocessed.
+ */
+export function withAnomalyOptions(weights: ScreenerWeights, options: AnomalyOptions, source: string): ScreenerWeights {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as AnomalyOptions;
-  return Object.keys(given).length === 0 ? weights : { ...weights, config: withDensity(weights.config, given) };
+  return Object.keys(given).length === 0 ? weights : { ...weights, config: validateConfig(withDensity(weights.config, given), source) };
 }

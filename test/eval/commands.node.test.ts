@@ -2,7 +2,7 @@
 // phantoms (maps on the input's grid and affine, the report's keys), and the bad-input errors.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../helpers/tiny-model.node';
 import { runCommand } from '../helpers/run-command';
@@ -221,6 +221,10 @@ describe('screener eval', () => {
     await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'c.nii.gz'), '--reference', 'atlas'])).rejects.toThrow(
       /--reference must be one of bank, scan, both, got "atlas"/,
     );
+    // A reference for a model without a knn density fails, naming the model, and writes nothing.
+    const refused = run(predict, ['--model', modelPath, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'd.nii.gz'), '--reference', 'scan']);
+    await expect(refused).rejects.toThrow(new RegExp(`${basename(modelPath)}: only a knn density compares descriptors with a reference`));
+    expect(existsSync(join(root, 'knn-out', 'd.nii.gz'))).toBe(false);
     await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'b.nii.gz'), '--score', 'latent'])).rejects.toThrow(
       /a knn density has no latent energy/,
     );

@@ -116,7 +116,7 @@ export const predict = defineCommand({
     const implausible = plausibleCtProblem(ct);
     const forceGeometry = args.options['force-geometry'] === true;
     if (implausible && !forceGeometry) throw new DataError(input, `${implausible}; --force-geometry scores it anyway`);
-    const weights = withAnomalyOptions(readScreenerFile(modelPath), anomaly);
+    const weights = withAnomalyOptions(readScreenerFile(modelPath), anomaly, modelPath);
     const { targetSpacing, train } = weights.config;
     const steps = new StepProgress(process.stderr, 'preprocessing', PROGRESS);
     const scan = preprocessCt(ct, input, configPreprocessing(weights.config), (step, done, total) => steps.update(step, done, total));
