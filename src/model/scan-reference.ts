@@ -18,8 +18,12 @@ import type { KnnReference, Triple } from './config';
 
 /** A reference row must lie farther than this from the cell it is compared with, in mm. */
 export const SCAN_REFERENCE_APART_MM = 32;
-/** Cells of the scan drawn as its reference (as many as the bank of the training scans holds by default). */
-export const SCAN_REFERENCE_ROWS = 4096;
+/**
+ * Cells of the scan drawn as its reference: four times the training bank's default. More of the body's own
+ * tissue gives healthy cells nearer matches while a lesion stays one of a kind (bench/RESULTS.md, "The scan
+ * reference's two constants"); the search costs four times the bank's.
+ */
+export const SCAN_REFERENCE_ROWS = 16384;
 /** The draw is the same for every scan, so a scan's map is the same at every run. */
 const SCAN_REFERENCE_SEED = 1;
 
