@@ -34,8 +34,13 @@ const SCAN_EDGE_MM = 320;
 /** The queries' cells: a 16^3 grid 8 mm apart (one 32^3 window of 4 mm voxels, pooled 2x2x2) in the scan's middle. */
 const CELL_MM = 8;
 
+interface Placement {
+  xPosition: Float32Array;
+  bankPosition: Float32Array;
+}
+
 /** Query positions on the window's cell grid and bank positions spread over the scan, [n, 3] each. */
-function positions(s: Size): { xPosition: Float32Array; bankPosition: Float32Array } {
+function positions(s: Size): Placement {
   const side = Math.round(Math.cbrt(s.queries));
   const offset = (SCAN_EDGE_MM - side * CELL_MM) / 2;
   const xPosition = new Float32Array(s.queries * 3).map((_, k) => {
@@ -48,12 +53,11 @@ function positions(s: Size): { xPosition: Float32Array; bankPosition: Float32Arr
 }
 
 /** TF.js's time for the search, and its indices (to check that both searched the same thing). */
-async function peerSearch(peer: TfjsPeer, x: Float32Array, bank: Float32Array, s: Size, runs: number) {
+async function peerSearch(peer: TfjsPeer, x: Float32Array, bank: Float32Array, s: Size, place: Placement | null, runs: number) {
   const { tf } = peer;
   const xt = tf.tensor2d(x, [s.queries, s.cols]);
   const bt = tf.tensor2d(bank, [s.bankRows, s.cols]);
   const norms = tf.reshape(tf.sum(tf.square(bt), 1), [1, s.bankRows]);
-  const place = s.apartMm === undefined ? null : positions(s);
   const xp = place ? tf.tensor2d(place.xPosition, [s.queries, 3]) : null;
   const bp = place ? tf.tensor2d(place.bankPosition, [s.bankRows, 3]) : null;
   const score = () => tf.sub(norms, tf.matMul(tf.mul(xt, 2), bt, false, true));
@@ -93,9 +97,10 @@ export const nearest: Benchmark = {
     for (const s of SIZES) {
       const x = benchValues(s.queries * s.cols, 1);
       const bank = benchValues(s.bankRows * s.cols, 2);
-      const { xb, bb, out, apart } = upload(runtime, x, bank, s);
+      const place = s.apartMm === undefined ? null : positions(s);
+      const { xb, bb, out, apart } = upload(runtime, x, bank, s, place);
       try {
-        const peerResult = peer ? await peerSearch(peer, x, bank, s, software ? 1 : 10) : null;
+        const peerResult = peer ? await peerSearch(peer, x, bank, s, place, software ? 1 : 10) : null;
         for (const block of blocks) {
           const rowsPerInvocation = block ?? nearestRowsPerInvocation(software, Math.ceil(s.cols / 4));
           const launch = () => nearestRows(runtime, xb, s.queries, s.cols, bb, s.bankRows, out, rowsPerInvocation, apart);
@@ -119,15 +124,14 @@ export const nearest: Benchmark = {
   },
 };
 
-function upload(runtime: Runtime, x: Float32Array, bank: Float32Array, s: Size) {
+function upload(runtime: Runtime, x: Float32Array, bank: Float32Array, s: Size, place: Placement | null) {
   const xb = runtime.buffer(x.byteLength, 'bench queries');
   const bb = runtime.buffer(bank.byteLength, 'bench bank');
   const out = runtime.buffer(s.queries * 4, 'bench nearest');
   runtime.write(xb, x);
   runtime.write(bb, bank);
   let apart: RowsApart | undefined;
-  if (s.apartMm !== undefined) {
-    const place = positions(s);
+  if (place && s.apartMm !== undefined) {
     apart = { xPosition: runtime.buffer(place.xPosition.byteLength, 'bench query positions'), bankPosition: runtime.buffer(place.bankPosition.byteLength, 'bench bank positions'), minDistance: s.apartMm };
     runtime.write(apart.xPosition, place.xPosition);
     runtime.write(apart.bankPosition, place.bankPosition);

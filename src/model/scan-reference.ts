@@ -21,7 +21,7 @@ export const SCAN_REFERENCE_APART_MM = 32;
 /**
  * Cells of the scan drawn as its reference: four times the training bank's default. More of the body's own
  * tissue gives healthy cells nearer matches while a lesion stays one of a kind (bench/RESULTS.md, "The scan
- * reference's two constants"); the search costs four times the bank's.
+ * reference's two constants"); four times the bank's rows to search, each pair also tested for distance.
  */
 export const SCAN_REFERENCE_ROWS = 16384;
 /** The draw is the same for every scan, so a scan's map is the same at every run. */
