@@ -57,7 +57,7 @@ export const QUALITY_OPTIONS = {
 } as const;
 
 export const QUALITY_USAGE = formatUsage({
-  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--presence] [--score nll|latent] [--smooth MM] [--reference bank|scan|both] [--out DIR] [--json FILE]'],
+  synopsis: ['npm run bench -- quality [--seeds K] [recipe options] [--model M] [--combined] [--presence] [--score nll|latent] [--smooth MM] [--reference bank|scan|both] [--reference-rows N] [--out DIR] [--json FILE]'],
   options: QUALITY_OPTIONS,
 });
 
@@ -89,6 +89,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
     anomaly.score === undefined ? '' : `-score-${anomaly.score}`,
     anomaly.smoothMm === undefined ? '' : `-smooth-${anomaly.smoothMm}`,
     anomaly.reference === undefined ? '' : `-reference-${anomaly.reference}`,
+    anomaly.referenceRows === undefined ? '' : `-reference-rows-${anomaly.referenceRows}`,
   ].join('');
   const givenModel = stringOption(args, 'model');
   const recipe = parseRecipe(args);

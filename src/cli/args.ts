@@ -4,7 +4,8 @@
 // arguments a command does not take (a forgotten `--in` would otherwise be silently ignored) and
 // numbers that are not plain decimals (JavaScript's Number() would read "0x10" as 16 and "" as 0).
 import { SCAN_REFERENCE_APART_MM } from '../model/scan-reference';
-import { ANOMALY_SCORES, KNN_REFERENCES, MAX_MAP_SMOOTHING_MM, type AnomalyOptions, type AnomalyScore, type KnnReference } from '../model/config';
+import { ANOMALY_SCORES, KNN_REFERENCES, MAX_MAP_SMOOTHING_MM, SCAN_REFERENCE_ROWS, type AnomalyOptions, type AnomalyScore, type KnnReference } from '../model/config';
+import { MAX_SCAN_REFERENCE_ROWS } from '../model/validate-config';
 
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' may repeat and collects values. */
@@ -93,7 +94,7 @@ export const OVERLAP_OPTION = {
   overlap: { type: 'string', value: 'F', description: 'overlap of the sliding windows, in [0, 1); less is faster', default: 0.5 },
 } as const satisfies Record<string, OptionSpec>;
 
-/** --score, --smooth and --reference: how the commands that score scans make Screener's anomaly map from its density. */
+/** --score, --smooth, --reference and --reference-rows: how the commands that score scans make Screener's anomaly map from its density. */
 export const ANOMALY_OPTIONS = {
   score: {
     type: 'string',
@@ -114,9 +115,15 @@ export const ANOMALY_OPTIONS = {
       `what a knn model compares each voxel's descriptor with: bank (the training scans' descriptors), scan (the same scan's own, more than ${SCAN_REFERENCE_APART_MM} mm away), both (the nearer)`,
     default: "the model's (bank unless its config names another)",
   },
+  'reference-rows': {
+    type: 'string',
+    value: 'N',
+    description: "cells of the scan a knn model draws as its reference with --reference scan or both; more find healthy tissue nearer matches, and the search takes time in proportion",
+    default: `the model's (${SCAN_REFERENCE_ROWS} unless its config names another)`,
+  },
 } as const satisfies Record<string, OptionSpec>;
 
-/** --score nll|latent, --smooth MM and --reference bank|scan|both, each undefined when absent (the model's own then). */
+/** --score nll|latent, --smooth MM, --reference bank|scan|both and --reference-rows N, each undefined when absent (the model's own then). */
 export function anomalyOptions(args: ParsedArgs): AnomalyOptions {
   const score = stringOption(args, 'score');
   if (score !== undefined && !(ANOMALY_SCORES as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${ANOMALY_SCORES.join(', ')}, got "${score}"`);
@@ -126,10 +133,16 @@ export function anomalyOptions(args: ParsedArgs): AnomalyOptions {
   }
   const reference = stringOption(args, 'reference');
   if (reference !== undefined && !(KNN_REFERENCES as readonly string[]).includes(reference)) throw new UsageError(`--reference must be one of ${KNN_REFERENCES.join(', ')}, got "${reference}"`);
+  const rowsText = stringOption(args, 'reference-rows');
+  const referenceRows = rowsText === undefined ? undefined : intOption(args, 'reference-rows', SCAN_REFERENCE_ROWS);
+  if (referenceRows !== undefined && !(referenceRows >= 1 && referenceRows <= MAX_SCAN_REFERENCE_ROWS)) {
+    throw new UsageError(`--reference-rows must be from 1 to ${MAX_SCAN_REFERENCE_ROWS}, got "${rowsText}"`);
+  }
   return {
     ...(score !== undefined ? { score: score as AnomalyScore } : {}),
     ...(smoothMm !== undefined ? { smoothMm } : {}),
     ...(reference !== undefined ? { reference: reference as KnnReference } : {}),
+    ...(referenceRows !== undefined ? { referenceRows } : {}),
   };
 }
 

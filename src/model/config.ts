@@ -102,6 +102,11 @@ export interface DensityConfig {
   /** What a 'knn' density compares descriptors with (absent: 'bank'). Training does not depend on it. */
   reference?: KnnReference;
   /**
+   * Cells of the scan drawn as its reference when `reference` is 'scan' or 'both' (absent:
+   * SCAN_REFERENCE_ROWS, scan-reference.ts). The search takes time in proportion. Training does not depend on it.
+   */
+  referenceRows?: number;
+  /**
    * Standard deviation in mm of a Gaussian that smooths the anomaly map (on the preprocessed grid,
    * inside the body); absent or 0: none. Training does not depend on it. A lesion is a blob of many
    * voxels, while much of the map's noise is a voxel or two wide (tissue borders, single windows).
@@ -237,7 +242,7 @@ export function withHuWindow(config: ScreenerConfig, window: [number, number]): 
 }
 
 /** How a model's anomaly map is made from its density, beside the weights: options a caller may replace. */
-export type AnomalyOptions = Pick<DensityConfig, 'score' | 'smoothMm' | 'reference'>;
+export type AnomalyOptions = Pick<DensityConfig, 'score' | 'smoothMm' | 'reference' | 'referenceRows'>;
 
 /** The largest smoothing of the anomaly map a config may ask for, in mm. */
 export const MAX_MAP_SMOOTHING_MM = 100;
@@ -255,6 +260,19 @@ export function bankSizeOf(config: ScreenerConfig): number {
   return config.density.bankSize ?? DEFAULT_BANK_SIZE;
 }
 
+/**
+ * Cells of the scan drawn as its reference when a knn density's reference is 'scan' or 'both' and the
+ * config does not say: four times the training bank's default. More of the body's own tissue gives
+ * healthy cells nearer matches while a lesion stays one of a kind (bench/RESULTS.md, "The scan
+ * reference's two constants"); four times the bank's rows to search, each pair also tested for distance.
+ */
+export const SCAN_REFERENCE_ROWS = 16384;
+
+/** The number of the scan's own cells a 'knn' density compares with (density.referenceRows, or SCAN_REFERENCE_ROWS). */
+export function scanReferenceRowsOf(config: ScreenerConfig): number {
+  return config.density.referenceRows ?? SCAN_REFERENCE_ROWS;
+}
+
 /** The anomaly score a model of this config gives (its density.score, or the NLL). */
 export function anomalyScoreOf(config: ScreenerConfig): AnomalyScore {
   return config.density.score ?? 'nll';
@@ -265,9 +283,9 @@ export function knnReferenceOf(config: ScreenerConfig): KnnReference {
   return config.density.reference ?? 'bank';
 }
 
-/** How this config's maps are made (its score, smoothing and knn reference), as the map file's header names them. */
+/** How this config's maps are made (its score, smoothing, knn reference and the scan reference's size), as the map file's header names them. */
 export function anomalyOptionsOf(config: ScreenerConfig): Required<AnomalyOptions> {
-  return { score: anomalyScoreOf(config), smoothMm: mapSmoothingOf(config), reference: knnReferenceOf(config) };
+  return { score: anomalyScoreOf(config), smoothMm: mapSmoothingOf(config), reference: knnReferenceOf(config), referenceRows: scanReferenceRowsOf(config) };
 }
 
 /** A deep copy with `density` options replaced (for the ablation's condition and density kinds). */

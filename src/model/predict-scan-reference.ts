@@ -51,7 +51,7 @@ export async function blendAgainstScan(
     progress.onProgress?.(Math.floor(descriptors.length / 2), origins.length);
   }
   const cells: WindowCells[] = origins.map((origin) => windowCells(origin, window, stride, image.shape, image.spacing, image.body));
-  const reference = drawScanReference(descriptors, cells, d);
+  const reference = drawScanReference(descriptors, cells, d, model.rows);
 
   // Pass 2: search, score, upsample, blend.
   const weights = gaussianWindowWeights(window);

@@ -14,22 +14,18 @@
 import type { Shape3 } from '../data/geometry/volume';
 import type { Tensor } from '../graph/index';
 import { Rng } from '../data/rng';
-import type { KnnReference, Triple } from './config';
+import { SCAN_REFERENCE_ROWS, type KnnReference, type Triple } from './config';
 
 /** A reference row must lie farther than this from the cell it is compared with, in mm. */
 export const SCAN_REFERENCE_APART_MM = 32;
-/**
- * Cells of the scan drawn as its reference: four times the training bank's default. More of the body's own
- * tissue gives healthy cells nearer matches while a lesion stays one of a kind (bench/RESULTS.md, "The scan
- * reference's two constants"); four times the bank's rows to search, each pair also tested for distance.
- */
-export const SCAN_REFERENCE_ROWS = 16384;
 /** The draw is the same for every scan, so a scan's map is the same at every run. */
 const SCAN_REFERENCE_SEED = 1;
 
 /** What a model must offer to be scored against its scan (Screener does, for a knn density). */
 export interface ScanReferenceModel {
   readonly reference: Exclude<KnnReference, 'bank'>;
+  /** How many of the scan's cells are drawn as its reference (the config's density.referenceRows). */
+  readonly rows: number;
   readonly poolStride: Triple;
   /** Pooled descriptors [N, D/pd, H/ph, W/pw, d] of windows [N, D, H, W, 1]; no gradient, the caller's scope. */
   pooledDescriptors(image: Tensor): Tensor;

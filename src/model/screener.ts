@@ -7,7 +7,7 @@ import { avgPool3d, concat, deriveSeed, fromArray, noGrad, reshape, type Tensor,
 import { counted } from '../data/counted';
 import { DataError } from '../data/errors';
 import { scaleShiftAffine, type Affine } from '../data/geometry/volume';
-import { anomalyScoreOf, conditionChannels, knnReferenceOf, configPreprocessing, mapSmoothingOf, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
+import { anomalyScoreOf, conditionChannels, knnReferenceOf, configPreprocessing, mapSmoothingOf, scanReferenceRowsOf, STAGES, type ScreenerConfig, type Stage, type Triple } from './config';
 import type { PreprocessOptions } from '../data/preprocess/preprocess';
 import { validateConfig } from './validate-config';
 import { configFromMetadata, METADATA_FORMAT, readScreenerWeights, type ScreenerWeights } from './weights';
@@ -95,6 +95,7 @@ export class Screener {
     const density = this.density;
     return {
       reference,
+      rows: scanReferenceRowsOf(this.config),
       poolStride: this.poolStride,
       pooledDescriptors: (image) => this.pooledMaps(image).descriptor,
       bankDistance: (descriptors) => density.score(descriptors, null, 'nll'),

@@ -18,6 +18,8 @@ export const HU_WINDOW_LIMITS: [number, number] = [-2000, 4000];
 
 /** Descriptors a knn density's bank may hold: 2^20 of d = 32 is 128 MiB, already more than a browser tab holds comfortably. */
 export const MAX_BANK_SIZE = 1 << 20;
+/** The most scan cells a knn density may draw as its reference (density.referenceRows): held on the CPU and the GPU at once, as a bank is. */
+export const MAX_SCAN_REFERENCE_ROWS = 1 << 20;
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
@@ -133,6 +135,10 @@ function checkFields(config: Fields): void {
   if (density.reference !== undefined) {
     oneOf(density.reference, 'density.reference', KNN_REFERENCES);
     if (kind !== 'knn') throw new ConfigError(`only a knn density compares descriptors with a reference: density.reference is for density.kind "knn", this one is "${kind}"`);
+  }
+  if (density.referenceRows !== undefined) {
+    integer(density.referenceRows, 'density.referenceRows', 1, MAX_SCAN_REFERENCE_ROWS);
+    if (kind !== 'knn') throw new ConfigError(`only a knn density compares descriptors with its scan: density.referenceRows is for density.kind "knn", this one is "${kind}"`);
   }
   if (kind === 'flow' && (config.descriptor as Fields).embedding === 1) throw new ConfigError('a flow density needs an embedding of at least 2 channels');
   if (density.bankSize !== undefined) integer(density.bankSize, 'density.bankSize', 1, MAX_BANK_SIZE);

@@ -40,6 +40,8 @@ export interface PredictJob {
   score?: AnomalyScore;
   /** What a knn model compares with, instead of what its config names. */
   reference?: KnnReference;
+  /** How many of the scan's cells a knn model compared with its scan draws, instead of its config's number. */
+  referenceRows?: number;
 }
 
 export type RemoteJob = TrainJob | PredictJob;

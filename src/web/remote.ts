@@ -74,7 +74,7 @@ async function train(job: TrainJob): Promise<TrainOutcome> {
 async function predict(job: PredictJob): Promise<PredictOutcome> {
   const rt = await device();
   const weights = readScreenerWeights(await fetchBytes(`${job.api}/in/model`, job.model), job.model);
-  const model = Screener.fromWeights(rt, withAnomalyOptions(weights, { score: job.score, reference: job.reference }, job.model), job.model);
+  const model = Screener.fromWeights(rt, withAnomalyOptions(weights, { score: job.score, reference: job.reference, referenceRows: job.referenceRows }, job.model), job.model);
   try {
     const image = {
       data: float32(await fetchBytes(`${job.api}/in/image`, 'the preprocessed scan')),

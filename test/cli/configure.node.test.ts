@@ -43,6 +43,8 @@ describe('screener configure', () => {
     await expect(runCommand(configure, ['--model', model, '--out', existing, '--smooth', '2'])).rejects.toThrow(/already exists; pass --force/);
     await expect(runCommand(configure, ['--model', model, '--out', join(root, 'x.safetensors'), '--smooth', '500'])).rejects.toThrow(/--smooth must be/);
     await expect(runCommand(configure, ['--model', model, '--out', join(root, 'x.safetensors'), '--reference', 'scan'])).rejects.toThrow(/only a knn density compares descriptors with a reference/);
+    await expect(runCommand(configure, ['--model', model, '--out', join(root, 'x.safetensors'), '--reference-rows', '100'])).rejects.toThrow(/only a knn density compares descriptors with its scan/);
+    await expect(runCommand(configure, ['--model', model, '--out', join(root, 'x.safetensors'), '--reference-rows', '1.5'])).rejects.toThrow(/--reference-rows must be a decimal integer, got "1\.5"/);
     expect(existsSync(join(root, 'x.safetensors'))).toBe(false);
     await expect(runCommand(configure, ['--model', existing, '--out', join(root, 'y.safetensors'), '--smooth', '2', '--force'])).rejects.toThrow(/existing\.safetensors/);
     expect(existsSync(join(root, 'y.safetensors'))).toBe(false);

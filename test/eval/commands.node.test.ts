@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../helpers/tiny-model.node';
 import { runCommand } from '../helpers/run-command';
+import { configure } from '../../src/cli/commands/configure';
 import { demo, demoTrainingConfig } from '../../src/cli/commands/demo';
 import { evaluate } from '../../src/cli/commands/eval';
 import { insertLesionsCommand } from '../../src/cli/commands/insert-lesions';
@@ -98,7 +99,7 @@ describe('screener predict --score', () => {
     await expect(run(predict, ['--model', modelPath, '--in', input, '--out', join(root, 'score', 'x.nii.gz'), '--score', 'energy'])).rejects.toThrow(
       /--score must be one of nll, latent, got "energy"/,
     );
-    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--score', 'latent'])).rejects.toThrow(/--score .* give a model/);
+    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--score', 'latent'])).rejects.toThrow(/--score\b.* give a model/);
     // A model trained with --score keeps it (screener train, below).
   });
 });
@@ -129,7 +130,7 @@ describe('screener predict --smooth', () => {
     for (const bad of ['200', 'wide']) {
       await expect(run(predict, ['--model', modelPath, '--in', input, '--out', join(root, 'smooth', 'x.nii.gz'), '--smooth', bad])).rejects.toThrow(/--smooth must be/);
     }
-    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--smooth', '6'])).rejects.toThrow(/--smooth .* give a model/);
+    await expect(run(evaluate, ['--data', data, '--baseline', 'intensity', '--fit-data', healthy, '--smooth', '6'])).rejects.toThrow(/--smooth\b.* give a model/);
   });
 });
 
@@ -218,6 +219,19 @@ describe('screener eval', () => {
     expect((await run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', either, '--reference', 'both'])).code).toBe(0);
     const eitherMap = readNifti(either).data;
     expect(Array.from(eitherMap).every((v, i) => v <= map.data[i]! + 1e-4 && v <= ownMap.data[i]! + 1e-4)).toBe(true);
+    // Fewer of the scan's cells, kept in the model by configure: another draw, so another map, and the model says so.
+    const fewRows = join(root, 'knn-rows.safetensors');
+    const configured = await run(configure, ['--model', knn, '--out', fewRows, '--reference', 'scan', '--reference-rows', '5']);
+    expect(configured.out).toMatch(/knn density \(5 cells of the scan's own tissue 32 mm away\)/);
+    expect(screenerConfigOf(readFileSync(fewRows), 'knn-rows').density).toMatchObject({ reference: 'scan', referenceRows: 5 });
+    const few = join(root, 'knn-out', 'few.nii.gz');
+    expect((await run(predict, ['--model', fewRows, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', few])).code).toBe(0);
+    const fewMap = readNifti(few).data;
+    expect(fewMap.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+    expect(Array.from(fewMap).some((v, i) => Math.abs(v - ownMap.data[i]!) > 1e-3)).toBe(true);
+    await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'e.nii.gz'), '--reference-rows', '0'])).rejects.toThrow(
+      /--reference-rows must be from 1 to 1048576, got "0"/,
+    );
     await expect(run(predict, ['--model', knn, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', join(root, 'knn-out', 'c.nii.gz'), '--reference', 'atlas'])).rejects.toThrow(
       /--reference must be one of bank, scan, both, got "atlas"/,
     );

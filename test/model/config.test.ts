@@ -77,8 +77,8 @@ describe('Screener config', () => {
     const knn = withDensity(presetConfig('small'), { kind: 'knn', condition: 'none' });
     expect(describeConfig(knn)).toMatch(/, none condition, knn density \(bank of 4096\), /);
     expect(describeConfig(withDensity(knn, { bankSize: 16384 }))).toMatch(/, knn density \(bank of 16384\), /);
-    expect(describeConfig(withDensity(knn, { reference: 'scan' }))).toMatch(/, knn density \(the scan's own tissue 32 mm away\), /);
-    expect(describeConfig(withDensity(knn, { reference: 'both' }))).toMatch(/, knn density \(bank of 4096 or the scan's own tissue 32 mm away\), /);
+    expect(describeConfig(withDensity(knn, { reference: 'scan' }))).toMatch(/, knn density \(16384 cells of the scan's own tissue 32 mm away\), /);
+    expect(describeConfig(withDensity(knn, { reference: 'both', referenceRows: 500 }))).toMatch(/, knn density \(bank of 4096 or 500 cells of the scan's own tissue 32 mm away\), /);
     expect(describeConfig(presetConfig('small'))).not.toMatch(/bank/);
   });
 
@@ -98,6 +98,9 @@ describe('Screener config', () => {
     bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', bankSize: 0 }), /density\.bankSize must be an integer from 1 to 1048576, got 0/);
     bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', reference: 'atlas' as 'scan' }), /density\.reference must be bank, scan or both/);
     bad((c) => (c.density = { ...c.density, reference: 'scan' }), /only a knn density compares descriptors with a reference: .*this one is "flow"/);
+    bad((c) => (c.density = { ...c.density, referenceRows: 100 }), /only a knn density compares descriptors with its scan: density\.referenceRows .*this one is "flow"/);
+    bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', referenceRows: 0 }), /density\.referenceRows must be an integer from 1 to 1048576, got 0/);
+    bad((c) => (c.density = { ...c.density, kind: 'knn', condition: 'none', referenceRows: 2.5 }), /density\.referenceRows/);
     bad((c) => ((c.density = { ...c.density, kind: 'knn', condition: 'none' }), (c.descriptor.embedding = 128)), /at most 64 channels, this embedding has 128/);
     bad((c) => (c.condition.inputChannels = 1), /condition\.inputChannels must be 2/);
   });

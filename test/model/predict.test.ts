@@ -6,6 +6,7 @@ import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { identityAffine, type Shape3 } from '../../src/data/geometry/volume';
 import { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, type WindowModel } from '../../src/model/predict';
+import { SCAN_REFERENCE_ROWS } from '../../src/model/config';
 import { drawScanReference, SCAN_REFERENCE_APART_MM, windowCells } from '../../src/model/scan-reference';
 import { WindowBlender } from '../../src/model/window-blend';
 import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
@@ -265,7 +266,7 @@ describe('windowed prediction', () => {
  * A stand-in for a knn model compared with its own scan: descriptors are the 2x2x2 means of x and x^2
  * (d = 2), the bank one row at the origin (bankDistance = the descriptor's length).
  */
-function scanReferenceModel(window: Shape3, reference: 'scan' | 'both'): WindowModel {
+function scanReferenceModel(window: Shape3, reference: 'scan' | 'both', rows = SCAN_REFERENCE_ROWS): WindowModel {
   const pooledDescriptors = (image: g.Tensor) => g.avgPool3d(g.concat([image, g.mul(image, image)], 4), 2);
   return {
     windowShape: window,
@@ -275,6 +276,7 @@ function scanReferenceModel(window: Shape3, reference: 'scan' | 'both'): WindowM
     },
     scanReference: {
       reference,
+      rows,
       poolStride: [2, 2, 2],
       pooledDescriptors,
       bankDistance: (descriptors) => g.sqrt(g.sum(g.mul(descriptors, descriptors), [1])),
@@ -295,7 +297,7 @@ describe('prediction against the scan itself', () => {
   });
 
   /** Float64: each window's cells scored against the reference drawn as the engine draws it. */
-  function referenceScanMap(reference: 'scan' | 'both'): Float64Array {
+  function referenceScanMap(reference: 'scan' | 'both', rows: number): Float64Array {
     const origins = placeWindows(shape, window);
     const [D, H, W] = shape;
     const descriptorsOf = (origin: Shape3) => {
@@ -314,7 +316,7 @@ describe('prediction against the scan itself', () => {
     const descriptors = origins.map(descriptorsOf);
     const cells = origins.map((o) => windowCells(o, window, [2, 2, 2], shape, spacing, body));
     // The draw depends on which cells lie in the body, not on their values.
-    const drawn = drawScanReference(descriptors.map((x) => Float32Array.from(x)), cells, 2);
+    const drawn = drawScanReference(descriptors.map((x) => Float32Array.from(x)), cells, 2, rows);
     const rowsOf = (j: number) => [drawn.rows[j * 2]!, drawn.rows[j * 2 + 1]!];
     return blendReference(shape, window, (origin) => {
       const w = origins.findIndex((o) => o.join() === origin.join());
@@ -337,7 +339,7 @@ describe('prediction against the scan itself', () => {
 
   for (const reference of ['scan', 'both'] as const) {
     it(`matches the float64 reference with the ${reference === 'scan' ? 'scan alone' : 'nearer of bank and scan'}, in any batch size`, async () => {
-      const expected = referenceScanMap(reference);
+      const expected = referenceScanMap(reference, SCAN_REFERENCE_ROWS);
       for (const batch of reference === 'scan' ? [1, 3] : [3]) {
         const progress: number[] = [];
         const result = await predictPreprocessed(rt, scanReferenceModel(window, reference), { data: Float32Array.from(image), shape, body, spacing }, { batch, onProgress: (done, total) => progress.push(done / total) });
@@ -347,6 +349,15 @@ describe('prediction against the scan itself', () => {
       }
     });
   }
+
+  it("draws as many of the scan's cells as the model asks for", async () => {
+    // Fewer rows than the body's cells: the model's number decides the draw, and so the map.
+    const few = referenceScanMap('scan', 40);
+    const all = referenceScanMap('scan', SCAN_REFERENCE_ROWS);
+    expect(Array.from(few).some((v, i) => Math.abs(v - all[i]!) > 1e-3)).toBe(true);
+    const result = await predictPreprocessed(rt, scanReferenceModel(window, 'scan', 40), { data: Float32Array.from(image), shape, body, spacing }, { batch: 2 });
+    expectClose(result.map, few, 1e-4, 1e-6, 'scan, 40 rows');
+  });
 
   it('needs the body mask and the voxel size', async () => {
     await expect(predictPreprocessed(rt, scanReferenceModel(window, 'scan'), { data: Float32Array.from(image), shape })).rejects.toThrow(/compares each voxel with the rest of its scan \(knn reference 'scan'\).*body mask and voxel size/);

@@ -2,7 +2,8 @@
 // drawn, the draw itself, and each cell's score from its nearest row (the GPU search is in
 // test/graph/nearest.test.ts, the whole two-pass prediction in test/model/predict.test.ts).
 import { describe, expect, it } from 'vitest';
-import { cellScores, drawScanReference, SCAN_REFERENCE_ROWS, windowCells } from '../../src/model/scan-reference';
+import { SCAN_REFERENCE_ROWS } from '../../src/model/config';
+import { cellScores, drawScanReference, windowCells } from '../../src/model/scan-reference';
 
 describe('scan reference', () => {
   it('places cell centres in mm and tells cells touching the body from cells wholly in it', () => {

@@ -139,7 +139,7 @@ export class ChromiumRuntime {
   async predict(
     model: { name: string; bytes: Uint8Array },
     image: { data: Float32Array; shape: Shape3; body: Uint8Array; spacing: readonly number[] },
-    options: { overlap: number; score?: AnomalyScore; reference?: KnnReference; onProgress?: (done: number, total: number) => void },
+    options: { overlap: number; score?: AnomalyScore; reference?: KnnReference; referenceRows?: number; onProgress?: (done: number, total: number) => void },
   ): Promise<WindowedMap> {
     const { bridge } = this;
     bridge.offered.clear();
@@ -156,6 +156,7 @@ export class ChromiumRuntime {
       overlap: options.overlap,
       ...(options.score !== undefined ? { score: options.score } : {}),
       ...(options.reference !== undefined ? { reference: options.reference } : {}),
+      ...(options.referenceRows !== undefined ? { referenceRows: options.referenceRows } : {}),
     };
     try {
       const result = await this.run<PredictOutcome>(job, { onProgress: options.onProgress });

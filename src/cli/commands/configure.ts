@@ -12,8 +12,8 @@ import { screenerFileWithAnomalyOptions } from '../../model/weights';
 
 export const configure = defineCommand({
   name: 'configure',
-  summary: "write a model with other prediction options (anomaly score, map smoothing, knn reference), its weights unchanged",
-  synopsis: ['screener configure --model M --out M2 [--score nll|latent] [--smooth MM] [--reference bank|scan|both] [--force]'],
+  summary: "write a model with other prediction options (anomaly score, map smoothing, knn reference and its size), its weights unchanged",
+  synopsis: ['screener configure --model M --out M2 [--score nll|latent] [--smooth MM] [--reference bank|scan|both] [--reference-rows N] [--force]'],
   options: {
     model: { type: 'string', value: 'M', description: 'the model file (.safetensors) to start from' },
     out: { type: 'string', value: 'M2', description: 'the model file to write (never M itself)' },
@@ -28,7 +28,7 @@ export const configure = defineCommand({
     if (!out) throw new UsageError('--out is required');
     requireSuffix('--out', out, /\.safetensors$/i, '.safetensors');
     const options = anomalyOptions(args);
-    if (Object.keys(options).length === 0) throw new UsageError('nothing to change: give --score, --smooth or --reference');
+    if (Object.keys(options).length === 0) throw new UsageError('nothing to change: give --score, --smooth, --reference or --reference-rows');
     checkRunPaths({ inputs: [{ option: '--model', path: modelPath }], outputs: [{ option: '--out', path: out }], force: args.options.force === true });
     const { bytes, config } = screenerFileWithAnomalyOptions(readFileBytes(modelPath), options, modelPath);
     writeFileAtomic(out, bytes);

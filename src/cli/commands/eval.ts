@@ -73,7 +73,7 @@ export const evaluate = defineCommand({
   synopsis: [
     'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--combined] [--ablation --models DIR] ' +
       '[--source-data DIR] [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
-      '[--overlap F] [--score nll|latent] [--reference bank|scan|both] [--spacing MM] [--force-geometry] [--resume]',
+      '[--overlap F] [--score nll|latent] [--reference bank|scan|both] [--reference-rows N] [--spacing MM] [--force-geometry] [--resume]',
   ],
   options: spec,
   notes: [
@@ -106,7 +106,7 @@ export const evaluate = defineCommand({
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
     const anomaly = anomalyOptions(args);
-    if (Object.keys(anomaly).length > 0 && !modelPath) throw new UsageError('--score and --smooth say how --model M makes its map: give a model');
+    if (Object.keys(anomaly).length > 0 && !modelPath) throw new UsageError('--score, --smooth, --reference and --reference-rows say how --model M makes its map: give a model');
     const resume = args.options.resume === true;
     const forceGeometry = args.options['force-geometry'] === true;
     if (resume && stringOption(args, 'maps') === undefined) throw new UsageError('--resume takes the maps of an earlier run: give its --maps DIR');

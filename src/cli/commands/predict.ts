@@ -70,7 +70,7 @@ export const predict = defineCommand({
   name: 'predict',
   summary: 'write the anomaly map of a CT (NIfTI on the input grid, optional PNG overlay)',
   synopsis: [
-    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] [--score nll|latent] [--reference bank|scan|both] ' +
+    'screener predict --model MODEL.safetensors --in ct.nii.gz --out anomaly.nii.gz [--png overlay.png] [--overlap F] [--score nll|latent] [--reference bank|scan|both] [--reference-rows N] ' +
       '[--force] [--force-geometry] [--max-scan-mb N] [--runtime node|chromium]',
   ],
   options: spec,
@@ -155,7 +155,7 @@ export const predict = defineCommand({
           },
           chromium: async (chromium, adapter) => {
             console.error(`adapter: ${adapter}`);
-            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, image, { overlap, score: anomaly.score, reference: anomaly.reference, onProgress });
+            return chromium.predict({ name: modelPath, bytes: readFileBytes(modelPath) }, image, { overlap, score: anomaly.score, reference: anomaly.reference, referenceRows: anomaly.referenceRows, onProgress });
           },
         });
       } finally {

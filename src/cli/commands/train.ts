@@ -10,6 +10,7 @@ import { LESION_KINDS, TRAINING_LESION_KINDS } from '../../data/phantom/lesions'
 import {
   configPreprocessing,
   DEFAULT_BANK_SIZE,
+  SCAN_REFERENCE_ROWS,
   DEFAULT_PRESET,
   isPresetName,
   presetConfig,
@@ -72,6 +73,12 @@ const spec = {
     value: 'bank|scan|both',
     description: `what a knn density compares each voxel's descriptor with when the model predicts: its bank, the scan's own descriptors more than ${SCAN_REFERENCE_APART_MM} mm away, or the nearer (kept in the model)`,
     default: 'bank',
+  },
+  'reference-rows': {
+    type: 'string',
+    value: 'N',
+    description: "cells of the scan a knn density draws as its reference when it is compared with its scan; the search at prediction takes time in proportion (kept in the model)",
+    default: SCAN_REFERENCE_ROWS,
   },
   'bank-size': {
     type: 'string',
