@@ -76,6 +76,14 @@ export function intOption(args: ParsedArgs, name: string, fallback: number): num
   return value;
 }
 
+/** A whole number from 1 to `max` (a count of rows, cells...); undefined when absent. */
+export function countOption(args: ParsedArgs, name: string, max: number): number | undefined {
+  if (args.options[name] === undefined) return undefined;
+  const value = intOption(args, name, 1);
+  if (value < 1 || value > max) throw new UsageError(`--${name} must be from 1 to ${max}, got "${stringOption(args, name)}"`);
+  return value;
+}
+
 /** Reads a decimal number option (as "2.5" or "1e-3"; not hexadecimal, not empty); undefined when absent. */
 export function numberOption(args: ParsedArgs, name: string): number | undefined {
   const raw = args.options[name];
@@ -133,11 +141,7 @@ export function anomalyOptions(args: ParsedArgs): AnomalyOptions {
   }
   const reference = stringOption(args, 'reference');
   if (reference !== undefined && !(KNN_REFERENCES as readonly string[]).includes(reference)) throw new UsageError(`--reference must be one of ${KNN_REFERENCES.join(', ')}, got "${reference}"`);
-  const rowsText = stringOption(args, 'reference-rows');
-  const referenceRows = rowsText === undefined ? undefined : intOption(args, 'reference-rows', SCAN_REFERENCE_ROWS);
-  if (referenceRows !== undefined && !(referenceRows >= 1 && referenceRows <= MAX_SCAN_REFERENCE_ROWS)) {
-    throw new UsageError(`--reference-rows must be from 1 to ${MAX_SCAN_REFERENCE_ROWS}, got "${rowsText}"`);
-  }
+  const referenceRows = countOption(args, 'reference-rows', MAX_SCAN_REFERENCE_ROWS);
   return {
     ...(score !== undefined ? { score: score as AnomalyScore } : {}),
     ...(smoothMm !== undefined ? { smoothMm } : {}),

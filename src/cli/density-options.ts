@@ -1,8 +1,8 @@
 // --density KIND, --condition KIND and --bank-size N, as `train` and the quality benchmark read them:
 // each checked, and the knn density's condition implied. A knn density is unconditioned, so leaving
 // --condition out means none, and asking for another is refused rather than silently dropped.
-import { intOption, stringOption, UsageError, type ParsedArgs } from './args';
-import { CONDITION_KINDS, DEFAULT_BANK_SIZE, DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
+import { countOption, UsageError, type ParsedArgs } from './args';
+import { CONDITION_KINDS, DENSITY_KINDS, type ConditionKind, type DensityKind } from '../model/config';
 import { MAX_BANK_SIZE } from '../model/validate-config';
 
 /** The density kind and condition asked for (each absent when not given and not implied). */
@@ -18,10 +18,8 @@ export function densityChoice(density: string | undefined, condition: string | u
 
 /** --bank-size N: a whole number of knn bank rows within what a config may hold (absent: the config's default). */
 export function bankSizeOption(args: ParsedArgs): { bankSize?: number } {
-  if (args.options['bank-size'] === undefined) return {};
-  const bankSize = intOption(args, 'bank-size', DEFAULT_BANK_SIZE);
-  if (bankSize < 1 || bankSize > MAX_BANK_SIZE) throw new UsageError(`--bank-size must be from 1 to ${MAX_BANK_SIZE}, got "${stringOption(args, 'bank-size')}"`);
-  return { bankSize };
+  const bankSize = countOption(args, 'bank-size', MAX_BANK_SIZE);
+  return bankSize === undefined ? {} : { bankSize };
 }
 
 /** Refuses --bank-size for a density that is not knn: it would be kept in the model and never used. */
