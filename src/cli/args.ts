@@ -126,8 +126,8 @@ export const ANOMALY_OPTIONS = {
   'reference-rows': {
     type: 'string',
     value: 'N',
-    description: "cells of the scan a knn model draws as its reference with --reference scan or both; more find healthy tissue nearer matches, and the search takes time in proportion",
-    default: `the model's (${SCAN_REFERENCE_ROWS} unless its config names another)`,
+    description: "the most cells of the scan a knn model takes as its reference with --reference scan or both (a draw of N when the scan has more); more find healthy tissue nearer matches, and the search takes time in proportion",
+    default: `the model's (${SCAN_REFERENCE_ROWS}, every cell of a scan, unless its config names another)`,
   },
 } as const satisfies Record<string, OptionSpec>;
 

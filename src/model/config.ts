@@ -102,8 +102,8 @@ export interface DensityConfig {
   /** What a 'knn' density compares descriptors with (absent: 'bank'). Training does not depend on it. */
   reference?: KnnReference;
   /**
-   * Cells of the scan drawn as its reference when `reference` is 'scan' or 'both' (absent:
-   * SCAN_REFERENCE_ROWS, scan-reference.ts). The search takes time in proportion. Training does not depend on it.
+   * The most of the scan's cells its reference takes when `reference` is 'scan' or 'both' (a draw when the
+   * scan has more; absent: SCAN_REFERENCE_ROWS, every cell). The search takes time in proportion. Training does not depend on it.
    */
   referenceRows?: number;
   /**
@@ -261,14 +261,16 @@ export function bankSizeOf(config: ScreenerConfig): number {
 }
 
 /**
- * Cells of the scan drawn as its reference when a knn density's reference is 'scan' or 'both' and the
- * config does not say: four times the training bank's default. More of the body's own tissue gives
- * healthy cells nearer matches while a lesion stays one of a kind (bench/RESULTS.md, "The scan
- * reference's two constants"); four times the bank's rows to search, each pair also tested for distance.
+ * The most of the scan's cells a knn density's reference takes when its reference is 'scan' or 'both'
+ * and the config does not say: 2^20, more cells than a scan holds at the recipe's grids (a quality
+ * phantom has about 32 000 wholly in its body), so every cell is compared with all the others. More of
+ * the body's own tissue gives healthy cells nearer matches while a lesion stays one of a kind
+ * (bench/RESULTS.md, "The scan reference's two constants" and "The scan's cells described once"); the
+ * search takes time in proportion to cells x reference rows.
  */
-export const SCAN_REFERENCE_ROWS = 16384;
+export const SCAN_REFERENCE_ROWS = 1 << 20;
 
-/** The number of the scan's own cells a 'knn' density compares with (density.referenceRows, or SCAN_REFERENCE_ROWS). */
+/** The most of the scan's own cells a 'knn' density compares with (density.referenceRows, or SCAN_REFERENCE_ROWS). */
 export function scanReferenceRowsOf(config: ScreenerConfig): number {
   return config.density.referenceRows ?? SCAN_REFERENCE_ROWS;
 }

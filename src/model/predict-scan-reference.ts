@@ -1,15 +1,19 @@
 // Whole-scan inference for a knn density compared with its own scan (scan-reference.ts), in two passes:
 //   1. every window's pooled descriptors, a batch at a time, read back and kept on the CPU;
-//   2. the scan's reference drawn from them, then each batch's cells searched against it on the GPU
-//      (nearestRows, rows farther than SCAN_REFERENCE_APART_MM only), scored, upsampled to the window
-//      and blended as every other model's windows are (predict.ts).
+//   2. the scan's cell field blended from them and its reference taken, the cells touching the body
+//      searched against it on the GPU a chunk at a time (nearestRows, rows farther than
+//      SCAN_REFERENCE_APART_MM only) and scored; then each window's cells given their field cell's
+//      score, upsampled to the window and blended as every other model's windows are (predict.ts).
 // No Node imports: pages run it too.
 import type { Runtime } from '../gpu/runtime';
 import { fromArray, nearestRows, noGrad, resizeTrilinear, tidy, type Tensor } from '../graph/index';
 import { voxelCount, type Shape3 } from '../data/geometry/volume';
-import { cellScores, drawScanReference, SCAN_REFERENCE_APART_MM, windowCells, type ScanReferenceModel, type WindowCells } from './scan-reference';
+import { blendCellField, cellScores, drawScanReference, SCAN_REFERENCE_APART_MM, windowFieldCells, type CellField, type ScanReference, type ScanReferenceModel } from './scan-reference';
 import { WindowBlender } from './window-blend';
 import { extractWindow, gaussianWindowWeights } from './window-placement';
+
+/** Field cells searched in one dispatch: a few windows' worth, so that no dispatch runs for long. */
+const SEARCH_CHUNK = 8192;
 
 export interface ScanImage {
   data: Float32Array;
@@ -50,47 +54,65 @@ export async function blendAgainstScan(
     group.forEach((_, i) => descriptors.push(values.slice(i * cellCount * d, (i + 1) * cellCount * d)));
     progress.onProgress?.(Math.floor(descriptors.length / 2), origins.length);
   }
-  const cells: WindowCells[] = origins.map((origin) => windowCells(origin, window, stride, image.shape, image.spacing, image.body));
-  const reference = drawScanReference(descriptors, cells, d, model.rows);
-
-  // Pass 2: search, score, upsample, blend.
   const weights = gaussianWindowWeights(window);
+  const field = blendCellField(descriptors, origins, window, stride, weights, image.shape, image.spacing, image.body, d);
+  const reference = drawScanReference(field, d, model.rows);
+  const fieldScores = await scoreField(runtime, model, field, reference, d, progress.signal);
+
+  // Pass 2: each window's cells take their field cell's score; upsample, blend.
   const blender = new WindowBlender(image.shape);
+  for (const group of groups) {
+    progress.signal?.throwIfAborted();
+    const scores = new Float32Array(group.length * cellCount);
+    group.forEach((w, i) => windowFieldCells(origins[w]!, window, stride, field.grid).forEach((f, cell) => {
+      if (f >= 0) scores[i * cellCount + cell] = fieldScores[f]!;
+    }));
+    const upsampled: Tensor = tidy(() => noGrad(() => resizeTrilinear(fromArray(runtime, scores, [group.length, ...grid, 1]), window)));
+    const values = await upsampled.read();
+    upsampled.dispose();
+    group.forEach((w, i) => blender.add(origins[w]!, window, values.subarray(i * windowVoxels, (i + 1) * windowVoxels), weights));
+    progress.onProgress?.(Math.floor((origins.length + group[group.length - 1]! + 1) / 2), origins.length);
+  }
+  return blender.result();
+}
+
+/** Each field cell's score (cellScores): the cells touching the body searched against the reference, SEARCH_CHUNK at a time. */
+async function scoreField(runtime: Runtime, model: ScanReferenceModel, field: CellField, reference: ScanReference, d: number, signal?: AbortSignal): Promise<Float32Array> {
+  const queries: number[] = [];
+  field.touchesBody.forEach((touches, f) => touches && queries.push(f));
+  const nearest = new Int32Array(field.touchesBody.length).fill(-1);
+  const bank = model.reference === 'both' ? new Float32Array(field.touchesBody.length) : null;
   const rows = reference.count > 0 ? fromArray(runtime, reference.rows, [reference.count, d]) : null;
   const positions = reference.count > 0 ? fromArray(runtime, reference.positions, [reference.count, 3]) : null;
   try {
-    for (const group of groups) {
-      progress.signal?.throwIfAborted();
-      const x = new Float32Array(group.length * cellCount * d);
-      const at = new Float32Array(group.length * cellCount * 3);
-      group.forEach((w, i) => {
-        x.set(descriptors[w]!, i * cellCount * d);
-        at.set(cells[w]!.centres, i * cellCount * 3);
+    for (let q = 0; q < queries.length; q += SEARCH_CHUNK) {
+      signal?.throwIfAborted();
+      const chunk = queries.slice(q, q + SEARCH_CHUNK);
+      const x = new Float32Array(chunk.length * d);
+      const at = new Float32Array(chunk.length * 3);
+      chunk.forEach((f, i) => {
+        x.set(field.descriptors.subarray(f * d, (f + 1) * d), i * d);
+        at.set(field.centres.subarray(f * 3, f * 3 + 3), i * 3);
       });
       const searched = tidy(() => {
-        const queries = fromArray(runtime, x, [group.length * cellCount, d]);
-        const nearest = rows ? nearestRows(queries, rows, { xPosition: fromArray(runtime, at, [group.length * cellCount, 3]), bankPosition: positions!, minDistance: SCAN_REFERENCE_APART_MM }) : null;
-        const bank = model.reference === 'both' ? noGrad(() => model.bankDistance(queries)) : null;
-        return { nearest, bank };
+        const cells = fromArray(runtime, x, [chunk.length, d]);
+        return {
+          nearest: rows ? nearestRows(cells, rows, { xPosition: fromArray(runtime, at, [chunk.length, 3]), bankPosition: positions!, minDistance: SCAN_REFERENCE_APART_MM }) : null,
+          bank: bank ? noGrad(() => model.bankDistance(cells)) : null,
+        };
       });
-      const nearest = searched.nearest ? await searched.nearest.readInt() : new Int32Array(group.length * cellCount).fill(-1);
-      const bank = searched.bank ? await searched.bank.read() : null;
+      const found = searched.nearest ? await searched.nearest.readInt() : null;
+      const distances = searched.bank ? await searched.bank.read() : null;
       searched.nearest?.dispose();
       searched.bank?.dispose();
-      const scores = new Float32Array(group.length * cellCount);
-      group.forEach((w, i) => {
-        const span = [i * cellCount, (i + 1) * cellCount] as const;
-        scores.set(cellScores(descriptors[w]!, nearest.subarray(...span), reference, cells[w]!.touchesBody, d, bank ? bank.subarray(...span) : null), span[0]);
+      chunk.forEach((f, i) => {
+        if (found) nearest[f] = found[i]!;
+        if (bank) bank[f] = distances![i]!;
       });
-      const upsampled: Tensor = tidy(() => noGrad(() => resizeTrilinear(fromArray(runtime, scores, [group.length, ...grid, 1]), window)));
-      const values = await upsampled.read();
-      upsampled.dispose();
-      group.forEach((w, i) => blender.add(origins[w]!, window, values.subarray(i * windowVoxels, (i + 1) * windowVoxels), weights));
-      progress.onProgress?.(Math.floor((origins.length + group[group.length - 1]! + 1) / 2), origins.length);
     }
   } finally {
     rows?.dispose();
     positions?.dispose();
   }
-  return blender.result();
+  return cellScores(field.descriptors, nearest, reference, field.touchesBody, d, bank);
 }

@@ -5,7 +5,7 @@
 // 0"), never a TypeError or a failed buffer allocation deep inside the GPU code.
 import { CT_VOXEL_MM } from '../data/geometry/plausible-geometry';
 import { NEAREST_ROW_MAX_COLS } from '../kernels/nearest-row';
-import { ANOMALY_SCORES, KNN_REFERENCES, CONDITION_KINDS, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, type ScreenerConfig } from './config';
+import { ANOMALY_SCORES, KNN_REFERENCES, CONDITION_KINDS, DENSITY_KINDS, groupsFor, MAX_MAP_SMOOTHING_MM, PRESETS, SCAN_REFERENCE_ROWS, type ScreenerConfig } from './config';
 
 class ConfigError extends Error {
   override name = 'ConfigError';
@@ -18,8 +18,8 @@ export const HU_WINDOW_LIMITS: [number, number] = [-2000, 4000];
 
 /** Descriptors a knn density's bank may hold: 2^20 of d = 32 is 128 MiB, already more than a browser tab holds comfortably. */
 export const MAX_BANK_SIZE = 1 << 20;
-/** The most scan cells a knn density may draw as its reference (density.referenceRows): held on the CPU and the GPU at once, as a bank is. */
-export const MAX_SCAN_REFERENCE_ROWS = 1 << 20;
+/** The most scan cells a knn density's reference may take (density.referenceRows): held on the CPU and the GPU at once, as a bank is; the default takes this many. */
+export const MAX_SCAN_REFERENCE_ROWS = SCAN_REFERENCE_ROWS;
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 

@@ -222,7 +222,7 @@ describe('screener eval', () => {
     // Fewer of the scan's cells, kept in the model by configure: another draw, so another map, and the model says so.
     const fewRows = join(root, 'knn-rows.safetensors');
     const configured = await run(configure, ['--model', knn, '--out', fewRows, '--reference', 'scan', '--reference-rows', '5']);
-    expect(configured.out).toMatch(/knn density \(5 cells of the scan's own tissue 32 mm away\)/);
+    expect(configured.out).toMatch(/knn density \(at most 5 of the scan's own cells 32 mm away\)/);
     expect(screenerConfigOf(readFileSync(fewRows), 'knn-rows').density).toMatchObject({ reference: 'scan', referenceRows: 5 });
     const few = join(root, 'knn-out', 'few.nii.gz');
     expect((await run(predict, ['--model', fewRows, '--in', join(data, 'case_0', 'ct.nii.gz'), '--out', few])).code).toBe(0);

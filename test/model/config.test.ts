@@ -77,8 +77,8 @@ describe('Screener config', () => {
     const knn = withDensity(presetConfig('small'), { kind: 'knn', condition: 'none' });
     expect(describeConfig(knn)).toMatch(/, none condition, knn density \(bank of 4096\), /);
     expect(describeConfig(withDensity(knn, { bankSize: 16384 }))).toMatch(/, knn density \(bank of 16384\), /);
-    expect(describeConfig(withDensity(knn, { reference: 'scan' }))).toMatch(/, knn density \(16384 cells of the scan's own tissue 32 mm away\), /);
-    expect(describeConfig(withDensity(knn, { reference: 'both', referenceRows: 500 }))).toMatch(/, knn density \(bank of 4096 or 500 cells of the scan's own tissue 32 mm away\), /);
+    expect(describeConfig(withDensity(knn, { reference: 'scan' }))).toMatch(/, knn density \(the scan's own cells 32 mm away\), /);
+    expect(describeConfig(withDensity(knn, { reference: 'both', referenceRows: 500 }))).toMatch(/, knn density \(bank of 4096 or at most 500 of the scan's own cells 32 mm away\), /);
     expect(describeConfig(presetConfig('small'))).not.toMatch(/bank/);
   });
 

@@ -1,13 +1,13 @@
 // The sliding-window predictor: window placement, Gaussian blending and the whole windowed pipeline
 // (window -> stand-in model -> trilinear upsampling -> blend) against a float64 reference, and the same
-// for a model compared with its own scan (descriptors of every window, then a search apart).
+// for a model compared with its own scan (descriptors of every window blended per scan cell, then a search apart).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { identityAffine, type Shape3 } from '../../src/data/geometry/volume';
 import { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, type WindowModel } from '../../src/model/predict';
 import { SCAN_REFERENCE_ROWS } from '../../src/model/config';
-import { drawScanReference, SCAN_REFERENCE_APART_MM, windowCells } from '../../src/model/scan-reference';
+import { drawScanReference, SCAN_REFERENCE_APART_MM } from '../../src/model/scan-reference';
 import { WindowBlender } from '../../src/model/window-blend';
 import { extractWindow, gaussianWindowWeights, MIN_WEIGHT, PAD_VALUE, placeWindows, windowStarts } from '../../src/model/window-placement';
 import { preprocessCt, resolvePreprocessOptions } from '../../src/data/preprocess/preprocess';
@@ -143,16 +143,17 @@ function referenceMap(image: Float64Array, shape: Shape3, window: Shape3): Float
  * Float64 upsampling (align_corners=False) of each window's pooled scores (2x2x2 cells, row-major), given
  * by `pooledScores`, and their Gaussian-weighted mean over the windows.
  */
+/** Float64: the blending weight of voxel (d, h, w) of a window, a Gaussian of sigma = 1/8 of the window per axis, 1 at the centre, floored. */
+function windowWeight64(window: Shape3, d: number, h: number, w: number): number {
+  const axis = (i: number, n: number) => Math.exp(-((i + 0.5 - n / 2) ** 2) / (2 * (n / 8) ** 2));
+  const normalised = (i: number, n: number) => axis(i, n) / Math.max(...Array.from({ length: n }, (_, k) => axis(k, n)));
+  return Math.max(MIN_WEIGHT, normalised(d, window[0]) * normalised(h, window[1]) * normalised(w, window[2]));
+}
+
 function blendReference(shape: Shape3, window: Shape3, pooledScores: (origin: Shape3) => Float64Array): Float64Array {
   const [D, H, W] = shape;
   const [wd, wh, ww] = window;
   const pooled: Shape3 = [wd / 2, wh / 2, ww / 2];
-  const axis = (i: number, n: number) => Math.exp(-((i + 0.5 - n / 2) ** 2) / (2 * (n / 8) ** 2));
-  const axisWeights = window.map((n) => {
-    const a = Array.from({ length: n }, (_, i) => axis(i, n));
-    const peak = Math.max(...a);
-    return a.map((v) => v / peak);
-  });
   const taps = (o: number, n: number, m: number): [number, number][] => {
     const s = Math.max(((o + 0.5) * n) / m - 0.5, 0);
     const lo = Math.floor(s);
@@ -175,7 +176,7 @@ function blendReference(shape: Shape3, window: Shape3, pooledScores: (origin: Sh
           for (const [id, td] of taps(d, pooled[0], wd))
             for (const [ih, th] of taps(h, pooled[1], wh))
               for (const [iw, tw] of taps(w, pooled[2], ww)) v += td * th * tw * p[(id * pooled[1] + ih) * pooled[2] + iw]!;
-          const weight = Math.max(MIN_WEIGHT, axisWeights[0]![d]! * axisWeights[1]![h]! * axisWeights[2]![w]!);
+          const weight = windowWeight64(window, d, h, w);
           const i = (sd * H + sh) * W + sw;
           sums[i]! += weight * v;
           weightSums[i]! += weight;
@@ -285,56 +286,100 @@ function scanReferenceModel(window: Shape3, reference: 'scan' | 'both', rows = S
 }
 
 describe('prediction against the scan itself', () => {
-  // 72 x 60 x 84 mm at 3 mm: wide enough that every cell has reference rows more than 32 mm away.
-  const shape: Shape3 = [24, 20, 28];
+  // 69 x 60 x 84 mm at 3 mm: wide enough that every cell has reference rows more than 32 mm away. The
+  // odd first axis puts some windows at odd starts, astride the scan's cells, and leaves a half cell.
+  const shape: Shape3 = [23, 20, 28];
   const window: Shape3 = [8, 8, 8];
   const spacing = [3, 3, 3];
-  const image = randomArray(24 * 20 * 28, 12, 0, 1);
+  const image = randomArray(23 * 20 * 28, 12, 0, 1);
   // An ellipsoidal body that leaves air at the corners, so some cells touch no body voxel.
   const body = Uint8Array.from({ length: image.length }, (_, i) => {
     const [d, h, w] = [Math.floor(i / (20 * 28)), Math.floor(i / 28) % 20, i % 28];
-    return ((d - 11.5) / 12) ** 2 + ((h - 9.5) / 10) ** 2 + ((w - 13.5) / 14) ** 2 <= 1 ? 1 : 0;
+    return ((d - 11) / 11.5) ** 2 + ((h - 9.5) / 10) ** 2 + ((w - 13.5) / 14) ** 2 <= 1 ? 1 : 0;
   });
 
-  /** Float64: each window's cells scored against the reference drawn as the engine draws it. */
+  /**
+   * Float64: every window's 2^3 cells described, each scan cell's descriptor the mean of the windows'
+   * descriptors of it (the window cell whose centre it holds) weighted by the cell's summed blending
+   * weights, each scan cell touching the body scored against the reference cells (wholly in the body,
+   * drawn as the engine draws them) more than 32 mm away, and each window cell given its scan cell's score.
+   */
   function referenceScanMap(reference: 'scan' | 'both', rows: number): Float64Array {
     const origins = placeWindows(shape, window);
     const [D, H, W] = shape;
-    const descriptorsOf = (origin: Shape3) => {
-      const out = new Float64Array(64 * 2);
-      for (let cell = 0; cell < 64; cell++) {
-        const [a, b, c] = [cell >> 4, (cell >> 2) & 3, cell & 3];
-        for (let k = 0; k < 8; k++) {
-          const [sd, sh, sw] = [origin[0] + 2 * a + (k >> 2), origin[1] + 2 * b + ((k >> 1) & 1), origin[2] + 2 * c + (k & 1)];
-          const v = sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W ? 0 : image[(sd * H + sh) * W + sw]!;
-          out[cell * 2] += v / 8;
-          out[cell * 2 + 1] += (v * v) / 8;
-        }
-      }
-      return out;
+    const grid: Shape3 = [Math.ceil(D / 2), Math.ceil(H / 2), Math.ceil(W / 2)];
+    const cells = grid[0] * grid[1] * grid[2];
+    const voxel = (sd: number, sh: number, sw: number) => (sd < 0 || sd >= D || sh < 0 || sh >= H || sw < 0 || sw >= W ? null : (sd * H + sh) * W + sw);
+    // the scan cell of each window cell, by its centre; -1 outside the scan
+    const scanCell = (origin: Shape3, cell: number) => {
+      const at = [cell >> 4, (cell >> 2) & 3, cell & 3].map((c, axis) => Math.floor((origin[axis]! + 2 * c + 0.5) / 2));
+      return at.every((v, axis) => v >= 0 && v < grid[axis]!) ? (at[0]! * grid[1] + at[1]!) * grid[2] + at[2]! : -1;
     };
-    const descriptors = origins.map(descriptorsOf);
-    const cells = origins.map((o) => windowCells(o, window, [2, 2, 2], shape, spacing, body));
-    // The draw depends on which cells lie in the body, not on their values.
-    const drawn = drawScanReference(descriptors.map((x) => Float32Array.from(x)), cells, 2, rows);
-    const rowsOf = (j: number) => [drawn.rows[j * 2]!, drawn.rows[j * 2 + 1]!];
-    return blendReference(shape, window, (origin) => {
-      const w = origins.findIndex((o) => o.join() === origin.join());
-      const x = descriptors[w]!;
-      const scores = new Float64Array(64);
+    const sums = new Float64Array(cells * 2);
+    const weightSums = new Float64Array(cells);
+    for (const origin of origins) {
       for (let cell = 0; cell < 64; cell++) {
-        if (!cells[w]!.touchesBody[cell]) continue;
-        let best = Infinity;
-        for (let j = 0; j < drawn.count; j++) {
-          const apart = [0, 1, 2].reduce((s, a) => s + (cells[w]!.centres[cell * 3 + a]! - drawn.positions[j * 3 + a]!) ** 2, 0);
-          if (apart <= SCAN_REFERENCE_APART_MM ** 2) continue;
-          const r = rowsOf(j);
-          best = Math.min(best, Math.hypot(x[cell * 2]! - r[0]!, x[cell * 2 + 1]! - r[1]!));
+        const f = scanCell(origin, cell);
+        const [a, b, c] = [cell >> 4, (cell >> 2) & 3, cell & 3];
+        let [mean, square, weight] = [0, 0, 0];
+        for (let k = 0; k < 8; k++) {
+          const [d, h, w] = [2 * a + (k >> 2), 2 * b + ((k >> 1) & 1), 2 * c + (k & 1)];
+          const i = voxel(origin[0] + d, origin[1] + h, origin[2] + w);
+          const v = i === null ? 0 : image[i]!;
+          mean += v / 8;
+          square += (v * v) / 8;
+          weight += windowWeight64(window, d, h, w);
         }
-        scores[cell] = reference === 'both' ? Math.min(best, Math.hypot(x[cell * 2]!, x[cell * 2 + 1]!)) : best;
+        if (f < 0) continue;
+        sums[f * 2]! += weight * mean;
+        sums[f * 2 + 1]! += weight * square;
+        weightSums[f]! += weight;
       }
-      return scores;
+    }
+    const field = {
+      grid,
+      descriptors: new Float32Array(cells * 2),
+      centres: new Float32Array(cells * 3),
+      touchesBody: new Uint8Array(cells),
+      inBody: new Uint8Array(cells),
+    };
+    const x = new Float64Array(cells * 2);
+    for (let f = 0; f < cells; f++) {
+      const [a, b, c] = [Math.floor(f / (grid[1] * grid[2])), Math.floor(f / grid[2]) % grid[1], f % grid[2]];
+      [a, b, c].forEach((v, axis) => (field.centres[f * 3 + axis] = (2 * v + 0.5) * spacing[axis]!));
+      if (!(weightSums[f]! > 0)) continue;
+      x[f * 2] = sums[f * 2]! / weightSums[f]!;
+      x[f * 2 + 1] = sums[f * 2 + 1]! / weightSums[f]!;
+      let inside = 0;
+      for (let k = 0; k < 8; k++) {
+        const i = voxel(2 * a + (k >> 2), 2 * b + ((k >> 1) & 1), 2 * c + (k & 1));
+        if (i !== null) inside += body[i]!;
+      }
+      field.touchesBody[f] = inside > 0 ? 1 : 0;
+      field.inBody[f] = inside === 8 ? 1 : 0;
+    }
+    // The draw depends on which cells lie wholly in the body, not on their values.
+    const drawnRows = drawScanReference(field, 2, rows);
+    const drawn = Array.from({ length: drawnRows.count }, (_, j) => {
+      const f = [0, 1, 2].reduce((at, axis) => at * grid[axis]! + Math.round((drawnRows.positions[j * 3 + axis]! / spacing[axis]! - 0.5) / 2), 0);
+      return f;
     });
+    const scores = new Float64Array(cells);
+    for (let f = 0; f < cells; f++) {
+      if (!field.touchesBody[f]) continue;
+      let best = Infinity;
+      for (const r of drawn) {
+        const apart = [0, 1, 2].reduce((s, a) => s + (field.centres[f * 3 + a]! - field.centres[r * 3 + a]!) ** 2, 0);
+        if (apart <= SCAN_REFERENCE_APART_MM ** 2) continue;
+        best = Math.min(best, Math.hypot(x[f * 2]! - x[r * 2]!, x[f * 2 + 1]! - x[r * 2 + 1]!));
+      }
+      if (best === Infinity) continue;
+      scores[f] = reference === 'both' ? Math.min(best, Math.hypot(x[f * 2]!, x[f * 2 + 1]!)) : best;
+    }
+    return blendReference(shape, window, (origin) => Float64Array.from({ length: 64 }, (_, cell) => {
+      const f = scanCell(origin, cell);
+      return f < 0 ? 0 : scores[f]!;
+    }));
   }
 
   for (const reference of ['scan', 'both'] as const) {

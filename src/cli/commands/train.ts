@@ -77,7 +77,7 @@ const spec = {
   'reference-rows': {
     type: 'string',
     value: 'N',
-    description: "cells of the scan a knn density draws as its reference when it is compared with its scan; the search at prediction takes time in proportion (kept in the model)",
+    description: "the most cells of the scan a knn density takes as its reference when it is compared with its scan (a draw when the scan has more); the search at prediction takes time in proportion (kept in the model)",
     default: SCAN_REFERENCE_ROWS,
   },
   'bank-size': {
