@@ -8,7 +8,7 @@
 import type { Runtime } from '../gpu/runtime';
 import { fromArray, nearestRows, noGrad, resizeTrilinear, tidy, type Tensor } from '../graph/index';
 import { voxelCount, type Shape3 } from '../data/geometry/volume';
-import { blendCellField, cellScores, drawScanReference, SCAN_REFERENCE_APART_MM, windowFieldCells, type CellField, type ScanReference, type ScanReferenceModel } from './scan-reference';
+import { blendCellField, cellScores, drawScanReference, SCAN_REFERENCE_APART_MM, type CellField, type ScanReference, type ScanReferenceModel } from './scan-reference';
 import { WindowBlender } from './window-blend';
 import { extractWindow, gaussianWindowWeights } from './window-placement';
 
@@ -64,7 +64,7 @@ export async function blendAgainstScan(
   for (const group of groups) {
     progress.signal?.throwIfAborted();
     const scores = new Float32Array(group.length * cellCount);
-    group.forEach((w, i) => windowFieldCells(origins[w]!, window, stride, field.grid).forEach((f, cell) => {
+    group.forEach((w, i) => field.windowCells[w]!.forEach((f, cell) => {
       if (f >= 0) scores[i * cellCount + cell] = fieldScores[f]!;
     }));
     const upsampled: Tensor = tidy(() => noGrad(() => resizeTrilinear(fromArray(runtime, scores, [group.length, ...grid, 1]), window)));

@@ -53,6 +53,8 @@ export interface CellField {
   touchesBody: Uint8Array;
   /** 1 where every voxel of the cell is in the body: only those may be reference rows. */
   inBody: Uint8Array;
+  /** Per window, the field cell of each of its cells (windowFieldCells): where its cells' scores come from. */
+  windowCells: Int32Array[];
 }
 
 /**
@@ -114,9 +116,10 @@ export function blendCellField(
   // Float64 sums, as the map's blending keeps them.
   const sums = new Float64Array(count * d);
   const weightSums = new Float64Array(count);
-  origins.forEach((origin, w) => {
+  const windowCells = origins.map((origin) => windowFieldCells(origin, window, stride, grid));
+  windowCells.forEach((cells, w) => {
     const values = descriptors[w]!;
-    windowFieldCells(origin, window, stride, grid).forEach((f, cell) => {
+    cells.forEach((f, cell) => {
       if (f < 0) return;
       const weight = cellWeights[cell]!;
       weightSums[f]! += weight;
@@ -129,6 +132,7 @@ export function blendCellField(
     centres: new Float32Array(count * 3),
     touchesBody: new Uint8Array(count),
     inBody: new Uint8Array(count),
+    windowCells,
   };
   const full = stride[0] * stride[1] * stride[2];
   let f = 0;
@@ -142,7 +146,7 @@ export function blendCellField(
         let inside = 0;
         for (let z = first[0]!; z < Math.min(first[0]! + stride[0], shape[0]); z++) {
           for (let y = first[1]!; y < Math.min(first[1]! + stride[1], shape[1]); y++) {
-            for (let x = first[2]!; x < Math.min(first[2]! + stride[2], shape[2]); x++) inside += body[(z * shape[1] + y) * shape[2] + x]!;
+            for (let x = first[2]!; x < Math.min(first[2]! + stride[2], shape[2]); x++) if (body[(z * shape[1] + y) * shape[2] + x]) inside++;
           }
         }
         field.touchesBody[f] = covered && inside > 0 ? 1 : 0;

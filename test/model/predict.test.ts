@@ -342,6 +342,7 @@ describe('prediction against the scan itself', () => {
       centres: new Float32Array(cells * 3),
       touchesBody: new Uint8Array(cells),
       inBody: new Uint8Array(cells),
+      windowCells: [],
     };
     const x = new Float64Array(cells * 2);
     for (let f = 0; f < cells; f++) {

@@ -34,6 +34,7 @@ describe('scan reference', () => {
     expect(Array.from(field.centres.subarray(3, 6))).toEqual([1, 1.5, 3.75]);
     expect(Array.from(field.touchesBody)).toEqual([0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1]);
     expect(Array.from(field.inBody)).toEqual([0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]);
+    expect(field.windowCells.map((cells) => Array.from(cells))).toEqual([[0, 1, 3, 4, 6, 7, 9, 10], [1, 2, 4, 5, 7, 8, 10, 11]]);
     // Voxels of a window's first w column weigh 3: its cells there weigh 3 * 4 + 4 = 16, the others 8.
     const heavier = Float32Array.from({ length: 64 }, (_, i) => (i % 4 === 0 ? 3 : 1));
     const weighted = blendCellField(descriptors, [[0, 0, 0], [0, 0, 2]], [4, 4, 4], [2, 2, 2], heavier, shape, [2, 3, 1.5], body, d);
@@ -52,6 +53,7 @@ describe('scan reference', () => {
       centres: Float32Array.from({ length: count * 3 }, (_, i) => i),
       touchesBody: new Uint8Array(count).fill(1),
       inBody: Uint8Array.from({ length: count }, (_, c) => (c % 3 === 0 ? 1 : 0)),
+      windowCells: [],
     };
     const all = drawScanReference(field, d);
     expect(all.count).toBe(10);
