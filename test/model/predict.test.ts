@@ -389,7 +389,13 @@ describe('prediction against the scan itself', () => {
       for (const batch of reference === 'scan' ? [1, 3] : [3]) {
         const progress: number[] = [];
         const result = await predictPreprocessed(rt, scanReferenceModel(window, reference), { data: Float32Array.from(image), shape, body, spacing }, { batch, onProgress: (done, total) => progress.push(done / total) });
-        expect(result.windows).toBe(placeWindows(shape, window).length);
+        const windows = placeWindows(shape, window).length;
+        expect(result.windows).toBe(windows);
+        // Every batch of each pass reports, and so does the search between them (one chunk here).
+        const batches = Math.ceil(windows / batch);
+        expect(progress).toHaveLength(2 * batches + 1);
+        expect(progress.every((p, i) => i === 0 || p >= progress[i - 1]!)).toBe(true);
+        expect(progress[batches]!).toBeGreaterThan(progress[batches - 1]!);
         expect(progress[progress.length - 1]).toBe(1);
         expectClose(result.map, expected, 1e-4, 1e-6, `${reference}, batch ${batch}`);
       }
