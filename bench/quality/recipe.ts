@@ -25,6 +25,8 @@ export interface Recipe {
   density: DensityKind;
   condition: ConditionKind;
   stepsPerStage: number;
+  /** Steps of the descriptor stage when they differ from stepsPerStage (the shipped recipe: 3000, its bank 300). */
+  descriptorSteps?: number;
   /** Scale of the SSL colour augmentations (1: the paper's). */
   colour: number;
   /** A knn density's bank rows (absent: the config's default). */
@@ -39,6 +41,7 @@ export const RECIPE_OPTIONS = {
   density: { type: 'string', value: 'KIND', description: 'flow, gaussian or knn (unconditioned: a bank of training descriptors)', default: 'flow' },
   condition: { type: 'string', value: 'KIND', description: 'masked, sincos or none', default: 'masked; none for knn' },
   steps: { type: 'string', value: 'N', description: 'training steps per stage', default: 300 },
+  'descriptor-steps': { type: 'string', value: 'N', description: 'training steps of the descriptor stage', default: 'the same as --steps' },
   colour: { type: 'string', value: 'S', description: "scale of the colour augmentations: 1 is the paper's, 0 turns them off", default: 1 },
   'bank-size': { type: 'string', value: 'N', description: 'descriptors a knn density keeps in its bank', default: DEFAULT_BANK_SIZE },
 } as const satisfies Record<string, OptionSpec>;
@@ -55,25 +58,38 @@ export function parseRecipe(args: ParsedArgs): Recipe {
   const condition = chosen.condition ?? 'masked';
   const stepsPerStage = intOption(args, 'steps', RECIPE_OPTIONS.steps.default);
   if (stepsPerStage < 1) throw new UsageError('--steps must be at least 1');
+  const descriptorSteps = intOption(args, 'descriptor-steps', stepsPerStage);
+  if (descriptorSteps < 1) throw new UsageError('--descriptor-steps must be at least 1');
   const colour = numberOption(args, 'colour') ?? RECIPE_OPTIONS.colour.default;
   if (!(colour >= 0 && colour <= 4)) throw new UsageError(`--colour must be a number from 0 to 4, got "${stringOption(args, 'colour')}"`);
   const { bankSize } = bankSizeOption(args);
   checkBankSizeFits(args, density);
-  return { preset, spacingMm, pool, density, condition, stepsPerStage, colour, ...(bankSize !== undefined ? { bankSize } : {}) };
+  return {
+    preset,
+    spacingMm,
+    pool,
+    density,
+    condition,
+    stepsPerStage,
+    ...(descriptorSteps !== stepsPerStage ? { descriptorSteps } : {}),
+    colour,
+    ...(bankSize !== undefined ? { bankSize } : {}),
+  };
 }
 
-/** "tiny-4mm-pool2-flow-masked-300" (plus "-colour0.3", "-bank16384" off the defaults): the folder name of the recipe's models and results. */
+/** "tiny-4mm-pool2-flow-masked-300" (plus "-descriptor3000", "-colour0.3", "-bank16384" off the defaults): the folder name of the recipe's models and results. */
 export function recipeName(r: Recipe): string {
+  const descriptor = r.descriptorSteps === undefined ? '' : `-descriptor${r.descriptorSteps}`;
   const colour = r.colour === 1 ? '' : `-colour${r.colour}`;
   const bank = r.bankSize === undefined || r.bankSize === DEFAULT_BANK_SIZE ? '' : `-bank${r.bankSize}`;
-  return `${r.preset}-${r.spacingMm}mm-pool${r.pool}-${r.density}-${r.condition}-${r.stepsPerStage}${colour}${bank}`;
+  return `${r.preset}-${r.spacingMm}mm-pool${r.pool}-${r.density}-${r.condition}-${r.stepsPerStage}${descriptor}${colour}${bank}`;
 }
 
 export function recipeConfig(r: Recipe): ScreenerConfig {
   const spaced = withTargetSpacing(presetConfig(r.preset), r.spacingMm);
   const bank = r.bankSize === undefined ? {} : { bankSize: r.bankSize };
   const config = withDensity(spaced, { kind: r.density, condition: r.condition, poolStride: [r.pool, r.pool, r.pool] as Triple, ...bank });
-  const steps = { descriptor: r.stepsPerStage, condition: r.stepsPerStage, density: r.stepsPerStage };
+  const steps = { descriptor: r.descriptorSteps ?? r.stepsPerStage, condition: r.stepsPerStage, density: r.stepsPerStage };
   const ssl = r.colour === 1 ? config.ssl : { ...config.ssl, colourStrength: r.colour };
   return { ...config, preset: 'custom', ssl, train: { ...config.train, steps } };
 }

@@ -164,6 +164,8 @@ export async function driveTraining(o: TrainRunOptions): Promise<TrainRunResult>
         saveCheckpoint: async () => saveFiles(true),
       });
       stepsDone[stage] = steps - from;
+      // The file says how long each stage trained, also when --steps overrode the preset's count.
+      trainer.model.config.train.steps[stage] = steps;
       await o.files.write(paths.model, await trainer.model.toSafetensors());
       log(`${stage} stage done: wrote ${paths.model}`);
     }

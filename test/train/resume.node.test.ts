@@ -57,6 +57,8 @@ describe('training runs', () => {
     const b = Screener.fromSafetensors(runtime, readFileSync(out), 'cut');
     for (const [name, t] of a.namedTensors()) expect(Array.from(await b.namedTensors().get(name)!.read()), name).toEqual(Array.from(await t.read()));
     expect([...b.trainedStages]).toEqual(['descriptor', 'density']);
+    // The files record the steps each stage trained (the tiny preset's own count is 20).
+    for (const model of [a, b]) expect(model.config.train.steps).toMatchObject({ descriptor: 3, density: 3 });
     const csv = readFileSync(paths.csv, 'utf8').trim().split('\n');
     expect(csv[0]).toBe('stage,step,loss,lr,seconds');
     expect(csv).toHaveLength(7);
