@@ -7,13 +7,16 @@
 # Usage, from the project root:
 #   bash scripts/gpu-pack-data.sh TRAIN_DIR VAL_DIR [TRAIN_CASES]
 # TRAIN_DIR: case folders with ct.nii.gz (the first TRAIN_CASES by id, default all);
-# VAL_DIR: case folders with ct.nii.gz and lesion.nii.gz (e.g. a `screener insert-lesions` output).
+# VAL_DIR: case folders with ct.nii.gz and lesion.nii.gz (e.g. a `screener insert-lesions` output), or
+# - for none (room for more training scans when scoring happens elsewhere).
+# PACK_GROUPS (default 4): how many folder groups, that is parallel preprocessing processes there.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 train=${1:?training folder}
 val=${2:?validation folder}
 limit=${3:-100000}
-for dir in "$train" "$val"; do
+groups=${PACK_GROUPS:-4}
+for dir in "$train" $([ "$val" = - ] || echo "$val"); do
   [ -d "$dir" ] || { echo "gpu-pack-data: $dir is not a folder" >&2; exit 1; }
 done
 stage=$(mktemp -d)
@@ -38,11 +41,11 @@ spread() {
   echo "gpu-pack-data: $i cases of $from in $groups groups"
 }
 
-spread "$train" "$stage/train" 4 "$limit" ct
-spread "$val" "$stage/val" 4 100000 ct lesion
+spread "$train" "$stage/train" "$groups" "$limit" ct
+[ "$val" = - ] || spread "$val" "$stage/val" "$groups" 100000 ct lesion
 mkdir -p .gpu-data
 rm -f .gpu-data/*.tar.xz
 for part in train val; do
-  tar -C "$stage" -c "$part" | xz -9 -T2 > ".gpu-data/$part.tar.xz"
+  if [ -d "$stage/$part" ]; then tar -C "$stage" -c "$part" | xz -9 -T2 > ".gpu-data/$part.tar.xz"; fi
 done
 du -sh .gpu-data/*.tar.xz

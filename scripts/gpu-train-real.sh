@@ -28,17 +28,10 @@ window_flags=()
 read -r -a bench_flags <<< "${BENCH_FLAGS:---peer-cuda}"
 read -r -a eval_flags <<< "${EVAL_FLAGS:-}"
 work=${WORK:-/tmp/screener-gpu}
-mkdir -p "$out" "$work"
-out=$(cd "$out" && pwd)
-exec > >(tee -a "$out/log.txt") 2>&1
-started=$SECONDS
-elapsed() { echo $((SECONDS - started)); }
-left() { echo $((budget - (SECONDS - started))); }
-step() { echo "[$(elapsed) s] $*"; }
-cli=(node dist/cli.js)
+mkdir -p "$work"
+# shellcheck source=scripts/gpu-lease.sh
+source "$(dirname "$0")/gpu-lease.sh"
 common=(--preset small --spacing 4 --cache "$work/cache")
-
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || true
 
 step "unpacking .gpu-data"
 for part in train val; do
@@ -48,9 +41,7 @@ done
 echo "  $(find "$work/train" -name 'ct.nii' | wc -l) training scans, $(find "$work/val" -name 'ct.nii' | wc -l) validation scans"
 
 step "doctor"
-timeout 60 "${cli[@]}" doctor --json > "$out/doctor.json"
-node -e 'const r=require(process.argv[1]);console.log(`  ${r.adapter.description} (${r.adapter.vendor}/${r.adapter.architecture}) software=${r.adapter.software}; FMA ${r.fmaGflops} GFLOP/s, copy ${r.copyGBps} GB/s`);if(r.adapter.software&&!process.env.ALLOW_SOFTWARE)process.exit(3)' "$out/doctor.json" ||
-  { echo "  no hardware adapter: stopping here (ALLOW_SOFTWARE=1 runs on a software one)"; exit 3; }
+require_gpu
 
 step "preprocessing (one process per group) beside the train benchmark"
 pids=()
