@@ -1,12 +1,14 @@
 // `npm run bench -- NAME... [options] [--json]`: runs the named benchmarks (all when none is named) on this
 // machine's WebGPU adapter and prints a table, or with --json one JSON document.
-// `npm run bench -- quality [options]` is the quality benchmark (metrics, not speed), with its own options.
+// `npm run bench -- quality [options]` is the quality benchmark (metrics, not speed), with its own options;
+// `npm run bench -- reports ...` compares eval reports of models scored elsewhere.
 import { adapterName } from '../src/gpu/adapter';
 import { runToExit } from '../src/cli/run-to-exit';
 import { nodeRuntime } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
 import { runQualityBenchmark } from './quality/run';
+import { runReports } from './quality/reports';
 import { parseBenchArgs, type BenchArgs } from './args';
 import { report, table, type CaseReport } from './harness';
 import { UsageError } from '../src/cli/args';
@@ -14,10 +16,12 @@ import { UsageError } from '../src/cli/args';
 /** A usage error is a message and exit code 2, not a stack trace. */
 async function main(argv: string[]): Promise<number> {
   try {
-    return argv[0] === 'quality' ? await runQualityBenchmark(argv.slice(1)) : await runBenchmarks(parseBenchArgs(argv, benchmarks));
+    if (argv[0] === 'quality') return await runQualityBenchmark(argv.slice(1));
+    if (argv[0] === 'reports') return await runReports(argv.slice(1));
+    return await runBenchmarks(parseBenchArgs(argv, benchmarks));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    const help = argv[0] === 'quality' ? 'npm run bench -- quality --help' : 'npm run bench -- --help';
+    const help = argv[0] === 'quality' || argv[0] === 'reports' ? `npm run bench -- ${argv[0]} --help` : 'npm run bench -- --help';
     console.error(`bench: ${error.message} (${help})`);
     return 2;
   }

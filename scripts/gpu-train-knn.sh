@@ -50,8 +50,7 @@ wait "$phantom_pid" || { echo "  phantom failed:"; tail -n 5 "$work/logs/phantom
 
 # Each job: its name, its training data and its descriptor flags.
 jobs=()
-declare -A job_data job_flags
-declare -A job_cap
+declare -A job_data job_flags job_cap
 phantom_jobs=()
 for entry in "${phantom_seeds[@]}"; do
   s=${entry%@*}; job=p$s; cap=$phantom_steps

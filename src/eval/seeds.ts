@@ -28,7 +28,7 @@ function groupMetrics(c: CaseResult, group: string): (CaseMetrics & Partial<Lesi
 }
 
 /** Per case id, the value of a metric in a group averaged over the runs that have it. */
-function seedAveraged(runs: MethodResult[], group: string, metric: SeedMetric): Map<string, number> {
+export function seedAveraged(runs: readonly Pick<MethodResult, 'cases'>[], group: string, metric: SeedMetric): Map<string, number> {
   const sums = new Map<string, { sum: number; n: number }>();
   for (const run of runs) {
     for (const c of run.cases) {
@@ -46,7 +46,7 @@ function seedAveraged(runs: MethodResult[], group: string, metric: SeedMetric): 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 /** The statistic of one group and metric over runs of one recipe (one run per seed); null when no case has a value. */
-export function seedStatistic(runs: MethodResult[], group: string, metric: SeedMetric): SeedStatistic | null {
+export function seedStatistic(runs: readonly Pick<MethodResult, 'cases'>[], group: string, metric: SeedMetric): SeedStatistic | null {
   const perCase = [...seedAveraged(runs, group, metric).values()];
   if (perCase.length === 0) return null;
   const perSeed = runs.map((run) => {
