@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkSameGrid } from '../data/geometry/mask-checks';
 import { listCases, loadCase, type CaseEntry, type LoadedCase } from '../data/io/dataset.node';
 import { readNifti, writeFileAtomic, writeNifti } from '../data/io/files.node';
-import { HELD_OUT_LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '../data/phantom/lesions';
+import { HELD_OUT_LESION_KINDS, LESION_KINDS, lesionKindLabel, TRAINING_LESION_KINDS } from '../data/phantom/lesions';
 import { PreprocessedCache } from '../data/preprocess/cache.node';
 import { preprocessCt, type PreprocessedScan } from '../data/preprocess/preprocess';
 import { DataError } from '../data/errors';
@@ -36,6 +36,15 @@ export const LESION_KINDS_FILE = 'lesion_kinds.nii.gz';
 export const PHANTOM_KIND_GROUPS: KindGroup[] = [
   { name: 'trained kinds', labels: TRAINING_LESION_KINDS.map(lesionKindLabel) },
   { name: 'held-out kinds', labels: HELD_OUT_LESION_KINDS.map(lesionKindLabel) },
+];
+
+/**
+ * The two phantom groups and then every lesion kind on its own ("kind liver_hypodense", ...): which
+ * kinds a map finds, and which hold its Dice down, with the same metrics and intervals as the groups.
+ */
+export const PHANTOM_PER_KIND_GROUPS: KindGroup[] = [
+  ...PHANTOM_KIND_GROUPS,
+  ...LESION_KINDS.map((kind) => ({ name: `kind ${kind}`, labels: [lesionKindLabel(kind)] })),
 ];
 
 export interface RunOptions {

@@ -334,7 +334,7 @@ describe('screener eval', () => {
     expect(missing.out).toMatch(/case_1: .*partial-source.case_1: no scan of case case_1 here/);
   });
 
-  it('with phantoms and their scans without lesions, gives presence and placement per kind group too', async () => {
+  it('with phantoms and their scans without lesions, gives presence and placement per kind group, and per kind with --per-kind', async () => {
     const withLesions = join(root, 'kinds');
     const without = join(root, 'kinds-source');
     for (let i = 0; i < 2; i++) {
@@ -343,11 +343,11 @@ describe('screener eval', () => {
       writePhantomCase(join(without, `case_${i}`), phantomWithoutLesions(phantom));
     }
     const json = join(root, 'kinds.json');
-    const { code, out } = await run(evaluate, ['--data', withLesions, '--source-data', without, '--baseline', 'intensity', '--fit-data', healthy, '--json', json]);
+    const { code, out } = await run(evaluate, ['--data', withLesions, '--source-data', without, '--baseline', 'intensity', '--fit-data', healthy, '--per-kind', '--json', json]);
     expect(code).toBe(0);
     expect(out).toMatch(/\| intensity \| held-out kinds \| 2 \| [\d.]+ \[[\d.]+, [\d.]+\] \| [\d.]+ \[[\d.]+, [\d.]+\] \|/);
     const intensity = JSON.parse(readFileSync(json, 'utf8')).methods.intensity;
-    expect(Object.keys(intensity.response.groups).sort()).toEqual(['held-out kinds', 'trained kinds']);
+    expect(Object.keys(intensity.response.groups).sort()).toEqual(['held-out kinds', 'kind liver_hyperdense', 'kind splenic_infarct', 'trained kinds']);
     for (const c of intensity.cases) {
       for (const group of ['trained kinds', 'held-out kinds']) {
         const values = c.groups[group];
@@ -360,6 +360,15 @@ describe('screener eval', () => {
     expect(intensity.response.groups['held-out kinds'].placement).toBeCloseTo(mean('placement'), 3);
     // The hyperdense liver lesions (170-220 HU in liver) change the scan where they are: the baseline sees them.
     expect(intensity.response.groups['trained kinds'].presence).toBeGreaterThan(0.6);
+    // --per-kind: each kind present is a group of its own, after the two; here each group holds one kind,
+    // so the kind's values are its group's, and kinds no case holds get no row.
+    expect(Object.keys(intensity.groups)).toEqual(['trained kinds', 'held-out kinds', 'kind liver_hyperdense', 'kind splenic_infarct']);
+    expect(out).toMatch(/\| intensity +\| kind splenic_infarct +\| +2 \|/);
+    for (const [kind, group] of [['kind liver_hyperdense', 'trained kinds'], ['kind splenic_infarct', 'held-out kinds']]) {
+      expect(intensity.groups[kind]).toEqual(intensity.groups[group]);
+      expect(intensity.response.groups[kind]).toEqual(intensity.response.groups[group]);
+      for (const c of intensity.cases) expect(c.groups[kind]).toEqual(c.groups[group]);
+    }
   });
 
   it('lists a scan whose geometry is not a CT\'s as failed, and scores it with --force-geometry', async () => {

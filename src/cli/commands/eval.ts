@@ -11,7 +11,7 @@ import type { Runtime } from '../../gpu/runtime';
 import { loadAblationModels } from '../../eval/ablation.node';
 import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
 import { jsonReport, markdownTable, responseTable, RESPONSE_NOTE, spreadTable } from '../../eval/report';
-import { runEvaluation } from '../../eval/run.node';
+import { PHANTOM_PER_KIND_GROUPS, runEvaluation } from '../../eval/run.node';
 import { withCombination } from '../../eval/combined-scorer';
 import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
 import type { PreprocessRequest } from '../../data/preprocess/preprocess';
@@ -40,6 +40,10 @@ const spec = {
     value: 'DIR',
     description:
       'the folder the lesions were inserted into (insert-lesions --data), or phantom --quality\'s DIR/test-source: each case\'s scan there is scored too, and each method\'s lesion presence and placement AUROC are reported (also per kind group, for cases with lesion_kinds.nii.gz)',
+  },
+  'per-kind': {
+    type: 'boolean',
+    description: 'for cases with lesion_kinds.nii.gz: also every lesion kind as a group of its own, after the trained and held-out groups',
   },
   'threshold-data': { type: 'string', value: 'DIR2', description: 'cases used only to choose the Dice threshold', default: 'the other half of --data' },
   json: { type: 'string', value: 'FILE', description: 'per-case and mean values under auroc, auroc30, aupro30, diceBest, diceFixed, lesionRecall (with --source-data also presence and placement)' },
@@ -72,7 +76,7 @@ export const evaluate = defineCommand({
   summary: 'voxel AUROC, AUROC30, AUPRO30, Dice and lesion recall of Screener, baselines and the ablation grid',
   synopsis: [
     'screener eval --data DIR [--model M] [--baseline intensity --fit-data DIR...] [--combined] [--ablation --models DIR] ' +
-      '[--source-data DIR] [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
+      '[--source-data DIR] [--per-kind] [--threshold-data DIR2] [--json report.json] [--montages DIR] [--maps DIR] [--cache DIR] [--limit N] ' +
       '[--overlap F] [--score nll|latent] [--reference bank|scan|both] [--reference-rows N] [--spacing MM] [--force-geometry] [--resume]',
   ],
   options: spec,
@@ -146,6 +150,7 @@ export const evaluate = defineCommand({
         resume,
         forceGeometry,
         sourceData: stringOption(args, 'source-data'),
+        ...(args.options['per-kind'] === true ? { groups: PHANTOM_PER_KIND_GROUPS } : {}),
         progress: process.stderr,
       });
       console.log(`# screener eval: ${data} (${counted(result.cases, 'case')} with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);
