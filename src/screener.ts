@@ -34,7 +34,8 @@ export { ANOMALY_SCORES, anomalyOptionsOf, anomalyScoreOf, configPreprocessing, 
 export { validateConfig } from './model/validate-config';
 export { describeConfig, describeScreener } from './model/describe';
 export { ANOMALY_DESCRIPTION, anomalyDescription, anomalyFileOptionsOf, anomalyScoreName, encodeAnomalyMap } from './model/anomaly-file';
-export { anomalyOnOriginalGrid, defaultWindowBatch, predictPreprocessed, predictScan, type PredictOptions, type ScanPrediction } from './model/predict';
+export { anomalyOnOriginalGrid, defaultWindowBatch, predictImageOf, predictPreprocessed, predictScan, type PredictImage, type PredictOptions, type ScanPrediction } from './model/predict';
+export type { CutFaces } from './model/cut-face-padding';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './model/safetensors';
 export { METADATA_FORMAT, Screener, screenerConfigOf } from './model/screener';
 export { readScreenerWeights, withAnomalyOptions, type ScreenerWeights } from './model/weights';

@@ -8,7 +8,8 @@
 import type { Runtime } from '../gpu/runtime';
 import { fromArray, nearestRows, noGrad, resizeTrilinear, tidy, type Tensor } from '../graph/index';
 import { voxelCount, type Shape3 } from '../data/geometry/volume';
-import { blendCellField, cellScores, drawScanReference, SCAN_REFERENCE_APART_MM, type CellField, type ScanReference, type ScanReferenceModel } from './scan-reference';
+import { blendCellField, cellScores, drawScanReference, keepReferenceInside, SCAN_REFERENCE_APART_MM, type CellField, type ScanReference, type ScanReferenceModel } from './scan-reference';
+import type { FacePadding } from './cut-face-padding';
 import { WindowBlender } from './window-blend';
 import { extractWindow, gaussianWindowWeights } from './window-placement';
 
@@ -30,6 +31,8 @@ export interface ScanImage {
   /** The body mask of the preprocessed grid and its voxel size in mm: where the reference may be drawn. */
   body: Uint8Array;
   spacing: readonly number[];
+  /** The scan mirrored past its cut faces by this much: cells of the mirrored part are never reference rows (they would find their own mirror image). */
+  padding?: FacePadding;
 }
 
 /** The blended map of `image` (row-major [D, H, W]) for windows at `origins`, batches of `batch` windows. */
@@ -69,6 +72,7 @@ export async function blendAgainstScan(
   }
   const weights = gaussianWindowWeights(window);
   const field = blendCellField(descriptors, origins, window, stride, weights, image.shape, image.spacing, image.body, d);
+  if (image.padding) keepReferenceInside(field, stride, image.shape, image.padding);
   const reference = drawScanReference(field, d, model.rows);
   const fieldScores = await scoreField(runtime, model, field, reference, d, progress.signal, (searched) =>
     report(PROGRESS_ENDS.descriptors, PROGRESS_ENDS.search, searched));

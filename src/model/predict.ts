@@ -20,6 +20,7 @@ import { AnomalyOnOriginalGrid } from './anomaly-on-grid';
 import { smoothAnomalyMap } from './map-smoothing';
 import { WindowBlender } from './window-blend';
 import { blendAgainstScan } from './predict-scan-reference';
+import { cropPadding, cutFacePadding, cutFacesOf, hasPadding, padFaces, paddedShape, type CutFaces, type FacePadding } from './cut-face-padding';
 import type { ScanReferenceModel } from './scan-reference';
 import { DEFAULT_OVERLAP, extractWindow, gaussianWindowWeights, placeWindows } from './window-placement';
 
@@ -35,6 +36,8 @@ export interface WindowModel {
   scoreWindow(image: Tensor, positionInScan?: PositionInScan[]): Tensor;
   /** Standard deviation in mm of the Gaussian that smooths the blended map (smoothAnomalyMap); absent or 0: none. */
   readonly mapSmoothingMm?: number;
+  /** The density's pooling stride (Screener has it): padding past cut faces is a multiple of it. */
+  readonly poolStride?: readonly [number, number, number];
   /** Set when the model compares each voxel with its own scan (a knn density's 'scan' or 'both' reference). */
   readonly scanReference?: ScanReferenceModel | null;
 }
@@ -65,6 +68,24 @@ export interface WindowedMap {
   seconds: number;
 }
 
+/** A preprocessed image to predict. */
+export interface PredictImage {
+  data: Float32Array;
+  shape: Shape3;
+  body?: Uint8Array;
+  spacing?: readonly number[];
+  /**
+   * The faces where the field of view cut the body (cutFacesOf the scan's geometry): the image is
+   * mirrored past them before its windows are placed, and the map cropped back (cut-face-padding.ts).
+   */
+  cutFaces?: CutFaces;
+}
+
+/** An image already mirrored past its cut faces by `padding`. */
+interface PaddedImage extends PredictImage {
+  padding: FacePadding;
+}
+
 /**
  * The blended anomaly map of a preprocessed image (values in [0, 1], row-major [D, H, W]). A model
  * compared with its own scan (model.scanReference) also needs the image's body mask and voxel size.
@@ -72,13 +93,28 @@ export interface WindowedMap {
 export async function predictPreprocessed(
   runtime: Runtime,
   model: WindowModel,
-  image: { data: Float32Array; shape: Shape3; body?: Uint8Array; spacing?: readonly number[] },
+  image: PredictImage,
   options: PredictOptions = {},
 ): Promise<WindowedMap> {
   const started = performance.now();
   const window = [...model.windowShape] as Shape3;
   if (image.data.length !== voxelCount(image.shape)) {
     throw new RangeError(`predict: ${image.data.length} voxels for a ${image.shape.join('x')} image`);
+  }
+  if (image.cutFaces) {
+    const stride = model.poolStride ?? model.scanReference?.poolStride ?? [1, 1, 1];
+    const padding = cutFacePadding(image.cutFaces, image.shape, window, [...stride] as Shape3);
+    if (hasPadding(padding)) {
+      const padded: PaddedImage = {
+        data: padFaces(image.data, image.shape, padding),
+        shape: paddedShape(image.shape, padding),
+        ...(image.body ? { body: padFaces(image.body, image.shape, padding) } : {}),
+        ...(image.spacing ? { spacing: image.spacing } : {}),
+        padding,
+      };
+      const result = await predictPreprocessed(runtime, model, padded, options);
+      return { ...result, map: cropPadding(result.map, image.shape, padding), seconds: (performance.now() - started) / 1000 };
+    }
   }
   const origins = placeWindows(image.shape, window, options.overlap ?? DEFAULT_OVERLAP);
   const batch = options.batch ?? defaultWindowBatch(window);
@@ -89,7 +125,8 @@ export async function predictPreprocessed(
     if (!body || !spacing || body.length !== image.data.length) {
       throw new Error(`predict: this model compares each voxel with the rest of its scan (knn reference '${scanReference.reference}'), so it needs the preprocessed scan's body mask and voxel size`);
     }
-    const map = await blendAgainstScan(runtime, scanReference, window, { data: image.data, shape: image.shape, body, spacing }, origins, batch, options);
+    const padding = (image as Partial<PaddedImage>).padding;
+    const map = await blendAgainstScan(runtime, scanReference, window, { data: image.data, shape: image.shape, body, spacing, ...(padding ? { padding } : {}) }, origins, batch, options);
     return { map, windows: origins.length, seconds: (performance.now() - started) / 1000 };
   }
   const weights = gaussianWindowWeights(window);
@@ -112,7 +149,7 @@ export async function predictPreprocessed(
         const group = batches[k]!;
         const input = new Float32Array(group.length * windowVoxels);
         group.forEach((origin, i) => input.set(extractWindow(image.data, image.shape, origin, window), i * windowVoxels));
-        const positions = group.map((origin) => ({ origin: [...origin] as Shape3, scanShape: [...image.shape] as Shape3 }));
+        const positions = group.map((origin) => positionInScan(origin, image));
         const values = tidy(() =>
           noGrad(() => {
             const x = fromArray(runtime, input, [group.length, ...window, 1]);
@@ -135,6 +172,16 @@ export async function predictPreprocessed(
     previous?.values.dispose();
   }
   return { map: blender.result(), windows: origins.length, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Where a window at `origin` of `image` lies in the scan itself (the image less its padding). */
+function positionInScan(origin: Shape3, image: PredictImage): PositionInScan {
+  const p = (image as Partial<PaddedImage>).padding;
+  if (!p) return { origin: [...origin] as Shape3, scanShape: [...image.shape] as Shape3 };
+  return {
+    origin: [0, 1, 2].map((a) => origin[a]! - p.before[a]!) as Shape3,
+    scanShape: [0, 1, 2].map((a) => image.shape[a]! - p.before[a]! - p.after[a]!) as Shape3,
+  };
 }
 
 /**
@@ -180,13 +227,22 @@ export async function predictPreprocessedScan(
   return { ...windowed, anomaly, scan, seconds: (performance.now() - started) / 1000 };
 }
 
-/** The model's map on the scan's preprocessed grid, smoothed as the model says (its mapSmoothingMm). */
+/**
+ * The model's map on the scan's preprocessed grid, smoothed as the model says (its mapSmoothingMm). The
+ * scan is mirrored past the faces where the field of view cut the body (cut-face-padding.ts), so that
+ * voxels there are seen from window centres as every other voxel is.
+ */
 export async function predictModelMap(
   runtime: Runtime,
   model: WindowModel,
   scan: PreprocessedScan,
   options: PredictOptions = {},
 ): Promise<WindowedMap> {
-  const windowed = await predictPreprocessed(runtime, model, { ...scan.image, body: scan.body.data }, options);
+  const windowed = await predictPreprocessed(runtime, model, predictImageOf(scan), options);
   return { ...windowed, map: smoothAnomalyMap(windowed.map, scan, model.mapSmoothingMm ?? 0) };
+}
+
+/** What prediction needs of a preprocessed scan: its image, body mask, voxel size and cut faces. */
+export function predictImageOf(scan: PreprocessedScan): Required<PredictImage> {
+  return { data: scan.image.data, shape: scan.image.shape, body: scan.body.data, spacing: scan.image.spacing, cutFaces: cutFacesOf(scan.geometry) };
 }

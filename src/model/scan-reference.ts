@@ -157,6 +157,24 @@ export function blendCellField(
   return field;
 }
 
+/**
+ * Takes the cells of a padded image's mirrored part (cut-face-padding.ts) out of the reference: a cell
+ * there is a copy of one inside, and would be the nearest row of its original. The padding before the
+ * scan is a multiple of the stride, so cells start where the scan does; a cell holding the scan's last
+ * voxels and mirrored ones is left out too, as a cell cut by the scan's end is without padding.
+ */
+export function keepReferenceInside(field: CellField, stride: Triple, paddedShape: Shape3, padding: { before: Shape3; after: Shape3 }): void {
+  const lo = [0, 1, 2].map((a) => padding.before[a]! / stride[a]!);
+  const hi = [0, 1, 2].map((a) => Math.floor((paddedShape[a]! - padding.after[a]!) / stride[a]!));
+  if (!lo.every(Number.isInteger)) throw new RangeError(`keepReferenceInside: padding ${padding.before.join('x')} is not a multiple of the stride ${stride.join('x')}`);
+  const [, H, W] = field.grid;
+  field.inBody.forEach((inside, f) => {
+    if (!inside) return;
+    const cell = [Math.floor(f / (H * W)), Math.floor(f / W) % H, f % W];
+    if (cell.some((c, a) => c < lo[a]! || c >= hi[a]!)) field.inBody[f] = 0;
+  });
+}
+
 export interface ScanReference {
   /** [count, d] descriptors and [count, 3] centres in mm of the reference cells. */
   rows: Float32Array;

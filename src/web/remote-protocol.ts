@@ -10,7 +10,7 @@
 //                           PUT  {api}/file?path=P    a file the run may write, written atomically by Node
 //                           PUT  {api}/out/NAME       bytes the page hands back (map)
 // Types only: nothing here runs, so both sides import it without pulling code across.
-import type { AnomalyScore, KnnReference, LossRecord, ScreenerConfig, Shape3, Stage, TrainingPosition, Vec3 } from '../screener';
+import type { AnomalyScore, CutFaces, KnnReference, LossRecord, ScreenerConfig, Shape3, Stage, TrainingPosition, Vec3 } from '../screener';
 
 export interface TrainJob {
   kind: 'train';
@@ -35,6 +35,8 @@ export interface PredictJob {
   shape: Shape3;
   /** The preprocessed grid's voxel size in mm (a knn model compared with its own scan measures distances in it). */
   spacing: Vec3;
+  /** The faces where the field of view cut the body (predictImageOf): mirrored before the windows are placed. */
+  cutFaces: CutFaces;
   overlap: number;
   /** The anomaly score to give instead of the one the model's config names. */
   score?: AnomalyScore;

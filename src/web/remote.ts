@@ -81,6 +81,7 @@ async function predict(job: PredictJob): Promise<PredictOutcome> {
       shape: job.shape,
       body: await fetchBytes(`${job.api}/in/body`, 'the body mask'),
       spacing: job.spacing,
+      cutFaces: job.cutFaces,
     };
     const result = await predictPreprocessed(rt, model, image, { overlap: job.overlap, onProgress: (done, total) => void node.screenerProgress(done, total) });
     await putBytes(`${job.api}/out/map`, new Uint8Array(result.map.buffer, result.map.byteOffset, result.map.byteLength), 'the anomaly map');

@@ -20,7 +20,7 @@ import { writePhantomCase } from '../../src/data/phantom/write.node';
 import { screenerConfigOf } from '../../src/model/screener';
 import { decodeSafetensors, tensorToFloat32 } from '../../src/model/safetensors';
 import { smoothAnomalyMap } from '../../src/model/map-smoothing';
-import { anomalyOnOriginalGrid, predictPreprocessed } from '../../src/model/predict';
+import { anomalyOnOriginalGrid, predictModelMap } from '../../src/model/predict';
 import { loadScreener } from '../../src/model/predict-load.node';
 import { preprocessCt } from '../../src/data/preprocess/preprocess';
 import { expectClose } from '../helpers/reference';
@@ -118,7 +118,7 @@ describe('screener predict --smooth', () => {
     const model = loadScreener(runtime, modelPath);
     try {
       const scan = preprocessCt(readNifti(input), input, model.preprocess);
-      const { map } = await predictPreprocessed(runtime, model, scan.image, { overlap: 0 });
+      const { map } = await predictModelMap(runtime, model, scan, { overlap: 0 });
       expectClose(written.data, anomalyOnOriginalGrid(smoothAnomalyMap(map, scan, 30), scan).anomaly.data, 1e-5, 1e-6, 'smoothed map');
       // Smoothing changed the map (at 20 mm voxels, 30 mm is a Gaussian 1.5 voxels wide).
       const raw = anomalyOnOriginalGrid(map, scan).anomaly.data;

@@ -10,6 +10,7 @@ import type { Shape3 } from '../../data/geometry/volume';
 import type { TrainingScan } from '../../train/scans';
 import { trainPaths, type TrainRunOptions, type TrainRunResult } from '../../train/run';
 import type { WindowedMap } from '../../model/predict';
+import type { CutFaces } from '../../model/cut-face-padding';
 import type { AnomalyScore, KnnReference } from '../../model/config';
 import type { AdapterInfo, NodeBindings, Outcome, PredictJob, PredictOutcome, RemoteError, RemoteJob, RemotePage, TrainJob, TrainOutcome } from '../../web/remote-protocol';
 import { findBuilt } from '../built-files';
@@ -138,7 +139,7 @@ export class ChromiumRuntime {
   /** predictPreprocessed in the page: the blended map over the preprocessed image. */
   async predict(
     model: { name: string; bytes: Uint8Array },
-    image: { data: Float32Array; shape: Shape3; body: Uint8Array; spacing: readonly number[] },
+    image: { data: Float32Array; shape: Shape3; body: Uint8Array; spacing: readonly number[]; cutFaces: CutFaces },
     options: { overlap: number; score?: AnomalyScore; reference?: KnnReference; referenceRows?: number; onProgress?: (done: number, total: number) => void },
   ): Promise<WindowedMap> {
     const { bridge } = this;
@@ -153,6 +154,7 @@ export class ChromiumRuntime {
       model: model.name,
       shape: [...image.shape],
       spacing: [image.spacing[0]!, image.spacing[1]!, image.spacing[2]!],
+      cutFaces: image.cutFaces,
       overlap: options.overlap,
       ...(options.score !== undefined ? { score: options.score } : {}),
       ...(options.reference !== undefined ? { reference: options.reference } : {}),
