@@ -31,8 +31,6 @@ export interface FacePadding {
   after: Shape3;
 }
 
-export const NO_PADDING: FacePadding = { before: [0, 0, 0], after: [0, 0, 0] };
-
 export function hasPadding(p: FacePadding): boolean {
   return [...p.before, ...p.after].some((v) => v > 0);
 }
@@ -65,8 +63,8 @@ function mirror(i: number, n: number): number {
   return i;
 }
 
-/** `data` (row-major [D, H, W]) mirrored past its faces by `p`; with `fill`, the added voxels are `fill` instead. */
-export function padFaces<T extends Float32Array | Uint8Array>(data: T, shape: Shape3, p: FacePadding, fill?: number): T {
+/** `data` (row-major [D, H, W]) mirrored past its faces by `p`, in an array of its own type. */
+export function padFaces<T extends Float32Array | Uint8Array>(data: T, shape: Shape3, p: FacePadding): T {
   const [D, H, W] = shape;
   const [PD, PH, PW] = paddedShape(shape, p);
   const out = new (data.constructor as { new (n: number): T })(PD * PH * PW);
@@ -76,9 +74,7 @@ export function padFaces<T extends Float32Array | Uint8Array>(data: T, shape: Sh
     for (let h = 0; h < PH; h++) {
       const sh = h - p.before[1];
       for (let w = 0; w < PW; w++, o++) {
-        const sw = w - p.before[2];
-        const inside = sd >= 0 && sd < D && sh >= 0 && sh < H && sw >= 0 && sw < W;
-        out[o] = inside || fill === undefined ? data[(mirror(sd, D) * H + mirror(sh, H)) * W + mirror(sw, W)]! : fill;
+        out[o] = data[(mirror(sd, D) * H + mirror(sh, H)) * W + mirror(w - p.before[2], W)]!;
       }
     }
   }

@@ -81,14 +81,10 @@ export interface PredictImage {
   cutFaces?: CutFaces;
 }
 
-/** An image already mirrored past its cut faces by `padding`. */
-interface PaddedImage extends PredictImage {
-  padding: FacePadding;
-}
-
 /**
  * The blended anomaly map of a preprocessed image (values in [0, 1], row-major [D, H, W]). A model
  * compared with its own scan (model.scanReference) also needs the image's body mask and voxel size.
+ * With `image.cutFaces`, the image is mirrored past those faces first and the map cropped back.
  */
 export async function predictPreprocessed(
   runtime: Runtime,
@@ -97,37 +93,65 @@ export async function predictPreprocessed(
   options: PredictOptions = {},
 ): Promise<WindowedMap> {
   const started = performance.now();
-  const window = [...model.windowShape] as Shape3;
   if (image.data.length !== voxelCount(image.shape)) {
     throw new RangeError(`predict: ${image.data.length} voxels for a ${image.shape.join('x')} image`);
   }
-  if (image.cutFaces) {
-    const stride = model.poolStride ?? model.scanReference?.poolStride ?? [1, 1, 1];
-    const padding = cutFacePadding(image.cutFaces, image.shape, window, [...stride] as Shape3);
-    if (hasPadding(padding)) {
-      const padded: PaddedImage = {
+  const scanReference = model.scanReference;
+  if (scanReference && (!image.body || !image.spacing || image.body.length !== image.data.length)) {
+    throw new Error(`predict: this model compares each voxel with the rest of its scan (knn reference '${scanReference.reference}'), so it needs the preprocessed scan's body mask and voxel size`);
+  }
+  const batch = options.batch ?? defaultWindowBatch([...model.windowShape] as Shape3);
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`predict: batch must be a positive integer, got ${batch}`);
+  const padding = predictionPadding(image, model.windowShape, poolStrideOf(model));
+  const scan: Omit<PredictImage, 'cutFaces'> = padding
+    ? {
         data: padFaces(image.data, image.shape, padding),
         shape: paddedShape(image.shape, padding),
         ...(image.body ? { body: padFaces(image.body, image.shape, padding) } : {}),
         ...(image.spacing ? { spacing: image.spacing } : {}),
-        padding,
-      };
-      const result = await predictPreprocessed(runtime, model, padded, options);
-      return { ...result, map: cropPadding(result.map, image.shape, padding), seconds: (performance.now() - started) / 1000 };
-    }
-  }
+      }
+    : image;
+  const { map, windows } = await predictWindows(runtime, model, scan, padding, { ...options, batch });
+  return { map: padding ? cropPadding(map, image.shape, padding) : map, windows, seconds: (performance.now() - started) / 1000 };
+}
+
+/** How far predictPreprocessed mirrors an image past its cut faces; null when it is not padded. */
+export function predictionPadding(image: Pick<PredictImage, 'shape' | 'cutFaces'>, window: readonly number[], poolStride: readonly number[]): FacePadding | null {
+  if (!image.cutFaces) return null;
+  const padding = cutFacePadding(image.cutFaces, image.shape, [...window] as Shape3, [...poolStride] as Shape3);
+  return hasPadding(padding) ? padding : null;
+}
+
+/** How many windows predictPreprocessed scores for an image (its padding included). */
+export function predictionWindowCount(image: Pick<PredictImage, 'shape' | 'cutFaces'>, window: readonly number[], poolStride: readonly number[], overlap = DEFAULT_OVERLAP): number {
+  const padding = predictionPadding(image, window, poolStride);
+  return placeWindows(padding ? paddedShape(image.shape, padding) : image.shape, [...window] as Shape3, overlap).length;
+}
+
+/** The pooling stride padding keeps to: the model's, else its scan reference's, else none. */
+function poolStrideOf(model: WindowModel): readonly number[] {
+  return model.poolStride ?? model.scanReference?.poolStride ?? [1, 1, 1];
+}
+
+/**
+ * The blended map of an image (padded or not: `padding` says by how much, for positions in the scan and
+ * for the scan reference), its windows placed over the whole image, `batch` windows at a time.
+ */
+async function predictWindows(
+  runtime: Runtime,
+  model: WindowModel,
+  image: Omit<PredictImage, 'cutFaces'>,
+  padding: FacePadding | null,
+  options: PredictOptions & { batch: number },
+): Promise<{ map: Float32Array; windows: number }> {
+  const window = [...model.windowShape] as Shape3;
   const origins = placeWindows(image.shape, window, options.overlap ?? DEFAULT_OVERLAP);
-  const batch = options.batch ?? defaultWindowBatch(window);
-  if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`predict: batch must be a positive integer, got ${batch}`);
+  const { batch } = options;
   const scanReference = model.scanReference;
   if (scanReference) {
-    const { body, spacing } = image;
-    if (!body || !spacing || body.length !== image.data.length) {
-      throw new Error(`predict: this model compares each voxel with the rest of its scan (knn reference '${scanReference.reference}'), so it needs the preprocessed scan's body mask and voxel size`);
-    }
-    const padding = (image as Partial<PaddedImage>).padding;
-    const map = await blendAgainstScan(runtime, scanReference, window, { data: image.data, shape: image.shape, body, spacing, ...(padding ? { padding } : {}) }, origins, batch, options);
-    return { map, windows: origins.length, seconds: (performance.now() - started) / 1000 };
+    // predictPreprocessed checked that the body mask and voxel size are there.
+    const scan = { data: image.data, shape: image.shape, body: image.body!, spacing: image.spacing!, ...(padding ? { padding } : {}) };
+    return { map: await blendAgainstScan(runtime, scanReference, window, scan, origins, batch, options), windows: origins.length };
   }
   const weights = gaussianWindowWeights(window);
   const blender = new WindowBlender(image.shape);
@@ -149,7 +173,7 @@ export async function predictPreprocessed(
         const group = batches[k]!;
         const input = new Float32Array(group.length * windowVoxels);
         group.forEach((origin, i) => input.set(extractWindow(image.data, image.shape, origin, window), i * windowVoxels));
-        const positions = group.map((origin) => positionInScan(origin, image));
+        const positions = group.map((origin) => positionInScan(origin, image.shape, padding));
         const values = tidy(() =>
           noGrad(() => {
             const x = fromArray(runtime, input, [group.length, ...window, 1]);
@@ -171,16 +195,15 @@ export async function predictPreprocessed(
   } finally {
     previous?.values.dispose();
   }
-  return { map: blender.result(), windows: origins.length, seconds: (performance.now() - started) / 1000 };
+  return { map: blender.result(), windows: origins.length };
 }
 
-/** Where a window at `origin` of `image` lies in the scan itself (the image less its padding). */
-function positionInScan(origin: Shape3, image: PredictImage): PositionInScan {
-  const p = (image as Partial<PaddedImage>).padding;
-  if (!p) return { origin: [...origin] as Shape3, scanShape: [...image.shape] as Shape3 };
+/** Where a window at `origin` of an image of `shape` lies in the scan itself (the image less its padding). */
+function positionInScan(origin: Shape3, shape: Shape3, p: FacePadding | null): PositionInScan {
+  if (!p) return { origin: [...origin] as Shape3, scanShape: [...shape] as Shape3 };
   return {
     origin: [0, 1, 2].map((a) => origin[a]! - p.before[a]!) as Shape3,
-    scanShape: [0, 1, 2].map((a) => image.shape[a]! - p.before[a]! - p.after[a]!) as Shape3,
+    scanShape: [0, 1, 2].map((a) => shape[a]! - p.before[a]! - p.after[a]!) as Shape3,
   };
 }
 

@@ -21,9 +21,7 @@ import { ProgressBar, StepProgress, type ProgressOptions } from '../../eval/prog
 import { renderOverlay } from '../../data/render/overlay';
 import { AnomalyFileWriter, anomalyFileOptionsOf } from '../../model/anomaly-file';
 import { AnomalyOnOriginalGrid } from '../../model/anomaly-on-grid';
-import { predictImageOf, predictPreprocessed, type WindowedMap } from '../../model/predict';
-import { placeWindows } from '../../model/window-placement';
-import { cutFacePadding, cutFacesOf, paddedShape } from '../../model/cut-face-padding';
+import { predictImageOf, predictionWindowCount, predictPreprocessed, type WindowedMap } from '../../model/predict';
 import { readScreenerFile } from '../../model/predict-load.node';
 import { describeConfig } from '../../model/describe';
 import { configPreprocessing, mapSmoothingOf } from '../../model/config';
@@ -135,19 +133,16 @@ export const predict = defineCommand({
       console.error(`model: ${describeConfig(weights.config)}`);
       const bar = new ProgressBar(process.stderr, 'windows', 'windows', PROGRESS);
       const onProgress = (done: number, total: number) => bar.update(done, total);
-      // The windows cover the scan mirrored past its cut faces (cut-face-padding.ts), as predictPreprocessed pads it.
-      const window: [number, number, number] = [...train.cropSize];
-      const padding = cutFacePadding(cutFacesOf(scan.geometry), scan.image.shape, window, [...weights.config.density.poolStride]);
-      bar.update(0, placeWindows(paddedShape(scan.image.shape, padding), window, overlap).length);
+      // The body mask goes with the image (a knn model compared with its own scan draws its reference
+      // there), and the faces where the field of view cut the body (mirrored before the windows are placed).
+      const image = predictImageOf(scan);
+      bar.update(0, predictionWindowCount(image, train.cropSize, weights.config.density.poolStride, overlap));
       // While the GPU works the event loop is free: keep the log line coming between window batches
       // (refresh writes only when a line is due, so checking often costs nothing).
       const heartbeat = setInterval(() => bar.refresh(), 500);
       heartbeat.unref();
       // The windows are scored on the runtime asked for; everything before and after runs here.
       let windowed: WindowedMap;
-      // The body mask goes with the image (a knn model compared with its own scan draws its reference
-      // there), and the faces where the field of view cut the body (mirrored before the windows are placed).
-      const image = predictImageOf(scan);
       try {
         windowed = await withRuntime(runtimeKind, {
           node: async (runtime) => {
