@@ -13,7 +13,8 @@
 # lands in $OUT (default ./gpu-out): log.txt, doctor.json, models.tar (every model with its loss
 # curves) and eval.tar (the eval reports and logs). Environment: BUDGET (seconds, default 540),
 # EVAL_SECONDS (reserved for scoring, default 200), PHANTOM_SEEDS (default "0 1 2"), PHANTOM_STEPS
-# (default 3000), EXTRA_MODELS (more models scored on the test phantoms, NAME=PATH ...), REAL_SEEDS (default "0"), REAL_WINDOW (default -200,300), MAX_STEPS (default 20000),
+# (default 3000), PHANTOM_SPACING (the phantom jobs' voxel size in mm, default 4), EXTRA_MODELS (more
+# models scored on the test phantoms, NAME=PATH ...; scored from the start, beside the training), REAL_SEEDS (default "0"), REAL_WINDOW (default -200,300), MAX_STEPS (default 20000),
 # CALIBRATION_STEPS (default 60), BANK_STEPS (default 300 for phantoms, 200 for real CT), ALLOW_SOFTWARE=1 (run on a software adapter, to check the script),
 # PHANTOM_FLAGS (extra `phantom` options, e.g. to make fewer for a check), EVAL_FLAGS.
 # Usage, from the project root after `source .gpu/activate.sh`: bash scripts/gpu-train-knn.sh
@@ -22,6 +23,7 @@ out=${OUT:-gpu-out}
 budget=${BUDGET:-540}
 eval_seconds=${EVAL_SECONDS:-200}
 phantom_steps=${PHANTOM_STEPS:-3000}
+phantom_spacing=${PHANTOM_SPACING:-4}
 max_steps=${MAX_STEPS:-20000}
 calibration_steps=${CALIBRATION_STEPS:-60}
 real_window=${REAL_WINDOW:--200,300}
@@ -33,7 +35,7 @@ work=${WORK:-/tmp/screener-gpu-knn}
 mkdir -p "$work/models" "$work/logs"
 # shellcheck source=scripts/gpu-lease.sh
 source "$(dirname "$0")/gpu-lease.sh"
-recipe=(--preset small --spacing 4 --colour 0.3 --cache "$work/cache")
+recipe=(--preset small --colour 0.3 --cache "$work/cache")
 
 step "phantoms and real CT unpacked in the background; doctor"
 "${cli[@]}" phantom --quality --out "$work/q" "${phantom_flags[@]}" > "$work/logs/phantom.log" 2>&1 &
@@ -48,6 +50,32 @@ require_gpu
 wait "$phantom_pid" || { echo "  phantom failed:"; tail -n 5 "$work/logs/phantom.log"; exit 1; }
 [ -n "$unpack_pid" ] && { wait "$unpack_pid" || { echo "  unpacking failed"; exit 1; }; }
 
+# Scoring: the 28 test phantoms in four groups, one eval process per group and model (beside the
+# intensity baseline and the combination); every process id joins score_pids.
+score_pids=()
+make_groups() {
+  mkdir -p "$work/groups"
+  local cases c g i=0
+  cases=$(cd "$work/q/test" && ls -d */ | tr -d / | sort -V)
+  for c in $cases; do
+    g="$work/groups/g$((i % 4))"; mkdir -p "$g"; [ -d "$g/$c" ] || cp -r "$work/q/test/$c" "$g/"; i=$((i + 1))
+  done
+}
+score() {
+  local job=$1 model=$2 g name
+  for g in "$work"/groups/g*; do
+    name=$job-$(basename "$g")
+    timeout $(( $(left) - 10 )) "${cli[@]}" eval --data "$g" --model "$model" --baseline intensity \
+      --fit-data "$work/q/healthy" --combined --cache "$work/cache" "${eval_flags[@]}" --json "$work/eval-$name.json" \
+      > "$work/logs/eval-$name.log" 2>&1 &
+    score_pids+=($!)
+  done
+}
+make_groups
+read -r -a extra_models <<< "${EXTRA_MODELS:-}"
+[ ${#extra_models[@]} -gt 0 ] && step "scoring ${#extra_models[@]} given models in the background"
+for entry in "${extra_models[@]}"; do score "${entry%%=*}" "${entry#*=}"; done
+
 # Each job: its name, its training data and its descriptor flags.
 jobs=()
 declare -A job_data job_flags job_cap
@@ -55,10 +83,10 @@ phantom_jobs=()
 for entry in "${phantom_seeds[@]}"; do
   s=${entry%@*}; job=p$s; cap=$phantom_steps
   [[ $entry == *@* ]] && { cap=${entry#*@}; job=p$s-$cap; }
-  jobs+=("$job"); phantom_jobs+=("$job"); job_data[$job]="--data $work/q/train"; job_flags[$job]="--seed $s"; job_cap[$job]=$cap
+  jobs+=("$job"); phantom_jobs+=("$job"); job_data[$job]="--data $work/q/train"; job_flags[$job]="--seed $s --spacing $phantom_spacing"; job_cap[$job]=$cap
 done
 for s in "${real_seeds[@]}"; do
-  jobs+=("r$s"); job_data[r$s]="--data $work/train"; job_flags[r$s]="--seed $s --hu-window $real_window"
+  jobs+=("r$s"); job_data[r$s]="--data $work/train"; job_flags[r$s]="--seed $s --spacing 4 --hu-window $real_window"
 done
 
 # The first run of every job preprocesses its scans into the shared cache (one process per folder
@@ -67,7 +95,7 @@ step "preprocessing and calibration (${calibration_steps} steps per job, all job
 pids=()
 for group in "$work"/train/g* "$work/q/train" "$work/q/healthy" "$work/q/test"; do
   [ -d "$group" ] || continue
-  flags=(--hu-window "$real_window"); [[ $group == "$work/q/"* ]] && flags=()
+  flags=(--spacing 4 --hu-window "$real_window"); [[ $group == "$work/q/"* ]] && flags=(--spacing "$phantom_spacing")
   "${cli[@]}" train --data "$group" --out "$work/warm/$(basename "$group").safetensors" "${recipe[@]}" "${flags[@]}" \
     --stage descriptor --steps 1 --force > "$work/logs/warm-$(basename "$group").log" 2>&1 &
   pids+=($!)
@@ -128,28 +156,11 @@ for job in "${phantom_jobs[@]}"; do
     > "$work/logs/configure-$job.log" 2>&1 || echo "  configure $job failed"
   scored[$job]=$work/models/knn-scan-$job.safetensors
 done
-read -r -a extra_models <<< "${EXTRA_MODELS:-}"
-for entry in "${extra_models[@]}"; do scored[${entry%%=*}]=${entry#*=}; done
 (cd "$work/models" && tar -cf - --exclude "*.checkpoint.safetensors" ./*.safetensors ./*.losses.csv) > "$out/models.tar"
 step "models saved ($(left) s left)"
 
-step "scoring the test phantoms, four processes per seed"
-mkdir -p "$work/groups"
-cases=$(cd "$work/q/test" && ls -d */ | tr -d / | sort -V)
-i=0
-for c in $cases; do
-  g="$work/groups/g$((i % 4))"; mkdir -p "$g"; [ -d "$g/$c" ] || cp -r "$work/q/test/$c" "$g/"; i=$((i + 1))
-done
-pids=()
-for job in "${!scored[@]}"; do
-  for g in "$work"/groups/g*; do
-    name=$job-$(basename "$g")
-    timeout $(( $(left) - 10 )) "${cli[@]}" eval --data "$g" --model "${scored[$job]}" --baseline intensity \
-      --fit-data "$work/q/healthy" --combined --cache "$work/cache" "${eval_flags[@]}" --json "$work/eval-$name.json" \
-      > "$work/logs/eval-$name.log" 2>&1 &
-    pids+=($!)
-  done
-done
-for pid in "${pids[@]}"; do wait "$pid" || echo "  a scoring process failed or ran out of time"; done
+step "scoring the test phantoms, four processes per model"
+for job in "${phantom_jobs[@]}"; do score "$job" "${scored[$job]}"; done
+for pid in "${score_pids[@]}"; do wait "$pid" || echo "  a scoring process failed or ran out of time"; done
 (cd "$work" && tar -cf - eval-*.json logs 2>/dev/null) > "$out/eval.tar"
 step "done: $out ($(ls "$work"/eval-*.json 2>/dev/null | wc -l) reports)"

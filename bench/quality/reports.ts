@@ -18,10 +18,12 @@ export const REPORTS_USAGE = `usage: npm run bench -- reports merge OUT.json PAR
   table    per method and kind group, the mean over cases of the seeds' mean with its 95 % interval
   paired   per method, kind group and metric, recipe B minus recipe A paired by case (each side the
            seeds' mean), with its 95 % interval
+The kind groups are the trained and the held-out kinds, then each lesion kind where the reports hold
+them (screener eval --per-kind).
 A report argument may also be PART.json+PART.json... (merged as it is read). METRICS (environment,
 default auroc,aupro30,diceBest) chooses the metrics.`;
 
-const GROUPS = ['trained kinds', 'held-out kinds'];
+const KIND_GROUPS = ['trained kinds', 'held-out kinds'];
 /** Per method, what a report's per-case comparison needs; a merged report keeps no means of its parts. */
 type Methods = Record<string, Pick<MethodResult, 'description' | 'cases'>>;
 
@@ -47,13 +49,22 @@ export function readReport(arg: string, read: (path: string) => string = (path) 
   return methods;
 }
 
+/** The groups to report: the two kind groups, then every lesion kind of `eval --per-kind` the reports hold, as first met. */
+export function groupsOf(reports: Methods[]): string[] {
+  const kinds = new Set<string>();
+  for (const report of reports)
+    for (const method of Object.values(report))
+      for (const result of method.cases) for (const group of Object.keys(result.groups ?? {})) if (!KIND_GROUPS.includes(group)) kinds.add(group);
+  return [...KIND_GROUPS, ...kinds];
+}
+
 const fixed = (v: number, sign = false) => `${sign && v >= 0 ? '+' : ''}${v.toFixed(3)}`;
 
 /** The lines of `table` for runs of one recipe (one report per seed). */
 export function seedTable(seeds: Methods[], metrics: readonly string[]): string[] {
   const lines: string[] = [];
   for (const method of Object.keys(seeds[0]!))
-    for (const group of GROUPS) {
+    for (const group of groupsOf(seeds)) {
       const cells = metrics.map((metric) => {
         const s = seedStatistic(seeds.map((r) => r[method]!), group, metric as never);
         return s ? `${metric} ${fixed(s.mean)} [${fixed(s.interval[0])}, ${fixed(s.interval[1])}]` : `${metric} -`;
@@ -66,8 +77,10 @@ export function seedTable(seeds: Methods[], metrics: readonly string[]): string[
 /** The lines of `paired`: recipe B minus recipe A on the cases both scored, each side averaged over its seeds. */
 export function pairedTable(a: Methods[], b: Methods[], metrics: readonly string[]): string[] {
   const lines: string[] = [];
+  const groupsOfB = groupsOf(b);
+  const groups = groupsOf(a).filter((group) => groupsOfB.includes(group)); // a lesion kind only where both recipes report it
   for (const method of Object.keys(a[0]!))
-    for (const group of GROUPS)
+    for (const group of groups)
       for (const metric of metrics) {
         const before = seedAveraged(a.map((r) => r[method]!), group, metric as never);
         const after = seedAveraged(b.map((r) => r[method]!), group, metric as never);

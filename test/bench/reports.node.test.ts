@@ -38,4 +38,25 @@ describe('quality benchmark reports', () => {
     expect(paired).toMatch(/^screener\s+trained kinds\s+auroc\s+0\.700 -> 0\.700  \+0\.000 \[-0\.\d{3}, \+0\.\d{3}\]  \(3 cases\)$/);
     expect(() => pairedTable([readReport('a.json', read)], seeds, ['auroc'])).toThrow(/hold different cases/);
   });
+
+  it('reports each lesion kind of eval --per-kind after the two kind groups, over the cases that hold it', () => {
+    const kinds = (id: string, auroc: number, liver?: number) => ({
+      id,
+      auroc,
+      groups: { 'trained kinds': { auroc }, ...(liver === undefined ? {} : { 'kind liver_hypodense': { auroc: liver } }) },
+    });
+    files['k0.json'] = JSON.stringify({ methods: { screener: { description: 'd', cases: [kinds('c1', 0.5, 0.9), kinds('c2', 0.7)] } } });
+    files['k1.json'] = JSON.stringify({ methods: { screener: { description: 'd', cases: [kinds('c1', 0.7, 0.7), kinds('c2', 0.9)] } } });
+    const seeds = [readReport('k0.json', read), readReport('k1.json', read)];
+    const lines = seedTable(seeds, ['auroc']);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^screener\s+trained kinds\s+auroc 0\.700 /);
+    expect(lines[1]).toMatch(/held-out kinds\s+auroc -$/);
+    expect(lines[2]).toMatch(/kind liver_hypodense\s+auroc 0\.800 \[0\.800, 0\.800\]$/);
+    const paired = pairedTable([seeds[0]!], [seeds[1]!], ['auroc']);
+    expect(paired[1]).toMatch(/^screener\s+kind liver_hypodense\s+auroc\s+0\.900 -> 0\.700  -0\.200 \[-0\.200, -0\.200\]  \(1 cases\)$/);
+    // Against reports without --per-kind: the kind groups only.
+    files['n.json'] = report({ c1: 0.6, c2: 0.8 });
+    expect(pairedTable([readReport('n.json', read)], [seeds[0]!], ['auroc'])).toHaveLength(1);
+  });
 });
