@@ -7,6 +7,7 @@ import { UsageError } from '../../src/cli/args';
 import { writeFileAtomic } from '../../src/data/io/files.node';
 import { pairedDifferenceInterval } from '../../src/eval/bootstrap';
 import type { MethodResult } from '../../src/eval/evaluate';
+import { ALL_CASES } from '../../src/eval/report';
 import { seedAveraged, seedStatistic } from '../../src/eval/seeds';
 
 export const REPORTS_USAGE = `usage: npm run bench -- reports merge OUT.json PART.json...
@@ -19,7 +20,7 @@ export const REPORTS_USAGE = `usage: npm run bench -- reports merge OUT.json PAR
   paired   per method, kind group and metric, recipe B minus recipe A paired by case (each side the
            seeds' mean), with its 95 % interval
 The kind groups are the trained and the held-out kinds, then each lesion kind where the reports hold
-them (screener eval --per-kind).
+them (screener eval --per-kind); reports whose cases have no kind groups compare all lesions.
 A report argument may also be PART.json+PART.json... (merged as it is read). METRICS (environment,
 default auroc,aupro30,diceBest) chooses the metrics.`;
 
@@ -49,13 +50,21 @@ export function readReport(arg: string, read: (path: string) => string = (path) 
   return methods;
 }
 
-/** The groups to report: the two kind groups, then every lesion kind of `eval --per-kind` the reports hold, as first met. */
+/**
+ * The groups to report: the two kind groups, then every lesion kind of `eval --per-kind` the reports hold, as
+ * first met; all lesions of a case where no case is split into groups (cases without kinds, e.g. real CT).
+ */
 export function groupsOf(reports: Methods[]): string[] {
   const kinds = new Set<string>();
+  let grouped = false;
   for (const report of reports)
     for (const method of Object.values(report))
-      for (const result of method.cases) for (const group of Object.keys(result.groups ?? {})) if (!KIND_GROUPS.includes(group)) kinds.add(group);
-  return [...KIND_GROUPS, ...kinds];
+      for (const result of method.cases)
+        for (const group of Object.keys(result.groups ?? {})) {
+          grouped = true;
+          if (!KIND_GROUPS.includes(group)) kinds.add(group);
+        }
+  return grouped ? [...KIND_GROUPS, ...kinds] : [ALL_CASES];
 }
 
 const fixed = (v: number, sign = false) => `${sign && v >= 0 ? '+' : ''}${v.toFixed(3)}`;

@@ -59,4 +59,14 @@ describe('quality benchmark reports', () => {
     files['n.json'] = report({ c1: 0.6, c2: 0.8 });
     expect(pairedTable([readReport('n.json', read)], [seeds[0]!], ['auroc'])).toHaveLength(1);
   });
+
+  it('compares all lesions of each case where the cases have no kind groups', () => {
+    const ungrouped = (values: Record<string, number>) =>
+      JSON.stringify({ methods: { screener: { description: 'd', cases: Object.entries(values).map(([id, auroc]) => ({ id, auroc })) } } });
+    files['u0.json'] = ungrouped({ c1: 0.5, c2: 0.6 });
+    files['u1.json'] = ungrouped({ c1: 0.6, c2: 0.8 });
+    const [a, b] = [readReport('u0.json', read), readReport('u1.json', read)];
+    expect(seedTable([a], ['auroc'])).toEqual([expect.stringMatching(/^screener\s+all lesions\s+auroc 0\.550 /)]);
+    expect(pairedTable([a], [b], ['auroc'])).toEqual([expect.stringMatching(/^screener\s+all lesions\s+auroc\s+0\.550 -> 0\.700  \+0\.150 \[\+0\.100, \+0\.200\]  \(2 cases\)$/)]);
+  });
 });
