@@ -72,8 +72,9 @@ const fixed = (v: number, sign = false) => `${sign && v >= 0 ? '+' : ''}${v.toFi
 /** The lines of `table` for runs of one recipe (one report per seed). */
 export function seedTable(seeds: Methods[], metrics: readonly string[]): string[] {
   const lines: string[] = [];
+  const groups = groupsOf(seeds);
   for (const method of Object.keys(seeds[0]!))
-    for (const group of groupsOf(seeds)) {
+    for (const group of groups) {
       const cells = metrics.map((metric) => {
         const s = seedStatistic(seeds.map((r) => r[method]!), group, metric as never);
         return s ? `${metric} ${fixed(s.mean)} [${fixed(s.interval[0])}, ${fixed(s.interval[1])}]` : `${metric} -`;

@@ -6,11 +6,9 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'puppeteer';
 import { DataError } from '../../data/errors';
-import type { Shape3 } from '../../data/geometry/volume';
 import type { TrainingScan } from '../../train/scans';
 import { trainPaths, type TrainRunOptions, type TrainRunResult } from '../../train/run';
-import type { WindowedMap } from '../../model/predict';
-import type { CutFaces } from '../../model/cut-face-padding';
+import type { PredictImage, WindowedMap } from '../../model/predict';
 import type { AnomalyScore, KnnReference } from '../../model/config';
 import type { AdapterInfo, NodeBindings, Outcome, PredictJob, PredictOutcome, RemoteError, RemoteJob, RemotePage, TrainJob, TrainOutcome } from '../../web/remote-protocol';
 import { findBuilt } from '../built-files';
@@ -139,7 +137,7 @@ export class ChromiumRuntime {
   /** predictPreprocessed in the page: the blended map over the preprocessed image. */
   async predict(
     model: { name: string; bytes: Uint8Array },
-    image: { data: Float32Array; shape: Shape3; body: Uint8Array; spacing: readonly number[]; cutFaces: CutFaces },
+    image: Required<PredictImage>,
     options: { overlap: number; score?: AnomalyScore; reference?: KnnReference; referenceRows?: number; onProgress?: (done: number, total: number) => void },
   ): Promise<WindowedMap> {
     const { bridge } = this;
