@@ -19,10 +19,11 @@ import { nodeRuntime } from '../../src/gpu/node';
 import type { Runtime } from '../../src/gpu/runtime';
 import type { MethodResult } from '../../src/eval/evaluate';
 import { fitIntensityAtlas } from '../../src/eval/intensity-fit.node';
+import { baselinePreprocess } from '../../src/eval/intensity-baseline';
 import { runEvaluation } from '../../src/eval/run.node';
 import { withCombination } from '../../src/eval/combined-scorer';
 import type { IntensityAtlas } from '../../src/eval/intensity-baseline';
-import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../src/eval/scorers';
+import { intensityScorer, windowModelScorer, type EvalMethod } from '../../src/eval/scorers';
 import { describeScreener, loadScreener } from '../../src/model/predict-load.node';
 import { screenerConfigOf } from '../../src/model/screener';
 import { readCheckpointSummary } from '../../src/train/checkpoint';
@@ -120,9 +121,9 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
 
   const cacheDir = join(out, 'cache');
   const combined = args.options.combined === true;
-  // The baseline sees scans preprocessed as the models' (the same voxel size), on the same cases;
-  // its scores depend on nothing else, so every recipe and model at that voxel size shares them.
-  const preprocess = configPreprocessing(config);
+  // The baseline sees the intensities the models see (their HU window) at its own voxel size, on the
+  // same cases; its scores depend on nothing else, so every recipe and model with that window shares them.
+  const preprocess = baselinePreprocess(configPreprocessing(config));
   let atlas: IntensityAtlas | null = null;
   const fittedAtlas = () => (atlas ??= fitIntensityAtlas([dirs.healthy], preprocess, { cacheDir }));
   const baselineScorer = () => intensityScorer(fittedAtlas(), { fitSource: `${counts.healthy} healthy phantoms`, preprocess });
@@ -136,7 +137,7 @@ export async function runQualityBenchmark(argv: string[]): Promise<number> {
       const trainSeconds = m.seed === null ? null : await trainIfNeeded(runtime, m.path, m.seed, config, dirs.train, cacheDir);
       const resultPath = (method: string) =>
         scoresPath(presence, (tag) => join(out, 'results', name, ...(m.seed === null ? [] : [trainSet]), `${m.seed === null ? 'model' : `s${m.seed}`}-${testSet}-overlap${overlap}${scoreTag}${tag}${method}.json`));
-      const paths = [resultPath(''), ...(combined ? [resultPath(`-combined-intensity-${counts.healthy}healthy`)] : [])];
+      const paths = [resultPath(''), ...(combined ? [resultPath(`-combined-intensity-${preprocess.targetSpacing[0]}mm-${counts.healthy}healthy`)] : [])];
       // Screener alone and, with --combined, Screener with the baseline: the missing ones scored in one
       // pass over the cases, Screener once per case for both.
       const [alone, both] = await scoreOnce(paths, (missing) => {
@@ -208,7 +209,7 @@ function scoresPath(presence: boolean, path: (tag: string) => string): string {
 }
 
 /** Scores the cases with every scorer in one pass; one result per scorer, the pass's seconds shared among them. */
-async function evaluate(scorers: AnomalyScorer[], { data, cases, sourceData }: EvalData, cacheDir: string): Promise<Scored[]> {
+async function evaluate(scorers: EvalMethod[], { data, cases, sourceData }: EvalData, cacheDir: string): Promise<Scored[]> {
   const started = performance.now();
   const result = await runEvaluation({ data, scorers, cacheDir, limit: cases, progress: process.stderr, ...(sourceData ? { sourceData } : {}) });
   const seconds = (performance.now() - started) / 1000;

@@ -3,9 +3,10 @@
 // Screener a descriptor that is rare given its context) and their scores live on unrelated scales
 // (nats of a flow's NLL, -log of a histogram), so each is first brought to one scale per scan with
 // statistics that a few anomalous voxels cannot move: the median and the median absolute deviation
-// over the body. Nothing is learned or fitted on labels.
-import type { PreprocessedScan } from '../data/preprocess/preprocess';
-import type { AnomalyScorer } from './scorers';
+// over the body. Nothing is learned or fitted on labels. The maps are combined on the scan's original
+// grid, so each part may preprocess at its own voxel size (the baseline resolves small lesions better
+// on a finer grid than the model's: bench/RESULTS.md).
+import type { AnomalyScorer, CombinedMethod } from './scorers';
 
 /** A standard deviation from a median absolute deviation, for normally distributed values. */
 const MAD_TO_SD = 1.4826;
@@ -29,51 +30,30 @@ function medianOf(values: Float32Array): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/**
- * A scorer that keeps the map of the last scan it scored, so that a combination and the method on its
- * own (both in one evaluation, which scores one case at a time) cost one scoring.
- */
-export function rememberingLastScan(scorer: AnomalyScorer): AnomalyScorer {
-  let last: { scan: PreprocessedScan; result: Promise<{ map: Float32Array; windows: number }> } | null = null;
-  return {
-    ...scorer,
-    score(scan, onProgress) {
-      if (last?.scan !== scan) last = { scan, result: scorer.score(scan, onProgress) };
-      return last.result;
-    },
-  };
-}
-
-/** The mean of the parts' maps, each standardised inside the body; the parts share one preprocessing. */
-export function combinedScorer(parts: readonly AnomalyScorer[]): AnomalyScorer {
+/** The mean of the parts' maps on the original grid, each standardised inside the evaluation's body. */
+export function combinedScorer(parts: readonly AnomalyScorer[]): CombinedMethod {
   if (parts.length < 2) throw new RangeError(`combinedScorer: needs at least two methods, got ${parts.length}`);
-  const key = (p: AnomalyScorer) => JSON.stringify(p.preprocess, Object.keys(p.preprocess).sort());
-  const other = parts.find((p) => key(p) !== key(parts[0]!));
-  if (other) throw new Error(`combinedScorer: ${other.name} preprocesses scans differently from ${parts[0]!.name}`);
   return {
     name: parts.map((p) => p.name).join('+'),
     description: `the mean of ${parts.map((p) => p.name).join(' and ')}, each map standardised inside the body (median, MAD): ${parts.map((p) => p.description).join('; ')}`,
     identity: `combined (median/MAD in the body, mean): ${parts.map((p) => p.identity).join(' | ')}`,
-    preprocess: parts[0]!.preprocess,
-    async score(scan, onProgress) {
-      const sum = new Float32Array(scan.image.data.length);
-      let windows = 0;
-      for (const part of parts) {
-        const result = await part.score(scan, onProgress);
-        windows += result.windows;
-        const standard = standardiseInBody(result.map, scan.body.data);
-        for (let i = 0; i < sum.length; i++) sum[i]! += standard[i]! / parts.length;
+    parts,
+    combine(maps, body) {
+      if (maps.length !== parts.length) throw new RangeError(`combinedScorer: ${maps.length} maps for ${parts.length} parts`);
+      const sum = new Float32Array(body.length);
+      for (const map of maps) {
+        const standard = standardiseInBody(map, body);
+        for (let i = 0; i < sum.length; i++) sum[i]! += standard[i]! / maps.length;
       }
-      return { map: sum, windows };
+      return sum;
     },
   };
 }
 
 /**
- * The model and the baseline, each on its own and as one combined method, in that order: the model
- * and the baseline remember their last scan, so each is scored once per case for all three rows.
+ * The model and the baseline, each on its own and as one combined method, in that order. An evaluation
+ * scores each scorer once per case and makes the combination from the same two maps.
  */
-export function withCombination(model: AnomalyScorer, baseline: AnomalyScorer): [AnomalyScorer, AnomalyScorer, AnomalyScorer] {
-  const remembered = [rememberingLastScan(model), rememberingLastScan(baseline)] as const;
-  return [...remembered, combinedScorer(remembered)];
+export function withCombination(model: AnomalyScorer, baseline: AnomalyScorer): [AnomalyScorer, AnomalyScorer, CombinedMethod] {
+  return [model, baseline, combinedScorer([model, baseline])];
 }

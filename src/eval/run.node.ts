@@ -27,7 +27,7 @@ import {
 } from './evaluate';
 import { renderOverlay } from '../data/render/overlay';
 import { ProgressBar, type ProgressSink } from './progress';
-import type { AnomalyScorer } from './scorers';
+import { firstScorerOf, isCombined, type AnomalyScorer, type EvalMethod } from './scorers';
 import { lesionResponse, summariseResponses, type LesionResponse, type LesionResponseValues } from './lesion-response';
 
 export const LESION_KINDS_FILE = 'lesion_kinds.nii.gz';
@@ -49,7 +49,7 @@ export const PHANTOM_PER_KIND_GROUPS: KindGroup[] = [
 
 export interface RunOptions {
   data: string;
-  scorers: AnomalyScorer[];
+  scorers: EvalMethod[];
   /** Cases whose only use is choosing the diceFixed threshold; default: two folds of `data`. */
   thresholdData?: string;
   /** Groups of lesion kinds reported apart, for cases with lesion_kinds.nii.gz; default PHANTOM_KIND_GROUPS. */
@@ -133,14 +133,14 @@ interface ScoreFolderOptions {
   limit?: number;
   forceGeometry?: boolean;
   /** Called with each case's maps once every scorer has scored it. */
-  onMap?: (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void;
+  onMap?: (c: LoadedEvalCase, scorer: EvalMethod, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => void;
   /** A map an earlier run wrote for this case and scorer, to take instead of scoring (resume). */
-  storedMap?: (id: string, scorer: AnomalyScorer) => string | null;
+  storedMap?: (id: string, scorer: EvalMethod) => string | null;
 }
 
 async function scoreFolder(
   root: string,
-  scorers: AnomalyScorer[],
+  scorers: EvalMethod[],
   { label, progress, cacheDir, limit, forceGeometry = false, onMap, storedMap, sources }: ScoreFolderOptions,
 ): Promise<{ cases: LoadedEvalCase[]; scores: Float32Array[][]; seconds: number[][]; responses: LesionResponse[][]; failed: FailedCase[]; reused: number }> {
   const entries = lesionCases(root, limit);
@@ -183,24 +183,29 @@ async function scoreFolder(
     requirePlausibleCt(loaded.ct, entry.ctPath, forceGeometry);
     const kinds = readKinds(entry, loaded.ct);
     const scans = new Map<string, PreprocessedScan>();
-    let evalCase: LoadedEvalCase | undefined;
+    // Every method is scored over the same voxels: the body of the first method's preprocessing.
+    const evalCase: LoadedEvalCase = {
+      entry,
+      id: entry.id,
+      shape: loaded.ct.shape,
+      body: preprocessedOnce(scans, loaded, firstScorerOf(scorers[0]!)).originalBody.data,
+      lesion: loaded.lesion!.data,
+      ...(kinds ? { kinds } : {}),
+    };
+    const onGrid = new Map<AnomalyScorer, Float32Array>();
     for (const [s, scorer] of scorers.entries()) {
       const started = performance.now();
-      const scan = preprocessedOnce(scans, loaded, scorer);
-      // Every method is scored over the same voxels: the body of the first method's preprocessing.
-      evalCase ??= {
-        entry,
-        id: entry.id,
-        shape: loaded.ct.shape,
-        body: scan.originalBody.data,
-        lesion: loaded.lesion!.data,
-        ...(kinds ? { kinds } : {}),
-      };
       const done = k * perCase + s;
-      const anomaly = stored[s] ? readStoredMap(stored[s]!, loaded.ct, entry.ctPath) : await scoreOnGrid(scorer, scan, done);
-      caseScores.push(compactScores(anomaly.data, evalCase.body));
+      let anomaly: Float32Array;
+      if (stored[s]) {
+        anomaly = readStoredMap(stored[s]!, loaded.ct, entry.ctPath).data;
+        if (!isCombined(scorer)) onGrid.set(scorer, anomaly);
+      } else {
+        anomaly = await mapOf(scorer, onGrid, scans, loaded, evalCase.body, done);
+      }
+      caseScores.push(compactScores(anomaly, evalCase.body));
       caseSeconds.push((performance.now() - started) / 1000);
-      maps.push(anomaly.data);
+      maps.push(anomaly);
       bar.update(done + 1, total, `${entry.id} ${scorer.name}`);
     }
     // Written only once every method has scored the case, so a failed case leaves no maps behind.
@@ -209,9 +214,24 @@ async function scoreFolder(
     const responses = sources ? await scoreWithoutLesions(evalCase!, maps) : undefined;
     return { evalCase: evalCase!, scores: caseScores, seconds: caseSeconds, ...(responses ? { responses } : {}) };
 
-    async function scoreOnGrid(scorer: AnomalyScorer, scan: PreprocessedScan, done: number, what = entry.id) {
-      const { map } = await scorer.score(scan, (w, n) => bar.update(done, total, `${what} ${scorer.name}: window ${w}/${n}`));
-      return anomalyOnOriginalGrid(map, scan).anomaly;
+    /**
+     * A method's map on the original grid: a scorer's scored once per case (kept in `onGrid` for the
+     * combinations that use it), a combination's made from its parts' maps.
+     */
+    async function mapOf(method: EvalMethod, onGrid: Map<AnomalyScorer, Float32Array>, scans: Map<string, PreprocessedScan>, from: LoadedCase, body: Uint8Array, done: number, what = entry.id): Promise<Float32Array> {
+      if (isCombined(method)) {
+        const parts: Float32Array[] = [];
+        for (const part of method.parts) parts.push(await mapOf(part, onGrid, scans, from, body, done, what));
+        return method.combine(parts, body);
+      }
+      let map = onGrid.get(method);
+      if (!map) {
+        const scan = preprocessedOnce(scans, from, method);
+        const scored = await method.score(scan, (w, n) => bar.update(done, total, `${what} ${method.name}: window ${w}/${n}`));
+        map = anomalyOnOriginalGrid(scored.map, scan).anomaly.data;
+        onGrid.set(method, map);
+      }
+      return map;
     }
 
     /** Every scorer on the case's scan without lesions, over the same body voxels: presence and placement. */
@@ -223,11 +243,12 @@ async function scoreFolder(
       checkSameGrid(ct, source.ctPath, { ...loaded.ct, data: new Uint8Array(0) }, entry.ctPath);
       requirePlausibleCt(ct, source.ctPath, forceGeometry);
       const sourceScans = new Map<string, PreprocessedScan>();
+      const sourceOnGrid = new Map<AnomalyScorer, Float32Array>();
       const out: LesionResponse[] = [];
       for (const [s, scorer] of scorers.entries()) {
         const done = k * perCase + scorers.length + s;
-        const anomaly = await scoreOnGrid(scorer, preprocessedOnce(sourceScans, sourceCase, scorer), done, `${entry.id} without lesions`);
-        out.push(responseOf(withLesions[s]!, anomaly.data));
+        const anomaly = await mapOf(scorer, sourceOnGrid, sourceScans, sourceCase, c.body, done, `${entry.id} without lesions`);
+        out.push(responseOf(withLesions[s]!, anomaly));
         bar.update(done + 1, total, `${entry.id} without lesions ${scorer.name}`);
       }
       return out;
@@ -264,7 +285,7 @@ export const MAP_METHODS_FILE = 'methods.json';
  * Keeps, beside the maps, what each method's maps depend on. A resumed run must be the same methods:
  * maps of another model, overlap or baseline fit are never mixed into one result.
  */
-function recordMapMethods(mapsDir: string, scorers: AnomalyScorer[], resume: boolean): void {
+function recordMapMethods(mapsDir: string, scorers: EvalMethod[], resume: boolean): void {
   const path = join(mapsDir, MAP_METHODS_FILE);
   const now: Record<string, string> = Object.fromEntries(scorers.map((s) => [s.name, s.identity]));
   if (resume && existsSync(path)) {
@@ -304,16 +325,16 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   };
 
   const onMap = options.mapsDir
-    ? (c: LoadedEvalCase, scorer: AnomalyScorer, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => {
+    ? (c: LoadedEvalCase, scorer: EvalMethod, anomaly: Float32Array, ct: ReturnType<typeof loadCase>['ct']) => {
         const dir = join(options.mapsDir!, safeName(c.id));
         write(mapPath(c.id, scorer), (p) => writeNifti(p, { ...ct, data: anomaly }, { datatype: 'float32', description: `screener anomaly (${scorer.name})` }));
         const picture = renderOverlay(ct, anomaly, { lesion: c.lesion, body: c.body });
         write(join(dir, `${scorer.name}.png`), (p) => writeFileAtomic(p, picture.toPng()));
       }
     : undefined;
-  const mapPath = (id: string, scorer: AnomalyScorer) => join(options.mapsDir!, safeName(id), `${scorer.name}.nii.gz`);
+  const mapPath = (id: string, scorer: EvalMethod) => join(options.mapsDir!, safeName(id), `${scorer.name}.nii.gz`);
   if (options.mapsDir) recordMapMethods(options.mapsDir, scorers, options.resume === true);
-  const storedMap = options.resume && options.mapsDir ? (id: string, scorer: AnomalyScorer) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
+  const storedMap = options.resume && options.mapsDir ? (id: string, scorer: EvalMethod) => (existsSync(mapPath(id, scorer)) ? mapPath(id, scorer) : null) : undefined;
   const common = { progress, cacheDir: options.cacheDir, forceGeometry: options.forceGeometry };
   // Kind groups apply only to cases with lesion kinds (groupMasks gives nothing for the others).
   const kindGroups = options.groups ?? PHANTOM_KIND_GROUPS;

@@ -1,19 +1,9 @@
-// Screener and the baseline as one method: per-scan standardisation inside the body, the mean of the
-// standardised maps, and one scoring per scan for a method that is also scored on its own.
+// Screener and the baseline as one method: per-scan standardisation inside the body and the mean of the
+// standardised maps (the evaluation's runner makes the parts' maps: commands.node.test.ts).
 import { describe, expect, it } from 'vitest';
 import { combinedScorer, standardiseInBody, withCombination } from '../../src/eval/combined-scorer';
 import type { AnomalyScorer } from '../../src/eval/scorers';
-import type { PreprocessedScan } from '../../src/data/preprocess/preprocess';
 import { DEFAULT_PREPROCESS } from '../../src/data/preprocess/preprocess';
-
-/** A scan of n voxels whose body is the voxels where `body` is 1 (only what the scorers here read). */
-function scanOf(body: number[]): PreprocessedScan {
-  const shape = [1, 1, body.length] as [number, number, number];
-  return {
-    image: { data: new Float32Array(body.length), shape },
-    body: { data: Uint8Array.from(body), shape },
-  } as unknown as PreprocessedScan;
-}
 
 function fixedScorer(name: string, map: number[], calls: { n: number }): AnomalyScorer {
   return {
@@ -45,34 +35,32 @@ describe('standardiseInBody', () => {
 });
 
 describe('combinedScorer', () => {
-  it('averages the standardised maps, whatever the scale of each method', async () => {
-    const body = [1, 1, 1, 1, 0];
+  it('averages the standardised maps, whatever the scale of each method', () => {
+    const body = Uint8Array.from([1, 1, 1, 1, 0]);
     const a = [10, 20, 30, 40, 0]; // median 25, MAD 10
     const b = [0.1, 0.3, 0.2, 0.4, 9]; // median 0.25, MAD 0.1
     const calls = { n: 0 };
     const combined = combinedScorer([fixedScorer('a', a, calls), fixedScorer('b', b, calls)]);
     expect(combined.name).toBe('a+b');
-    const { map } = await combined.score(scanOf(body));
+    const map = combined.combine([Float32Array.from(a), Float32Array.from(b)], body);
     const expected = a.map((v, i) => ((v - 25) / (1.4826 * 10) + (b[i]! - 0.25) / (1.4826 * 0.1)) / 2);
     map.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
+    expect(calls.n).toBe(0);
   });
 
-  it('scores each part once per scan for its own row and the combination', async () => {
-    const calls = { n: 0 };
-    const [screener, intensity, combined] = withCombination(fixedScorer('screener', [1, 2, 3], calls), fixedScorer('intensity', [3, 2, 1], calls));
-    expect(combined.name).toBe('screener+intensity');
-    for (const scan of [scanOf([1, 1, 1]), scanOf([1, 1, 0])]) {
-      await screener.score(scan);
-      await intensity.score(scan);
-      await combined.score(scan);
-    }
-    expect(calls.n).toBe(4);
-  });
-
-  it('refuses methods that preprocess scans differently, or fewer than two', () => {
+  it('takes parts that preprocess at different voxel sizes, and refuses fewer than two parts or maps', () => {
     const calls = { n: 0 };
     const coarse = { ...fixedScorer('coarse', [0], calls), preprocess: { ...DEFAULT_PREPROCESS, targetSpacing: [6, 6, 6] as [number, number, number] } };
-    expect(() => combinedScorer([fixedScorer('a', [0], calls), coarse])).toThrow(/coarse preprocesses scans differently from a/);
+    const combined = combinedScorer([fixedScorer('a', [0], calls), coarse]);
+    expect(combined.parts.map((p) => p.name)).toEqual(['a', 'coarse']);
+    expect(() => combined.combine([Float32Array.of(1)], Uint8Array.of(1))).toThrow(/1 maps for 2 parts/);
     expect(() => combinedScorer([coarse])).toThrow(/at least two/);
+  });
+
+  it('withCombination gives the two scorers and their combination, in that order', () => {
+    const calls = { n: 0 };
+    const [screener, intensity, combined] = withCombination(fixedScorer('screener', [1, 2, 3], calls), fixedScorer('intensity', [3, 2, 1], calls));
+    expect([screener.name, intensity.name, combined.name]).toEqual(['screener', 'intensity', 'screener+intensity']);
+    expect(combined.parts).toEqual([screener, intensity]);
   });
 });

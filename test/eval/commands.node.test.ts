@@ -24,6 +24,11 @@ import { anomalyOnOriginalGrid, predictModelMap } from '../../src/model/predict'
 import { loadScreener } from '../../src/model/predict-load.node';
 import { preprocessCt } from '../../src/data/preprocess/preprocess';
 import { expectClose } from '../helpers/reference';
+import { resolvePreprocessOptions } from '../../src/data/preprocess/preprocess';
+import { configPreprocessing } from '../../src/model/config';
+import { runEvaluation } from '../../src/eval/run.node';
+import { withCombination } from '../../src/eval/combined-scorer';
+import type { AnomalyScorer } from '../../src/eval/scorers';
 import { nodeRuntime } from '../../src/gpu/node';
 
 const root = mkdtempSync(join(tmpdir(), 'screener-eval-'));
@@ -157,6 +162,52 @@ describe('screener eval', () => {
       expect(Object.keys(m.groups)).toEqual(['trained kinds', 'held-out kinds']);
     }
     expect(existsSync(join(montages, `screener-best1-case_${report.methods.screener.cases[0].auroc >= report.methods.screener.cases[1].auroc ? 0 : 1}-auroc${Math.max(report.methods.screener.cases[0].auroc, report.methods.screener.cases[1].auroc).toFixed(3)}.png`))).toBe(true);
+  });
+
+  it('combines maps of parts preprocessed at different voxel sizes on the scan\'s grid, scoring each part once per case', async () => {
+    const counts = new Map<string, number>();
+    // A part's map is its preprocessed intensities plus its voxel size, so the two differ in grid and values.
+    const part = (name: string, mm: number): AnomalyScorer => ({
+      name,
+      description: name,
+      identity: name,
+      preprocess: resolvePreprocessOptions({ targetSpacing: [mm, mm, mm] }),
+      async score(scan) {
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+        return { map: scan.image.data.map((v) => v * mm + mm), windows: 0 };
+      },
+    });
+    const [coarse, fine, both] = withCombination(part('coarse', 20), part('fine', 10));
+    const maps = join(root, 'combined-maps');
+    const result = await runEvaluation({ data, scorers: [coarse, fine, both], mapsDir: maps });
+    expect(result.cases).toBe(2);
+    expect(Object.fromEntries(counts)).toEqual({ coarse: 2, fine: 2 });
+    for (const id of ['case_0', 'case_1']) {
+      const ctPath = join(data, id, 'ct.nii.gz');
+      const ct = readNifti(ctPath);
+      // The evaluation's body: the first method's preprocessing, on the scan's grid.
+      const body = preprocessCt(ct, ctPath, coarse.preprocess).originalBody.data;
+      const [a, b, combined] = ['coarse', 'fine', 'coarse+fine'].map((name) => readNifti(join(maps, id, `${name}.nii.gz`)));
+      for (const m of [a, b, combined]) expect(m!.shape).toEqual(ct.shape);
+      expect(a!.data.some((v, i) => Math.abs(v - b!.data[i]!) > 1e-3)).toBe(true);
+      const expected = both.combine([Float32Array.from(a!.data), Float32Array.from(b!.data)], body);
+      expectClose(combined!.data, expected, 1e-5, 1e-5, `${id} combined`);
+    }
+  });
+
+  it('scores the baseline at --spacing beside a model, with the model\'s HU window', async () => {
+    const maps = join(root, 'spacing-maps');
+    const { code, out } = await run(evaluate, [
+      '--data', data, '--model', modelPath, '--baseline', 'intensity', '--fit-data', healthy, '--combined', '--spacing', '10',
+      '--maps', maps, '--cache', join(root, 'cache'), '--limit', '1',
+    ]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\| screener\+intensity +\| all lesions +\| +1 \|/);
+    const identities = JSON.parse(readFileSync(join(maps, 'methods.json'), 'utf8'));
+    const modelPreprocess = configPreprocessing(screenerConfigOf(readFileSync(modelPath), 'tiny'));
+    expect(identities.intensity).toContain('"targetSpacing":[10,10,10]');
+    expect(identities.intensity).toContain(`"huWindow":${JSON.stringify(modelPreprocess.huWindow)}`);
+    expect(identities.screener).toContain('20x20x20 mm');
   });
 
   it('trains density models on one model\'s networks and scores them as the ablation grid', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Shape3 } from '../../src/data/geometry/volume';
 import { compactScores, evaluateMethod, expandScores, thresholdFromCases } from '../../src/eval/evaluate';
-import { IntensityAtlas } from '../../src/eval/intensity-baseline';
+import { BASELINE_SPACING_MM, baselinePreprocess, IntensityAtlas } from '../../src/eval/intensity-baseline';
 import { quantile } from '../../src/data/render/overlay';
 import { markdownTable, jsonReport } from '../../src/eval/report';
 import { evaluateCase } from '../../src/eval/metrics';
@@ -90,6 +90,14 @@ describe('evaluateMethod', () => {
 });
 
 describe('intensity baseline', () => {
+  it('preprocesses at its own voxel size, with the HU window and the rest of a model\'s preprocessing beside it', () => {
+    const model = { targetSpacing: [4, 4, 4] as [number, number, number], huWindow: [-200, 300] as [number, number], clahe: false as const };
+    expect(baselinePreprocess(model)).toEqual({ targetSpacing: [BASELINE_SPACING_MM, BASELINE_SPACING_MM, BASELINE_SPACING_MM], huWindow: [-200, 300], clahe: false });
+    expect(baselinePreprocess(model, 3).targetSpacing).toEqual([3, 3, 3]);
+    expect(baselinePreprocess(undefined)).toEqual({ targetSpacing: [2.5, 2.5, 2.5] });
+    expect(model.targetSpacing).toEqual([4, 4, 4]);
+  });
+
   /** A smooth "anatomy": a bright ellipsoid in a mid-grey body, plus noise; optionally a dense blob. */
   function scan(seed: number, blob: boolean) {
     const s: Shape3 = [20, 22, 24];

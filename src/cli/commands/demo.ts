@@ -15,6 +15,7 @@ import { diameterOnLadder, QUALITY_DIAMETER_MM } from '../../data/phantom/qualit
 import { writePhantomCase } from '../../data/phantom/write.node';
 import { nodeRuntime } from '../../gpu/node';
 import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
+import { baselinePreprocess } from '../../eval/intensity-baseline';
 import { jsonReport, markdownTable } from '../../eval/report';
 import { runEvaluation } from '../../eval/run.node';
 import { intensityScorer, windowModelScorer } from '../../eval/scorers';
@@ -101,8 +102,8 @@ export const demo = defineCommand({
     const model = loadScreener(runtime, modelPath);
     try {
       log(`Model ${modelPath}: ${describeScreener(model)}`);
-      // The baseline sees scans preprocessed as the model's, so both are judged on the same footing.
-      const preprocess = model.preprocess;
+      // The baseline sees the intensities the model sees (its HU window), at its own voxel size.
+      const preprocess = baselinePreprocess(model.preprocess);
       const atlas = fitIntensityAtlas([healthyDir], preprocess, { progress: process.stderr });
       const result = await runEvaluation({
         data: dataDir,

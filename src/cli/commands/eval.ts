@@ -12,10 +12,10 @@ import { loadAblationModels } from '../../eval/ablation.node';
 import { fitIntensityAtlas } from '../../eval/intensity-fit.node';
 import { jsonReport, markdownTable, responseTable, RESPONSE_NOTE, spreadTable } from '../../eval/report';
 import { PHANTOM_PER_KIND_GROUPS, runEvaluation } from '../../eval/run.node';
-import { withCombination } from '../../eval/combined-scorer';
-import { intensityScorer, windowModelScorer, type AnomalyScorer } from '../../eval/scorers';
-import type { PreprocessRequest } from '../../data/preprocess/preprocess';
-import { DEFAULT_PRESET, presetConfig, type AnomalyOptions, type Triple } from '../../model/config';
+import { combinedScorer } from '../../eval/combined-scorer';
+import { intensityScorer, windowModelScorer, type AnomalyScorer, type EvalMethod } from '../../eval/scorers';
+import { BASELINE_SPACING_MM, baselinePreprocess } from '../../eval/intensity-baseline';
+import type { AnomalyOptions } from '../../model/config';
 import { describeScreener, loadScreener } from '../../model/predict-load.node';
 import type { Screener } from '../../model/screener';
 import { counted } from '../../data/counted';
@@ -56,8 +56,10 @@ const spec = {
   spacing: {
     type: 'string',
     value: 'MM',
-    description: 'the voxel size the baseline alone preprocesses to (with a model: the model\'s)',
-    default: `the ${DEFAULT_PRESET} preset's, ${presetConfig(DEFAULT_PRESET).targetSpacing[0]} mm`,
+    description:
+      'the voxel size the baseline preprocesses to (with a model, the rest of its preprocessing, such as the HU window, is the model\'s; ' +
+      'the combination takes both maps on the scan\'s own grid)',
+    default: `${BASELINE_SPACING_MM} mm`,
   },
   'force-geometry': {
     type: 'boolean',
@@ -124,24 +126,17 @@ export const evaluate = defineCommand({
         scorers.push(windowModelScorer(runtime!, model, { name, description: `Screener (${describeScreener(model)})`, overlap, weights }));
       }
       if (baseline) {
-        // The baseline sees scans preprocessed as the (first) model's, so both are judged on the same footing.
-        // Alone, at --spacing or the default preset's voxel size.
-        const preprocess: PreprocessRequest = primary ? primary.model.preprocess : { targetSpacing: baselineSpacing(args) };
+        // The baseline sees the intensities the (first) model sees (its HU window), at its own voxel size.
+        const preprocess = baselinePreprocess(primary?.model.preprocess, baselineSpacingMm(args));
         const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr, forceGeometry });
         scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
       }
-      if (combined) {
-        // The first model and the baseline, each scored once per case for their own rows and the combination.
-        const last = scorers.length - 1;
-        const [model, intensity, both] = withCombination(scorers[0]!, scorers[last]!);
-        scorers[0] = model;
-        scorers[last] = intensity;
-        scorers.push(both);
-      }
+      // The first model and the baseline as one more row, made from their maps of each case (no second scoring).
+      const methods: EvalMethod[] = combined ? [...scorers, combinedScorer([scorers[0]!, scorers[scorers.length - 1]!])] : scorers;
       const montageDir = stringOption(args, 'montages');
       const result = await runEvaluation({
         data,
-        scorers,
+        scorers: methods,
         thresholdData: stringOption(args, 'threshold-data'),
         montageDir,
         mapsDir: stringOption(args, 'maps'),
@@ -154,7 +149,7 @@ export const evaluate = defineCommand({
         progress: process.stderr,
       });
       console.log(`# screener eval: ${data} (${counted(result.cases, 'case')} with lesions${result.reused ? `, ${result.reused} of them from the maps of an earlier run` : ''})\n`);
-      for (const s of scorers) console.log(`- **${s.name}**: ${s.description}`);
+      for (const s of methods) console.log(`- **${s.name}**: ${s.description}`);
       console.log(`\n${markdownTable(result.methods)}\n\nPer-case spread:\n\n${spreadTable(result.methods)}\n`);
       const responses = responseTable(result.methods);
       if (responses) console.log(`Without the lesions (--source-data):\n\n${responses}\n\n${RESPONSE_NOTE}\n`);
@@ -177,11 +172,12 @@ export const evaluate = defineCommand({
 });
 
 /** The baseline's voxel size when no model gives one: --spacing MM, else the default preset's. */
-function baselineSpacing(args: ParsedArgs): Triple {
+/** --spacing, the baseline's voxel size, when given. */
+function baselineSpacingMm(args: ParsedArgs): number | undefined {
   const mm = numberOption(args, 'spacing');
-  if (mm === undefined) return [...presetConfig(DEFAULT_PRESET).targetSpacing];
+  if (mm === undefined) return undefined;
   if (!(mm >= 0.1 && mm <= 20)) throw new UsageError(`--spacing must be a voxel size in mm (0.1 to 20), got "${stringOption(args, 'spacing')}"`);
-  return [mm, mm, mm];
+  return mm;
 }
 
 function cacheDir(args: ParsedArgs): string {
