@@ -209,10 +209,10 @@ async function scoreFolder(
       bar.update(done + 1, total, `${entry.id} ${scorer.name}`);
     }
     // Written only once every method has scored the case, so a failed case leaves no maps behind.
-    if (onMap) scorers.forEach((scorer, s) => stored[s] || onMap(evalCase!, scorer, maps[s]!, loaded.ct));
+    if (onMap) scorers.forEach((scorer, s) => stored[s] || onMap(evalCase, scorer, maps[s]!, loaded.ct));
     if (stored.some(Boolean)) reused++;
-    const responses = sources ? await scoreWithoutLesions(evalCase!, maps) : undefined;
-    return { evalCase: evalCase!, scores: caseScores, seconds: caseSeconds, ...(responses ? { responses } : {}) };
+    const responses = sources ? await scoreWithoutLesions(evalCase, maps) : undefined;
+    return { evalCase: evalCase, scores: caseScores, seconds: caseSeconds, ...(responses ? { responses } : {}) };
 
     /**
      * A method's map on the original grid: a scorer's scored once per case (kept in `onGrid` for the

@@ -451,6 +451,10 @@ describe('screener eval', () => {
     await expect(run(evaluate, ['--data', healthy, '--baseline', 'intensity', '--fit-data', healthy])).rejects.toThrow(/no case folder with a lesion mask/);
     await expect(run(evaluate, ['--data', data, '--ablation'])).rejects.toThrow(/--ablation and --models DIR go together/);
     await expect(run(evaluate, ['--data', data, '--model', modelPath, '--overlap', '1'])).rejects.toThrow(/--overlap must be a number in \[0, 1\), got "1"/);
+    // A bad --spacing is refused before the model is loaded: the model here does not exist.
+    await expect(run(evaluate, ['--data', data, '--model', join(root, 'nowhere.safetensors'), '--baseline', 'intensity', '--fit-data', healthy, '--spacing', '0'])).rejects.toThrow(
+      /--spacing must be a voxel size in mm \(0.1 to 20\), got "0"/,
+    );
   });
 });
 

@@ -111,6 +111,7 @@ export const evaluate = defineCommand({
     const limit = args.options.limit === undefined ? undefined : intOption(args, 'limit', 0);
     if (limit !== undefined && limit < 1) throw new UsageError('--limit must be at least 1');
     const overlap = overlapOption(args);
+    const baselineSpacing = baselineSpacingMm(args);
     const anomaly = anomalyOptions(args);
     if (Object.keys(anomaly).length > 0 && !modelPath) throw new UsageError('--score, --smooth, --reference and --reference-rows say how --model M makes its map: give a model');
     const resume = args.options.resume === true;
@@ -127,7 +128,7 @@ export const evaluate = defineCommand({
       }
       if (baseline) {
         // The baseline sees the intensities the (first) model sees (its HU window), at its own voxel size.
-        const preprocess = baselinePreprocess(primary?.model.preprocess, baselineSpacingMm(args));
+        const preprocess = baselinePreprocess(primary?.model.preprocess, baselineSpacing);
         const atlas = fitIntensityAtlas(fitData, preprocess, { cacheDir: cacheDir(args), progress: process.stderr, forceGeometry });
         scorers.push(intensityScorer(atlas, { fitSource: fitData.join(', '), preprocess }));
       }
@@ -171,7 +172,6 @@ export const evaluate = defineCommand({
   },
 });
 
-/** The baseline's voxel size when no model gives one: --spacing MM, else the default preset's. */
 /** --spacing, the baseline's voxel size, when given. */
 function baselineSpacingMm(args: ParsedArgs): number | undefined {
   const mm = numberOption(args, 'spacing');
