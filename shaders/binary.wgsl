@@ -2,6 +2,8 @@
 // travel in uniforms: the output's shape and, for each operand, strides with 0 on broadcast axes; the
 // rank itself is the pipeline constant RANK.
 // WHERE is the ternary select(b, a, cond != 0) with cond as a third operand.
+// With VEC4 an invocation computes four consecutive output elements as one vec4: the launcher has
+// counted the shape and strides in vec4s (src/kernels/axes.ts, inVec4s).
 override WORKGROUP: u32 = 64;
 override RANK: u32 = 1u;
 struct Params {
@@ -11,14 +13,19 @@ struct Params {
   b_strides: array<vec4<u32>, 2>,
   c_strides: array<vec4<u32>, 2>,
 }
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+#if VEC4
+alias Element = vec4<f32>;
+#else
+alias Element = f32;
+#endif
+@group(0) @binding(0) var<storage, read> a: array<Element>;
+@group(0) @binding(1) var<storage, read> b: array<Element>;
 #if WHERE
-@group(0) @binding(2) var<storage, read> c: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> c: array<Element>;
+@group(0) @binding(3) var<storage, read_write> out: array<Element>;
 @group(0) @binding(4) var<uniform> params: Params;
 #else
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<Element>;
 @group(0) @binding(3) var<uniform> params: Params;
 #endif
 
@@ -60,12 +67,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #elif MINIMUM
   out[i] = min(va, vb);
 #elif GREATER
-  out[i] = select(0.0, 1.0, va > vb);
+  out[i] = select(Element(0.0), Element(1.0), va > vb);
 #elif GREATER_EQUAL
-  out[i] = select(0.0, 1.0, va >= vb);
+  out[i] = select(Element(0.0), Element(1.0), va >= vb);
 #elif LEFT
   out[i] = va; // a broadcast to the output shape (b is read above, which keeps its binding)
 #elif WHERE
-  out[i] = select(vb, va, c[ic] != 0.0);
+  out[i] = select(vb, va, c[ic] != Element(0.0));
 #endif
 }

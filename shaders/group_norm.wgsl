@@ -6,6 +6,8 @@
 //                dx_hat = dy * gamma[c]: stats[4 * ng ..] = mean, rstd, mean(dx_hat), mean(dx_hat * x_hat)
 //   GRAD_INPUT   one invocation per element: dx = rstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
 //   GRAD_AFFINE  one workgroup per channel c: dgamma[c] = sum dy * x_hat, dbeta[c] = sum dy over N and S
+// With VEC4 (C a multiple of 4) the two per-element kernels take four neighbouring channels of one
+// position per invocation, read and written as vec4s: a quarter of the invocations and index arithmetic.
 // The backward pass recomputes the statistics rather than keeping the forward's, so it does not depend on
 // the lifetime of a forward-pass temporary.
 // ACTIVATION fuses an elementwise function after the affine: the forward writes activation(y), and the
@@ -25,6 +27,11 @@ struct Params {
   group_channels: u32, // Cg
   eps: f32,
 }
+#if VEC4
+alias Element = vec4<f32>;
+#else
+alias Element = f32;
+#endif
 #if STATS
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> stats: array<f32>;
@@ -41,11 +48,11 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 #endif
 #elif GRAD_INPUT
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<Element>;
+@group(0) @binding(1) var<storage, read> dy: array<Element>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<Element>;
 #if ACTIVATION
 @group(0) @binding(5) var<storage, read> beta: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
@@ -66,11 +73,11 @@ struct Params {
 @group(0) @binding(5) var<uniform> params: Params;
 #endif
 #else
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<Element>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<Element>;
 @group(0) @binding(5) var<uniform> params: Params;
 #endif
 
@@ -93,29 +100,51 @@ fn workgroup_sum(value: vec2<f32>, lid: u32) -> vec2<f32> {
 // The gradient at the affine's output y = x_hat * gamma[c] + beta[c], from the kernel's dy (GRAD: set
 // for the three gradient kernels).
 #if GRAD
-fn affine_grad(i: u32, c: u32, x_hat: f32) -> f32 {
+fn affine_grad(dy_value: f32, c: u32, x_hat: f32) -> f32 {
 #if ACTIVATION
-  return dy[i] * activation_grad(x_hat * gamma[c] + beta[c]);
+  return dy_value * activation_grad(x_hat * gamma[c] + beta[c]);
 #else
-  return dy[i];
+  return dy_value;
 #endif
 }
 #endif
 
-// Element e of group (n, g), for e in [0, S * Cg): position e / Cg, channel g * Cg + e % Cg.
-fn group_offset(n: u32, g: u32, e: u32) -> u32 {
-  let cg = params.group_channels;
-  return (n * params.spatial + e / cg) * params.channels + g * cg + e % cg;
+// (GROUP_STATS: set for the two kernels that reduce over a group, STATS and GRAD_STATS.)
+#if GROUP_STATS
+// The index of channel g * Cg of group (n, g) at spatial position p: the group's Cg channels follow it.
+// The reductions walk positions (lanes take every REDUCE_WORKGROUP-th) and each position's Cg channels
+// in an inner loop, which needs no division per element (a software adapter's cost in these kernels).
+fn group_row(n: u32, g: u32, p: u32) -> u32 {
+  return (n * params.spatial + p) * params.channels + g * params.group_channels;
 }
 
 // The mean of group (n, g), summing x - x[first] so that a group far from zero (CT intensities, or
 // activations with a large offset) does not lose its spread to f32 rounding of large partial sums.
-fn group_mean(n: u32, g: u32, count: u32, lid: u32) -> f32 {
-  let pivot = x[group_offset(n, g, 0u)];
+fn group_mean(n: u32, g: u32, lid: u32) -> f32 {
+  let cg = params.group_channels;
+  let pivot = x[group_row(n, g, 0u)];
   var s = 0.0;
-  for (var e = lid; e < count; e += REDUCE_WORKGROUP) { s += x[group_offset(n, g, e)] - pivot; }
-  return pivot + workgroup_sum(vec2<f32>(s, 0.0), lid).x / f32(count);
+  for (var p = lid; p < params.spatial; p += REDUCE_WORKGROUP) {
+    let row = group_row(n, g, p);
+    for (var k = 0u; k < cg; k++) { s += x[row + k] - pivot; }
+  }
+  return pivot + workgroup_sum(vec2<f32>(s, 0.0), lid).x / f32(params.spatial * cg);
 }
+
+// The variance of group (n, g) about its mean.
+fn group_variance(n: u32, g: u32, mean: f32, lid: u32) -> f32 {
+  let cg = params.group_channels;
+  var q = 0.0;
+  for (var p = lid; p < params.spatial; p += REDUCE_WORKGROUP) {
+    let row = group_row(n, g, p);
+    for (var k = 0u; k < cg; k++) {
+      let d = x[row + k] - mean;
+      q += d * d;
+    }
+  }
+  return workgroup_sum(vec2<f32>(q, 0.0), lid).x / f32(params.spatial * cg);
+}
+#endif
 
 #if STATS
 @compute @workgroup_size(REDUCE_WORKGROUP)
@@ -125,14 +154,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (ng >= params.batch * params.groups) { return; } // uniform: the whole workgroup leaves
   let n = ng / params.groups;
   let g = ng % params.groups;
-  let count = params.spatial * params.group_channels;
-  let mean = group_mean(n, g, count, lid);
-  var q = 0.0;
-  for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
-    let d = x[group_offset(n, g, e)] - mean;
-    q += d * d;
-  }
-  let variance = workgroup_sum(vec2<f32>(q, 0.0), lid).x / f32(count);
+  let mean = group_mean(n, g, lid);
+  let variance = group_variance(n, g, mean, lid);
   if (lid == 0u) {
     stats[2u * ng] = mean;
     stats[2u * ng + 1u] = inverseSqrt(variance + params.eps);
@@ -147,22 +170,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = ng / params.groups;
   let g = ng % params.groups;
   let cg = params.group_channels;
-  let count = params.spatial * cg;
-  let mean = group_mean(n, g, count, lid);
-  var q = 0.0;
-  for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
-    let d = x[group_offset(n, g, e)] - mean;
-    q += d * d;
-  }
-  let rstd = inverseSqrt(workgroup_sum(vec2<f32>(q, 0.0), lid).x / f32(count) + params.eps);
+  let mean = group_mean(n, g, lid);
+  let rstd = inverseSqrt(group_variance(n, g, mean, lid) + params.eps);
   var sums = vec2<f32>(0.0);
-  for (var e = lid; e < count; e += REDUCE_WORKGROUP) {
-    let i = group_offset(n, g, e);
-    let c = g * cg + e % cg;
-    let dx_hat = affine_grad(i, c, (x[i] - mean) * rstd) * gamma[c];
-    sums += vec2<f32>(dx_hat, dx_hat * (x[i] - mean) * rstd);
+  for (var p = lid; p < params.spatial; p += REDUCE_WORKGROUP) {
+    let row = group_row(n, g, p);
+    for (var k = 0u; k < cg; k++) {
+      let i = row + k;
+      let c = g * cg + k;
+      let x_hat = (x[i] - mean) * rstd;
+      let dx_hat = affine_grad(dy[i], c, x_hat) * gamma[c];
+      sums += vec2<f32>(dx_hat, dx_hat * x_hat);
+    }
   }
-  let means = workgroup_sum(sums, lid) / f32(count);
+  let means = workgroup_sum(sums, lid) / f32(params.spatial * cg);
   if (lid == 0u) {
     stats[4u * ng] = mean;
     stats[4u * ng + 1u] = rstd;
@@ -171,18 +192,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 #elif GRAD_INPUT
+// dx of one element of channel c of sample n, from its x and dy.
+fn grad_input(n: u32, c: u32, x_value: f32, dy_value: f32) -> f32 {
+  let ng = n * params.groups + c / params.group_channels;
+  let mean = stats[4u * ng];
+  let rstd = stats[4u * ng + 1u];
+  let x_hat = (x_value - mean) * rstd;
+  return rstd * (affine_grad(dy_value, c, x_hat) * gamma[c] - stats[4u * ng + 2u] - x_hat * stats[4u * ng + 3u]);
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
+#if VEC4
+  if (i >= params.total / 4u) { return; }
+  let c = (4u * i) % params.channels;
+  let n = (4u * i) / (params.spatial * params.channels);
+  let xv = x[i];
+  let dyv = dy[i];
+  dx[i] = vec4<f32>(grad_input(n, c, xv.x, dyv.x), grad_input(n, c + 1u, xv.y, dyv.y),
+                    grad_input(n, c + 2u, xv.z, dyv.z), grad_input(n, c + 3u, xv.w, dyv.w));
+#else
   if (i >= params.total) { return; }
-  let c = i % params.channels;
-  let n = i / (params.spatial * params.channels);
-  let ng = n * params.groups + c / params.group_channels;
-  let mean = stats[4u * ng];
-  let rstd = stats[4u * ng + 1u];
-  let x_hat = (x[i] - mean) * rstd;
-  dx[i] = rstd * (affine_grad(i, c, x_hat) * gamma[c] - stats[4u * ng + 2u] - x_hat * stats[4u * ng + 3u]);
+  dx[i] = grad_input(i / (params.spatial * params.channels), i % params.channels, x[i], dy[i]);
+#endif
 }
 #elif GRAD_AFFINE
 @compute @workgroup_size(REDUCE_WORKGROUP)
@@ -191,14 +225,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let c = flat_workgroup(wid, nwg);
   if (c >= params.channels) { return; }
   let g = c / params.group_channels;
-  let count = params.batch * params.spatial; // rows of channel c, in (n, s) order
   var sums = vec2<f32>(0.0);
-  for (var r = lid; r < count; r += REDUCE_WORKGROUP) {
-    let ng = (r / params.spatial) * params.groups + g;
-    let i = r * params.channels + c;
-    let x_hat = (x[i] - stats[4u * ng]) * stats[4u * ng + 1u];
-    let dy_affine = affine_grad(i, c, x_hat);
-    sums += vec2<f32>(dy_affine * x_hat, dy_affine);
+  for (var n = 0u; n < params.batch; n++) {
+    let ng = n * params.groups + g;
+    let mean = stats[4u * ng];
+    let rstd = stats[4u * ng + 1u];
+    for (var p = lid; p < params.spatial; p += REDUCE_WORKGROUP) {
+      let i = (n * params.spatial + p) * params.channels + c;
+      let x_hat = (x[i] - mean) * rstd;
+      let dy_affine = affine_grad(dy[i], c, x_hat);
+      sums += vec2<f32>(dy_affine * x_hat, dy_affine);
+    }
   }
   let total = workgroup_sum(sums, lid);
   if (lid == 0u) {
@@ -207,19 +244,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 #else
+// y of one element of channel c of sample n, from its x.
+fn normalized(n: u32, c: u32, x_value: f32) -> f32 {
+  let ng = n * params.groups + c / params.group_channels;
+  let affine = (x_value - stats[2u * ng]) * stats[2u * ng + 1u] * gamma[c] + beta[c];
+#if ACTIVATION
+  return activation(affine);
+#else
+  return affine;
+#endif
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_workgroup(wid, nwg) * WORKGROUP + lid;
-  if (i >= params.total) { return; }
-  let c = i % params.channels;
-  let n = i / (params.spatial * params.channels);
-  let ng = n * params.groups + c / params.group_channels;
-  let affine = (x[i] - stats[2u * ng]) * stats[2u * ng + 1u] * gamma[c] + beta[c];
-#if ACTIVATION
-  y[i] = activation(affine);
+#if VEC4
+  if (i >= params.total / 4u) { return; }
+  let c = (4u * i) % params.channels;
+  let n = (4u * i) / (params.spatial * params.channels);
+  let xv = x[i];
+  y[i] = vec4<f32>(normalized(n, c, xv.x), normalized(n, c + 1u, xv.y), normalized(n, c + 2u, xv.z), normalized(n, c + 3u, xv.w));
 #else
-  y[i] = affine;
+  if (i >= params.total) { return; }
+  y[i] = normalized(i / (params.spatial * params.channels), i % params.channels, x[i]);
 #endif
 }
 #endif

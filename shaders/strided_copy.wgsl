@@ -2,6 +2,8 @@
 // axis) into a strided view of `dst` of the same shape, one invocation per element. With a contiguous
 // destination it makes permuted or sliced copies; with a strided destination it writes into a region
 // of a larger tensor (concat, pad). Values move as raw 32-bit words, so any 32-bit dtype copies exactly.
+// With VEC4 the element is four consecutive words (the launcher has divided the innermost extent, the
+// other strides and the offsets by 4): a quarter of the invocations and of their index arithmetic.
 override WORKGROUP: u32 = 64;
 override RANK: u32 = 1u;
 struct Params {
@@ -12,8 +14,13 @@ struct Params {
   src_strides: array<vec4<u32>, 2>,
   dst_strides: array<vec4<u32>, 2>,
 }
-@group(0) @binding(0) var<storage, read> src: array<u32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<u32>;
+#if VEC4
+alias Element = vec4<u32>;
+#else
+alias Element = u32;
+#endif
+@group(0) @binding(0) var<storage, read> src: array<Element>;
+@group(0) @binding(1) var<storage, read_write> dst: array<Element>;
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(WORKGROUP)

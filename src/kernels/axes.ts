@@ -34,3 +34,30 @@ export function collapseAxes(shape: readonly number[], strides: readonly (readon
   }
   return out;
 }
+
+/** A strided shape counted in vec4s of four consecutive elements, with each operand's offset (in vec4s). */
+export interface Vec4Shape extends StridedShape {
+  offsets: number[];
+}
+
+/**
+ * The same element mapping counted in vec4s of four consecutive elements, or null when some operand
+ * does not allow it. It needs the innermost (merged) axis contiguous in every operand with an extent
+ * that is a multiple of 4, and every other stride and every offset a multiple of 4, so each vec4 lies
+ * whole inside the elements the scalar mapping touches. A kernel then does a quarter of the
+ * invocations and of their index arithmetic, which is what elementwise kernels spend their time on in a
+ * software adapter. Per-channel operands of 4k channels qualify (stride 0 outside the channel axis); an
+ * operand broadcast along the innermost axis does not.
+ */
+export function inVec4s(merged: StridedShape, offsets: readonly number[] = merged.strides.map(() => 0)): Vec4Shape | null {
+  const inner = merged.shape.length - 1;
+  const aligned = (v: number) => v % 4 === 0;
+  const fits =
+    aligned(merged.shape[inner]!) && offsets.every(aligned) && merged.strides.every((s) => s[inner] === 1 && s.slice(0, inner).every(aligned));
+  if (!fits) return null;
+  return {
+    shape: merged.shape.map((e, axis) => (axis === inner ? e / 4 : e)),
+    strides: merged.strides.map((s) => s.map((stride, axis) => (axis === inner ? 1 : stride / 4))),
+    offsets: offsets.map((o) => o / 4),
+  };
+}

@@ -5,11 +5,11 @@ import source from '../../shaders/strided_copy.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms } from '../gpu/uniforms';
-import { collapseAxes } from './axes';
+import { collapseAxes, inVec4s } from './axes';
 import { MAX_RANK, packShape8 } from './elementwise';
 import { ELEMENTWISE_WORKGROUP } from './fill';
 
-const code = kernelSource(source);
+const codes = { word: kernelSource(source), vec4: kernelSource(source, { VEC4: true }) };
 
 /** A strided view of a buffer of 32-bit elements; offset and strides count elements, not bytes. */
 export interface StridedView {
@@ -26,16 +26,20 @@ export function stridedCopy(runtime: Runtime, shape: readonly number[], src: Str
   const n = shape.reduce((p, d) => p * d, 1);
   if (n === 0) return;
   const merged = collapseAxes(shape, [src.strides, dst.strides]);
-  const u = uniforms().u32(n, src.offset, dst.offset);
-  packShape8(u, merged.shape);
-  packShape8(u, merged.strides[0]!);
-  packShape8(u, merged.strides[1]!);
+  // Four words at a time where both views allow it (concats and slices along 4k channels do).
+  const vec4 = inVec4s(merged, [src.offset, dst.offset]);
+  const view = vec4 ?? { ...merged, offsets: [src.offset, dst.offset] };
+  const count = vec4 ? n / 4 : n;
+  const u = uniforms().u32(count, view.offsets[0]!, view.offsets[1]!);
+  packShape8(u, view.shape);
+  packShape8(u, view.strides[0]!);
+  packShape8(u, view.strides[1]!);
   runtime.dispatch({
-    kernel: 'strided_copy',
-    source: code,
-    constants: { RANK: merged.shape.length },
+    kernel: vec4 ? 'strided_copy (vec4)' : 'strided_copy',
+    source: vec4 ? codes.vec4 : codes.word,
+    constants: { RANK: view.shape.length },
     buffers: [src.buffer, dst.buffer],
     uniforms: u.bytes(),
-    workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),
+    workgroups: Math.ceil(count / ELEMENTWISE_WORKGROUP),
   });
 }

@@ -6,7 +6,7 @@ import unaryGradSource from '../../shaders/unary_grad.wgsl';
 import type { Runtime } from '../gpu/runtime';
 import { kernelSource } from '../gpu/shader';
 import { uniforms, type Uniforms } from '../gpu/uniforms';
-import { collapseAxes } from './axes';
+import { collapseAxes, inVec4s } from './axes';
 import { ELEMENTWISE_WORKGROUP } from './fill';
 
 export type UnaryOp =
@@ -17,10 +17,10 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | '
 export const MAX_RANK = 8;
 
 const compiled = new Map<string, string>();
-function compile(source: string, family: string, op: string): string {
-  const key = `${family}:${op}`;
+function compile(source: string, family: string, op: string, vec4 = false): string {
+  const key = `${family}:${op}${vec4 ? ':vec4' : ''}`;
   let code = compiled.get(key);
-  if (!code) compiled.set(key, (code = kernelSource(source, { [op.toUpperCase()]: true })));
+  if (!code) compiled.set(key, (code = kernelSource(source, { [op.toUpperCase()]: true, VEC4: vec4 })));
   return code;
 }
 
@@ -67,17 +67,21 @@ export function binary(
   const n = shape.reduce((p, d) => p * d, 1);
   const operands = c ? [a, b, c] : [a, b];
   const merged = collapseAxes(shape, operands.map((o) => o.strides));
-  const u = uniforms().u32(n);
-  vec8(u, merged.shape);
-  for (const strides of merged.strides) vec8(u, strides);
+  // Four elements at a time where every operand allows it (same-shape and per-channel operands do).
+  const vec4 = inVec4s(merged);
+  const view = vec4 ?? merged;
+  const count = vec4 ? n / 4 : n;
+  const u = uniforms().u32(count);
+  vec8(u, view.shape);
+  for (const strides of view.strides) vec8(u, strides);
   if (!c) vec8(u, []);
   runtime.dispatch({
-    kernel: `binary_${op}`,
-    source: compile(binarySource, 'binary', op),
-    constants: { RANK: merged.shape.length },
+    kernel: `binary_${op}${vec4 ? ' (vec4)' : ''}`,
+    source: compile(binarySource, 'binary', op, vec4 !== null),
+    constants: { RANK: view.shape.length },
     buffers: c ? [a.buffer, b.buffer, c.buffer, out] : [a.buffer, b.buffer, out],
     uniforms: u.bytes(),
-    workgroups: Math.ceil(n / ELEMENTWISE_WORKGROUP),
+    workgroups: Math.ceil(count / ELEMENTWISE_WORKGROUP),
   });
 }
 

@@ -22,9 +22,9 @@ export const BACKWARD_STATS = 4;
 const WORKGROUP = 64;
 type Variant = 'stats' | 'apply' | 'gradStats' | 'gradInput' | 'gradAffine';
 const variantDefines: Record<Variant, Record<string, boolean>> = {
-  stats: { STATS: true },
+  stats: { STATS: true, GROUP_STATS: true },
   apply: {},
-  gradStats: { GRAD_STATS: true, GRAD: true },
+  gradStats: { GRAD_STATS: true, GRAD: true, GROUP_STATS: true },
   gradInput: { GRAD_INPUT: true, GRAD: true },
   gradAffine: { GRAD_AFFINE: true, GRAD: true },
 };
@@ -34,14 +34,14 @@ const codes = new Map<string, string>();
  * The kernel text of a variant, with `activation` (an expression of fx.input(0)) fused after the
  * affine: its function and its derivative's are generated and put before the shader.
  */
-function code(variant: Variant, activation?: FusedExpr): string {
-  const key = `${variant}:${activation?.key ?? ''}`;
+function code(variant: Variant, activation?: FusedExpr, vec4 = false): string {
+  const key = `${variant}:${activation?.key ?? ''}${vec4 ? ':vec4' : ''}`;
   let text = codes.get(key);
   if (!text) {
     const fused = activation
       ? `${FUSED_HELPERS}${unaryFunction('activation', activation)}${unaryFunction('activation_grad', derivative(activation, 0))}`
       : '';
-    text = kernelSource(fused + source, { ...variantDefines[variant], ACTIVATION: Boolean(activation) });
+    text = kernelSource(fused + source, { ...variantDefines[variant], ACTIVATION: Boolean(activation), VEC4: vec4 });
     codes.set(key, text);
   }
   return text;
@@ -64,7 +64,10 @@ function pack(g: GroupNormGeometry): Uint8Array {
     .bytes();
 }
 
-const elementGroups = (g: GroupNormGeometry) => Math.ceil((g.batch * g.spatial * g.channels) / WORKGROUP);
+/** The per-element kernels take four channels at a time when the channel count allows it. */
+const inVec4s = (g: GroupNormGeometry) => g.channels % 4 === 0;
+const elementGroups = (g: GroupNormGeometry) => Math.ceil((g.batch * g.spatial * g.channels) / (inVec4s(g) ? 4 : 1) / WORKGROUP);
+const vec4Suffix = (g: GroupNormGeometry) => (inVec4s(g) ? ' (vec4)' : '');
 
 /**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta, then `activation` of it where given;
@@ -76,8 +79,8 @@ export function groupNormForward(
   const u = pack(g);
   runtime.dispatch({ kernel: 'group_norm_stats', source: code('stats'), buffers: [x, stats], uniforms: u, workgroups: g.batch * g.groups });
   runtime.dispatch({
-    kernel: activation ? 'group_norm_activation' : 'group_norm',
-    source: code('apply', activation),
+    kernel: `${activation ? 'group_norm_activation' : 'group_norm'}${vec4Suffix(g)}`,
+    source: code('apply', activation, inVec4s(g)),
     buffers: [x, gamma, beta, stats, y],
     uniforms: u,
     workgroups: elementGroups(g),
@@ -104,8 +107,8 @@ export function groupNormGradInput(
   runtime: Runtime, g: GroupNormGeometry, x: GPUBuffer, dy: GPUBuffer, gamma: GPUBuffer, stats: GPUBuffer, dx: GPUBuffer, epilogue?: GroupNormEpilogue,
 ): void {
   runtime.dispatch({
-    kernel: 'group_norm_grad_input',
-    source: code('gradInput', epilogue?.activation),
+    kernel: `group_norm_grad_input${vec4Suffix(g)}`,
+    source: code('gradInput', epilogue?.activation, inVec4s(g)),
     buffers: [x, dy, gamma, stats, dx, ...(epilogue ? [epilogue.beta] : [])],
     uniforms: pack(g),
     workgroups: elementGroups(g),

@@ -1,5 +1,5 @@
 // Elementwise ops and activations against float64 references, with finite-difference gradients.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { gradcheck } from '../helpers/gradcheck';
@@ -130,6 +130,43 @@ describe('binary ops with broadcasting', () => {
       ]);
     });
   }
+
+  it('computes four elements at a time where every operand allows it, with the same values', async () => {
+    const cases: [number[], number[], boolean][] = [
+      [[3, 5, 8], [3, 5, 8], true], // same shape
+      [[3, 5, 8], [8], true], // per channel, 8 channels
+      [[3, 5, 8], [5, 1], false], // broadcast along the innermost axis
+      [[3, 5, 6], [6], false], // 6 channels
+    ];
+    const ops: [string, (a: g.Tensor, b: g.Tensor) => g.Tensor, (a: number, b: number) => number][] = [
+      ['add', g.add, (a, b) => a + b],
+      ['div', g.div, (a, b) => a / b],
+      ['greater', g.greaterMask, (a, b) => (Math.fround(a) > Math.fround(b) ? 1 : 0)],
+    ];
+    for (const [as, bs, vec4] of cases) {
+      const a = randomArray(as.reduce((p, d) => p * d, 1), 11, -2, 2);
+      const b = randomArray(bs.reduce((p, d) => p * d, 1), 12, 0.5, 2);
+      for (const [name, op, ref] of ops) {
+        const dispatch = vi.spyOn(rt, 'dispatch');
+        let out: Float32Array;
+        let kernels: string[];
+        try {
+          out = await g.tidyAsync(async () => op(g.fromArray(rt, a, as), g.fromArray(rt, b, bs)).read());
+          kernels = dispatch.mock.calls.map(([d]) => d.kernel).filter((k) => k.startsWith('binary_'));
+        } finally {
+          dispatch.mockRestore();
+        }
+        expectClose(out, broadcastRef(ref, a, as, b, bs, as), 1e-6, 1e-7, `${name} ${as} ${bs}`);
+        expect({ op: `${name} ${as} ${bs}`, kernels }).toEqual({ op: `${name} ${as} ${bs}`, kernels: [`binary_${name}${vec4 ? ' (vec4)' : ''}`] });
+      }
+    }
+    // where, with a same-shape condition: four at a time, each lane choosing for itself.
+    const cond = Array.from({ length: 16 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+    const a = randomArray(16, 13);
+    const b = randomArray(16, 14);
+    const picked = await g.tidyAsync(async () => g.where(g.fromArray(rt, cond, [2, 8]), g.fromArray(rt, a, [2, 8]), g.fromArray(rt, b, [2, 8])).read());
+    expectClose(picked, cond.map((c, i) => Math.fround(c ? a[i]! : b[i]!)), 0, 0, 'where');
+  });
 
   it('refuses shapes that do not broadcast', () => {
     g.tidy(() => {

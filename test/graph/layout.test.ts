@@ -1,6 +1,6 @@
 // Layout ops (permute, transpose, slice, concat, pad) against plain index-by-index references, with
 // finite-difference gradients. Values are only moved, so results must be bit-exact.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { gradcheck } from '../helpers/gradcheck';
@@ -167,6 +167,60 @@ describe('concat', () => {
       { data: randomArray(6, 22), shape: [2, 3] },
       { data: randomArray(4, 23), shape: [2, 2] },
     ]);
+  });
+});
+
+describe('copies four words at a time where both views allow it', () => {
+  /** Runs `op` and returns its result with the strided-copy kernels it dispatched. */
+  async function copiesOf(op: (...t: g.Tensor[]) => g.Tensor, inputs: { data: Float64Array; shape: number[] }[]) {
+    const dispatch = vi.spyOn(rt, 'dispatch');
+    try {
+      const out = await run(op, inputs);
+      return { ...out, kernels: dispatch.mock.calls.map(([d]) => d.kernel).filter((k) => k.startsWith('strided_copy')) };
+    } finally {
+      dispatch.mockRestore();
+    }
+  }
+
+  it('concat along channels of 4k channels each, and not when a part starts off the 4-word grid', async () => {
+    const a = values(3 * 5 * 4, 50);
+    const b = values(3 * 5 * 8, 51);
+    const c = values(3 * 5 * 2, 52);
+    const aligned = await copiesOf((x, y) => g.concat([x!, y!], -1), [
+      { data: a, shape: [3, 5, 4] },
+      { data: b, shape: [3, 5, 8] },
+    ]);
+    expectClose(aligned.data, concatRef([a, b], [[3, 5, 4], [3, 5, 8]], 2), 0, 0, 'aligned');
+    expect(aligned.kernels).toEqual(['strided_copy (vec4)', 'strided_copy (vec4)']);
+    // After 2 channels the next part starts at word 2 of each row: word by word, still exact.
+    const shifted = await copiesOf((x, y) => g.concat([x!, y!], -1), [
+      { data: c, shape: [3, 5, 2] },
+      { data: b, shape: [3, 5, 8] },
+    ]);
+    expectClose(shifted.data, concatRef([c, b], [[3, 5, 2], [3, 5, 8]], 2), 0, 0, 'shifted');
+    expect(shifted.kernels).toEqual(['strided_copy', 'strided_copy']);
+  });
+
+  it('slices: aligned channel ranges in vec4s, others word by word, all exact', async () => {
+    const shape = [3, 5, 12];
+    const x = values(size(shape), 53);
+    const cases: [number[], number[], string][] = [
+      [[0, 1, 4], [3, 4, 12], 'strided_copy (vec4)'],
+      [[1, 0, 0], [3, 5, 12], 'strided_copy (vec4)'],
+      [[0, 0, 2], [3, 5, 6], 'strided_copy'],
+      [[0, 0, 0], [3, 5, 6], 'strided_copy'],
+    ];
+    for (const [s, e, kernel] of cases) {
+      const out = await copiesOf((t) => g.slice(t!, s, e), [{ data: x, shape }]);
+      expectClose(out.data, sliceRef(x, shape, s, e), 0, 0, `slice ${s} ${e}`);
+      expect(out.kernels).toEqual([kernel]);
+    }
+  });
+
+  it('moves i32 words exactly in vec4s too', async () => {
+    const ints = Int32Array.from({ length: 2 * 8 }, (_, i) => (i * 2654435761) | 0);
+    const got = await g.tidyAsync(async () => g.slice(g.fromArray(rt, ints, [2, 8], { dtype: 'i32' }), [0, 4], [2, 8]).readInt());
+    expect(Array.from(got)).toEqual([...ints.slice(4, 8), ...ints.slice(12, 16)]);
   });
 });
 

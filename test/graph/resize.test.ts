@@ -1,6 +1,6 @@
 // Trilinear resize (PyTorch align_corners=False), x2 upsampling and nearest upsampling, with their
 // gradients, against float64 references; finite-difference gradient checks.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as g from '../../src/graph';
 import type { Runtime } from '../../src/gpu/runtime';
 import { gradcheck } from '../helpers/gradcheck';
@@ -13,6 +13,7 @@ beforeAll(async () => {
 });
 
 type T3 = [number, number, number];
+const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 
 /** PyTorch's align_corners=False source taps along one axis: [[index, weight], ...]. */
 function axisTaps(_axis: number, o: number, extentIn: number, extentOut: number): [number, number][] {
@@ -126,6 +127,36 @@ describe('resizeTrilinear', () => {
       expect(() => g.resizeTrilinear(g.zeros(rt, [2, 2, 2, 1]), [2, 2, 2])).toThrow(/5 dimensions/);
     });
   });
+});
+
+describe('channels four at a time (vec4 kernels)', () => {
+  // Channel counts that are multiples of 4 take the vec4 kernels; the others above take the scalar ones.
+  const shape = [2, 5, 6, 7, 8];
+  const cases: [string, T3, (t: g.Tensor) => g.Tensor, (axis: number, o: number, i: number, n: number) => [number, number][]][] = [
+    ['trilinear x2', [10, 12, 14], (t) => g.upsample2x(t), axisTaps],
+    ['trilinear to [9, 4, 13]', [9, 4, 13], (t) => g.resizeTrilinear(t, [9, 4, 13]), axisTaps],
+    ['nearest x[2, 1, 3]', [10, 6, 21], (t) => g.upsampleNearest(t, [2, 1, 3]), (axis, o) => [[Math.floor(o / [2, 1, 3][axis]!), 1]]],
+  ];
+  for (const [name, out, op, taps] of cases) {
+    it(`${name}: forward and gradient match float64 with 8 channels, through the vec4 kernels`, async () => {
+      const x = randomArray(size(shape), 41);
+      const outSize = 2 * out[0] * out[1] * out[2] * 8;
+      const dy = randomArray(outSize, 42);
+      const ref = resampleRef(x, shape, out, taps, dy);
+      const dispatch = vi.spyOn(rt, 'dispatch');
+      let resizes: string[];
+      try {
+        const got = await runBoth(op, x, shape, outSize, dy);
+        expectClose(got.y, ref.y, 1e-4, 1e-5, 'y');
+        expectClose(got.dx, ref.dx, 1e-4, 1e-5, 'dx');
+        resizes = dispatch.mock.calls.map(([d]) => d.kernel).filter((k) => k.startsWith('resize3d_'));
+      } finally {
+        dispatch.mockRestore();
+      }
+      expect(resizes).toHaveLength(2);
+      expect(resizes.every((k) => k.endsWith(' (vec4)'))).toBe(true);
+    });
+  }
 });
 
 describe('upsampleNearest', () => {

@@ -12,7 +12,7 @@
 // Training and prediction never call tunePending and import no table, so they run on defaultTile().
 import type { Runtime } from '../../gpu/runtime';
 import { median } from '../../gpu/timing';
-import { convFlops, convOutputExtent, type Conv3dGeometry } from './geometry';
+import { convFlops, convOutputExtent, volume, type Conv3dGeometry } from './geometry';
 import { conv3dFastForwardWith, conv3dFastGradInputWith, conv3dFastGradWeightWith } from './implicit-gemm';
 import { tileName, type ConvDirection, type ConvTile } from './tiles';
 
@@ -57,11 +57,35 @@ const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 /** The tile used when tuning is off or has not run yet for a class. */
 export function defaultTile(software: boolean, direction: ConvDirection, g: Conv3dGeometry): ConvTile {
   const channels = dstChannels(direction, g);
-  if (software) return { family: 'blocked', bv: 8, bc: Math.min(16, roundUp4(channels)) };
+  if (software) return softwareDefault(direction, g, channels);
   if (direction === 'backwardWeight') return { family: 'tiled', tm: 32, tn: 64, tk: 16, rm: 2, rn: 4 };
   if (channels <= 16) return { family: 'tiled', tm: 128, tn: 16, tk: 16, rm: 8, rn: 1 };
   if (channels <= 32) return { family: 'tiled', tm: 64, tn: 32, tk: 16, rm: 4, rn: 2 };
   return { family: 'tiled', tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 };
+}
+
+/**
+ * The register block on a software adapter, measured on SwiftShader at the shapes of the `small` UNet
+ * (2 crops of 32^3; bench/RESULTS.md, "Register blocks of the software default"):
+ *  - forward and backward-data: 16 voxels along w when the destination has at least 16 per residue
+ *    class (a 3x3x3 tap's weights then serve twice the voxels), else 8; a 1x1x1 kernel stays at 8 (its
+ *    K is one tap, too short to pay for the larger block).
+ *  - backward-weight: blocks of 16 input x 8 output channels on the large grids when the input channels
+ *    come in whole blocks of 16; otherwise 8 input x up to 16 output channels.
+ * Forward and backward-data sums are taken in the same order whatever the block, so there the choice
+ * changes speed, not values; backward-weight splits its reduction by the number of blocks, so its sums
+ * may differ in the last bits.
+ */
+function softwareDefault(direction: ConvDirection, g: Conv3dGeometry, channels: number): ConvTile {
+  const bc = Math.min(16, roundUp4(channels));
+  if (direction === 'backwardWeight') {
+    const largeGrid = g.batch * volume(g.output) >= 8192;
+    return largeGrid && g.inChannels % 16 === 0 && g.outChannels >= 8 ? { family: 'blocked', bv: 16, bc: 8 } : { family: 'blocked', bv: 8, bc };
+  }
+  const residue = direction === 'backwardData' ? g.stride[2] : 1;
+  const wExtent = direction === 'backwardData' ? g.input[2] : g.output[2];
+  const wide = volume(g.kernel) > 1 && Math.ceil(wExtent / residue) >= 16;
+  return { family: 'blocked', bv: wide ? 16 : 8, bc };
 }
 
 /** Tiles worth timing for a class: the family that suits the adapter first, one of the other family last (see below). */
