@@ -48,6 +48,14 @@ fn source_coord(o: u32, k: u32, s: u32, p: i32, extent: u32) -> i32 {
   return select(-1, i, i < i32(extent));
 }
 
+#if TRANSPOSED
+// The smallest tap k >= 0 with k = r + p (mod s): the first that reaches a source voxel from residue r.
+fn first_tap_of(r: u32, s: u32, p: i32) -> u32 {
+  let si = i32(s);
+  return u32(((i32(r) + p) % si + si) % si);
+}
+#endif
+
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -78,19 +86,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let q0 = qb * BV;
   let c0 = cb * BC;
 
+#if TRANSPOSED
+  // Only the taps k = r + p (mod s) reach a source voxel from residue class r: walk those alone.
+  let first_tap = vec3<u32>(first_tap_of(rd, params.stride.x, params.pad.x), first_tap_of(rh, params.stride.y, params.pad.y),
+                            first_tap_of(rw, params.stride.z, params.pad.z));
+  let tap_step = params.stride.xyz;
+#else
+  let first_tap = vec3<u32>(0u);
+  let tap_step = vec3<u32>(1u);
+#endif
 //@DECLARE
-  for (var kd = 0u; kd < k.x; kd++) {
+  for (var kd = first_tap.x; kd < k.x; kd += tap_step.x) {
     let id = source_coord(od, kd, params.stride.x, params.pad.x, sd.x);
     if (id < 0) { continue; }
-    for (var kh = 0u; kh < k.y; kh++) {
+    for (var kh = first_tap.y; kh < k.y; kh += tap_step.y) {
       let ih = source_coord(oh, kh, params.stride.y, params.pad.y, sd.y);
       if (ih < 0) { continue; }
       let row = voxel_row(n, u32(id), u32(ih), sd);
-      for (var kw = 0u; kw < k.z; kw++) {
+      for (var kw = first_tap.z; kw < k.z; kw += tap_step.z) {
 #if TRANSPOSED
-        // Position r + R*(q0 + v) reaches source w = q0 + v + (r + p - kw) / s when that divides.
+        // Position r + R*(q0 + v) reaches source w = q0 + v + (r + p - kw) / s, which divides (kw's residue).
         let shift = i32(rw) + params.pad.z - i32(kw);
-        if (shift % i32(params.stride.z) != 0) { continue; }
         let w_first = i32(q0) + shift / i32(params.stride.z);
         let w_step = 1;
 #else

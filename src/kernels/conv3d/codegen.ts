@@ -147,7 +147,7 @@ function blockedParts(c: BlockedConfig) {
 export interface WgradBlockedConfig {
   /** Output channels (dy channels) per invocation, a multiple of 4. */
   bo: number;
-  /** Input channels (x channels) per invocation, a multiple of 4. */
+  /** Input channels (x channels) per invocation: a multiple of 4 with vec4, any count otherwise. */
   bi: number;
   /** Both channel counts are multiples of 4: read x and dy as vec4. */
   vec4: boolean;
@@ -159,7 +159,7 @@ export function wgradBlockedSource(c: WgradBlockedConfig): string {
 }
 
 function wgradBlockedParts(c: WgradBlockedConfig) {
-  if (c.bo % 4 !== 0 || c.bi % 4 !== 0) throw new RangeError(`conv3d codegen: bad weight block ${c.bo} x ${c.bi}`);
+  if (c.bo % 4 !== 0 || c.bi < 1 || (c.vec4 && c.bi % 4 !== 0)) throw new RangeError(`conv3d codegen: bad weight block ${c.bo} x ${c.bi}`);
   const O = range(c.bo);
   const I = range(c.bi);
   const OG = range(c.bo / 4);

@@ -194,10 +194,12 @@ export function conv3dFastGradWeightWith(runtime: Runtime, tile: ConvTile, g: Co
   if (tile.family === 'blocked') {
     const vec4 = g.inChannels % 4 === 0 && g.outChannels % 4 === 0;
     // The block is bc output channels x bv input channels (bv rounded to a multiple of 4). In vec4 mode
-    // a block must not straddle the channel count: it shrinks to 4, which divides it.
+    // a block must not straddle the channel count: it shrinks to 4, which divides it. Read one channel
+    // at a time, it takes no more input channels than there are (the first layer's 1 or 2), since each
+    // one past them would be multiply-adds of a repeated channel, thrown away.
     const bo = vec4 && g.outChannels % tile.bc !== 0 ? 4 : tile.bc;
     const bvRounded = Math.max(4, Math.floor(tile.bv / 4) * 4);
-    const bi = vec4 && g.inChannels % bvRounded !== 0 ? 4 : bvRounded;
+    const bi = vec4 ? (g.inChannels % bvRounded !== 0 ? 4 : bvRounded) : Math.min(bvRounded, g.inChannels);
     const iBlocks = Math.ceil(g.inChannels / bi);
     const oBlocks = Math.ceil(g.outChannels / bo);
     splits = tile.splits || autoSplits(runtime, g, iBlocks * oBlocks * taps);

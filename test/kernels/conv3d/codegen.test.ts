@@ -35,7 +35,11 @@ describe('conv3d code generator', () => {
 
   it('refuses bad blocks and tiles', () => {
     expect(() => blockedSource({ bv: 4, bc: 6, vec4: false, srcChannels: 3, transposed: false, bias: false, activation: 'none' })).toThrow(/bad register block/);
-    expect(() => wgradBlockedSource({ bo: 4, bi: 2, vec4: false })).toThrow(/bad weight block/);
+    expect(() => wgradBlockedSource({ bo: 4, bi: 2, vec4: true })).toThrow(/bad weight block/);
+    expect(() => wgradBlockedSource({ bo: 4, bi: 0, vec4: false })).toThrow(/bad weight block/);
+    expect(() => wgradBlockedSource({ bo: 6, bi: 1, vec4: false })).toThrow(/bad weight block/);
+    // Read one channel at a time, a block may hold fewer than 4 input channels (a first layer's 1 or 2).
+    expect(wgradBlockedSource({ bo: 4, bi: 1, vec4: false })).toContain('const BI: u32 = 1u;');
     expect(() => tiledSource({ ...tile, rm: 3 }, { vec4: false, transposed: false, bias: false, activation: 'none' })).toThrow(/bad tiled configuration/);
     expect(() => wgradTiledSource({ ...tile, tk: 6 }, { vec4: false })).toThrow(/bad tiled configuration/);
   });

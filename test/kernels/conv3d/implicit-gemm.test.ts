@@ -67,9 +67,11 @@ interface Case {
 }
 // Channel counts: multiples of 4 (vec4 path) and not; the second case mixes them in each direction. The
 // blocked kernels write out a channel loop of up to 4 steps and keep a longer one a loop: 5 source channels
-// (backward-data of the first case) and 20 and 24 (the last case, vec4s) take the loop.
+// (backward-data of the first case) and 20 and 24 (the last case, vec4s) take the loop. One input
+// channel (a first layer's) gives the backward-weight block a single input channel.
 const shapes: Case[] = [
   { batch: 2, size: [5, 3, 7], cin: 3, cout: 5 },
+  { batch: 2, size: [4, 5, 3], cin: 1, cout: 8 },
   { batch: 1, size: [4, 7, 5], cin: 8, cout: 6 },
   { batch: 1, size: [3, 5, 6], cin: 4, cout: 12 },
   { batch: 1, size: [3, 4, 3], cin: 20, cout: 24 },
