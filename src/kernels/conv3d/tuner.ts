@@ -66,7 +66,7 @@ export function defaultTile(software: boolean, direction: ConvDirection, g: Conv
 
 /**
  * The register block on a software adapter, measured on SwiftShader at the shapes of the `small` UNet
- * (2 crops of 32^3; bench/RESULTS.md, "Register blocks of the software default"):
+ * (2 crops of 32^3; bench/RESULTS.md, "The training step after vec4 element kernels, wider register blocks and residue-class taps"):
  *  - forward and backward-data: 16 voxels along w when the destination has at least 16 per residue
  *    class (a 3x3x3 tap's weights then serve twice the voxels), else 8; a 1x1x1 kernel stays at 8 (its
  *    K is one tap, too short to pay for the larger block).
