@@ -36,10 +36,11 @@ alias WeightElement = vec4<f32>;
 //@CHANNELS_LAST
 
 // Source coordinate reached from destination coordinate `o` through tap `k` along one axis, or -1.
+// TRANSPOSED: the caller passes only taps of o's residue class (first_tap_of), so o + p - k divides by s.
 fn source_coord(o: u32, k: u32, s: u32, p: i32, extent: u32) -> i32 {
 #if TRANSPOSED
   let t = i32(o) + p - i32(k);
-  if (t < 0 || t % i32(s) != 0) { return -1; }
+  if (t < 0) { return -1; }
   let i = t / i32(s);
 #else
   let i = i32(o * s) - p + i32(k);

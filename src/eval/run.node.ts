@@ -212,7 +212,7 @@ async function scoreFolder(
     if (onMap) scorers.forEach((scorer, s) => stored[s] || onMap(evalCase, scorer, maps[s]!, loaded.ct));
     if (stored.some(Boolean)) reused++;
     const responses = sources ? await scoreWithoutLesions(evalCase, maps) : undefined;
-    return { evalCase: evalCase, scores: caseScores, seconds: caseSeconds, ...(responses ? { responses } : {}) };
+    return { evalCase, scores: caseScores, seconds: caseSeconds, ...(responses ? { responses } : {}) };
 
     /**
      * A method's map on the original grid: a scorer's scored once per case (kept in `onGrid` for the

@@ -65,9 +65,9 @@ function pack(g: GroupNormGeometry): Uint8Array {
 }
 
 /** The per-element kernels take four channels at a time when the channel count allows it. */
-const inVec4s = (g: GroupNormGeometry) => g.channels % 4 === 0;
-const elementGroups = (g: GroupNormGeometry) => Math.ceil((g.batch * g.spatial * g.channels) / (inVec4s(g) ? 4 : 1) / WORKGROUP);
-const vec4Suffix = (g: GroupNormGeometry) => (inVec4s(g) ? ' (vec4)' : '');
+const elementsInVec4s = (g: GroupNormGeometry) => g.channels % 4 === 0;
+const elementGroups = (g: GroupNormGeometry) => Math.ceil((g.batch * g.spatial * g.channels) / (elementsInVec4s(g) ? 4 : 1) / WORKGROUP);
+const vec4Suffix = (g: GroupNormGeometry) => (elementsInVec4s(g) ? ' (vec4)' : '');
 
 /**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta, then `activation` of it where given;
@@ -80,7 +80,7 @@ export function groupNormForward(
   runtime.dispatch({ kernel: 'group_norm_stats', source: code('stats'), buffers: [x, stats], uniforms: u, workgroups: g.batch * g.groups });
   runtime.dispatch({
     kernel: `${activation ? 'group_norm_activation' : 'group_norm'}${vec4Suffix(g)}`,
-    source: code('apply', activation, inVec4s(g)),
+    source: code('apply', activation, elementsInVec4s(g)),
     buffers: [x, gamma, beta, stats, y],
     uniforms: u,
     workgroups: elementGroups(g),
@@ -108,7 +108,7 @@ export function groupNormGradInput(
 ): void {
   runtime.dispatch({
     kernel: `group_norm_grad_input${vec4Suffix(g)}`,
-    source: code('gradInput', epilogue?.activation, inVec4s(g)),
+    source: code('gradInput', epilogue?.activation, elementsInVec4s(g)),
     buffers: [x, dy, gamma, stats, dx, ...(epilogue ? [epilogue.beta] : [])],
     uniforms: pack(g),
     workgroups: elementGroups(g),
