@@ -16,5 +16,6 @@ export * from './gpu/shader';
 export * from './gpu/timing';
 export * from './gpu/uniforms';
 export * from './gpu/usage';
+export type { GpuWait } from './gpu/wait';
 export * from './graph/index';
 export * as kernels from './kernels/index';

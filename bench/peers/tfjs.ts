@@ -1,6 +1,6 @@
 // The peer the benchmarks compare with: TensorFlow.js's WebGPU backend on the same adapter, in the same
 // process. It finds WebGPU at navigator.gpu, as in a page; in Node that is Dawn's GPU object.
-import { nodeGPU } from '../../src/gpu/node';
+import { nodeGPU, waitWithoutSpinning } from '../../src/gpu/node';
 import { median } from '../../src/gpu/timing';
 
 export type Tf = typeof import('@tensorflow/tfjs-core');
@@ -21,11 +21,12 @@ export async function startTfjs(): Promise<TfjsPeer> {
   await tf.ready();
   const backend = tf.backend() as unknown as { device: GPUDevice; ensureCommandEncoderReady(): void; endComputePassEncoder(): void; submitQueue(): void };
   const finish = async () => {
-    // Submit whatever TF.js has encoded (it batches like our runtime), then wait for the queue.
+    // Submit whatever TF.js has encoded (it batches like our runtime), then wait for the queue the way
+    // our runtime waits in Node (without spinning a core), so that both run on the same CPU time.
     backend.ensureCommandEncoderReady();
     backend.endComputePassEncoder();
     backend.submitQueue();
-    await backend.device.queue.onSubmittedWorkDone();
+    await waitWithoutSpinning(backend.device.queue.onSubmittedWorkDone());
   };
   return {
     tf,

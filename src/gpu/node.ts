@@ -122,7 +122,7 @@ export async function nodeRuntime(choice?: AdapterChoice): Promise<Runtime> {
 
 /** A runtime on an adapter nodeAdapter() gave, tracked so that the process can end cleanly (releaseDawnWhenIdle). */
 export async function openNodeRuntime(adapter: GPUAdapter): Promise<Runtime> {
-  const runtime = await openRuntime(adapter);
+  const runtime = await openRuntime(adapter, { waitForGpu: waitWithoutSpinning });
   openRuntimes.add(runtime);
   // Dawn keeps the process alive while the GPU object is referenced: let go of it once the last open
   // device is gone (a later nodeAdapter() call makes a new one). Until then this listener holds it, so
@@ -136,6 +136,36 @@ export async function openNodeRuntime(adapter: GPUAdapter): Promise<Runtime> {
     });
   });
   return runtime;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** The longest sleep between two polls, in milliseconds: what a wait may overshoot the GPU by. */
+const MAX_SLEEP_MS = 1;
+
+/**
+ * Awaits a promise that Dawn settles (a buffer map, the queue's completion, an error scope) without
+ * keeping a core busy. Dawn's binding settles its promises from a setImmediate callback that queues
+ * itself again for as long as any is pending, so a plain await keeps this thread at 100 % for as long
+ * as the GPU works; on the software adapter that thread takes a third of the two cores' time from
+ * SwiftShader's own threads, which do the work (bench/RESULTS.md, "Waiting for the GPU without
+ * spinning"). Here the thread sleeps between turns of the event loop: every turn runs Dawn's poll once
+ * (and whatever else is due), then the thread sleeps an eighth of the time waited so far, at most
+ * MAX_SLEEP_MS, so that a short wait stays short.
+ */
+export async function waitWithoutSpinning<T>(work: Promise<T>): Promise<T> {
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  work.then(mark, mark);
+  const start = performance.now();
+  for (;;) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (settled) return work;
+    const waited = performance.now() - start;
+    Atomics.wait(sleeper, 0, 0, Math.min(MAX_SLEEP_MS, Math.max(0.02, waited / 8)));
+  }
 }
 
 /** Two turns of the event loop: Dawn polls from setImmediate callbacks, and a poll queued with a device's loss runs out. */

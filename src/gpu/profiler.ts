@@ -2,6 +2,7 @@
 // pass whose begin and end timestamps land in a query set; each flush resolves the set into a buffer
 // that is read back when the caller asks for the profile.
 import { BufferUsage, MapMode } from './usage';
+import type { GpuWait } from './wait';
 
 export type KernelTimes = Map<string, { count: number; totalMs: number }>;
 
@@ -15,7 +16,10 @@ export class Profiler {
   private readonly resolveBuffer: GPUBuffer;
   private times: KernelTimes = new Map();
 
-  constructor(private readonly device: GPUDevice) {
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly waitForGpu: GpuWait,
+  ) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: CAPACITY * 2, label: 'kernel timestamps' });
     this.resolveBuffer = device.createBuffer({
       size: CAPACITY * 2 * 8,
@@ -55,7 +59,7 @@ export class Profiler {
 
   async collect(): Promise<KernelTimes> {
     for (const { names, staging } of this.inFlight) {
-      await staging.mapAsync(MapMode.READ);
+      await this.waitForGpu(staging.mapAsync(MapMode.READ));
       const stamps = new BigUint64Array(staging.getMappedRange());
       names.forEach((name, i) => {
         const ms = Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1e6;

@@ -12,6 +12,7 @@ import { checkGrid, foldWorkgroups, type Grid } from './grid';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTimes } from './profiler';
 import { BufferUsage, MapMode } from './usage';
+import { plainAwait, type GpuWait } from './wait';
 
 export interface BufferBinding {
   buffer: GPUBuffer;
@@ -39,6 +40,13 @@ export interface PipelineStats {
   pipelines: number;
   hits: number;
   misses: number;
+}
+
+export interface RuntimeOptions {
+  /** Bytes of idle pooled buffers kept for reuse (default 512 MiB). */
+  maxIdleBytes?: number;
+  /** How to wait for the GPU (default: a plain await). */
+  waitForGpu?: GpuWait;
 }
 
 interface PendingCheck {
@@ -70,16 +78,18 @@ export class Runtime {
   private readonly lostListeners: ((error: DeviceLostError) => void)[] = [];
   private readonly profiler: Profiler | null;
   private destroyed = false;
+  private readonly waitForGpu: GpuWait;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterReport,
-    options: { maxIdleBytes?: number } = {},
+    options: RuntimeOptions = {},
   ) {
+    this.waitForGpu = options.waitForGpu ?? plainAwait;
     this.limits = adapterLimits(device as unknown as GPUAdapter);
     this.pool = new BufferPool(device, options.maxIdleBytes ?? 512 * 2 ** 20, () => this.batchIndex, this.limits.maxBufferSize);
     this.hasTimestamps = device.features.has('timestamp-query');
-    this.profiler = this.hasTimestamps ? new Profiler(device) : null;
+    this.profiler = this.hasTimestamps ? new Profiler(device, this.waitForGpu) : null;
     device.lost.then((info) => {
       this.lostInfo = info;
       const error = new DeviceLostError(info.reason ?? 'unknown', info.message);
@@ -170,7 +180,7 @@ export class Runtime {
     this.batchKernels.push('readback');
     this.flush();
     try {
-      await staging.mapAsync(MapMode.READ, 0, size);
+      await this.waitForGpu(staging.mapAsync(MapMode.READ, 0, size));
       const out = staging.getMappedRange(0, size).slice(0, byteLength);
       staging.unmap();
       return out;
@@ -244,7 +254,7 @@ export class Runtime {
   async sync(): Promise<void> {
     this.assertUsable();
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.waitForGpu(this.device.queue.onSubmittedWorkDone());
     await this.checkErrors();
   }
 
@@ -350,7 +360,7 @@ export class Runtime {
     const pending = this.pending;
     this.pending = [];
     for (const check of pending) {
-      const [validation, memory] = await Promise.all([check.validation, check.memory]);
+      const [validation, memory] = await this.waitForGpu(Promise.all([check.validation, check.memory]));
       if ((validation || memory) && this.lostInfo) throw this.lostError();
       if (validation) throw new GpuValidationError(unique(check.kernels), validation.message);
       if (memory) throw new GpuOutOfMemoryError(unique(check.kernels), memory.message);

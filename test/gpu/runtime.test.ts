@@ -5,6 +5,8 @@ import { DeviceLostError, GpuValidationError } from '../../src/gpu/errors';
 import type { Runtime } from '../../src/gpu/runtime';
 import { kernelSource } from '../../src/gpu/shader';
 import { uniforms } from '../../src/gpu/uniforms';
+import { runtimeFromGPU } from '../../src/gpu/open-runtime';
+import { hostGPU, hostRuntimeOptions } from '../helpers/host';
 import { privateRuntime, testRuntime } from '../helpers/runtime';
 
 // Adds `amount` to every element; one invocation per element, folded grids allowed.
@@ -151,6 +153,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (let i = 0; i < n; i++) if (out[i] !== i) wrong++;
     expect(wrong).toBe(0);
     runtime.release(buffer);
+  });
+});
+
+describe('waiting for the GPU', () => {
+  it("waits for every read, sync and error check through the host's wait", async () => {
+    const waited: string[] = [];
+    const hostWait = hostRuntimeOptions.waitForGpu ?? (<T>(work: Promise<T>) => work);
+    const counting = await runtimeFromGPU(await hostGPU(), {
+      waitForGpu: <T>(work: Promise<T>) => {
+        waited.push('wait');
+        return hostWait(work);
+      },
+    });
+    try {
+      const buffer = counting.upload(new Float32Array([1, 2, 3]));
+      addOne(counting, buffer, 3);
+      expect(Array.from(await counting.readFloat32(buffer, 3))).toEqual([2, 3, 4]);
+      const afterRead = waited.length;
+      expect(afterRead).toBeGreaterThanOrEqual(2); // the map, then the batch's error scopes
+      addOne(counting, buffer, 3);
+      await counting.sync();
+      expect(waited.length).toBeGreaterThanOrEqual(afterRead + 2); // the queue, then the error scopes
+      expect(Array.from(await counting.readFloat32(buffer, 3))).toEqual([3, 4, 5]);
+    } finally {
+      counting.dispose();
+    }
   });
 });
 

@@ -1,5 +1,7 @@
 // Browser counterpart of test/helpers/host.ts: the browser runner (test/browser/run.mjs) bundles
 // this file wherever a test imports host.ts, so the same test gets its GPU from the page.
+import type { RuntimeOptions } from '../../src/gpu/runtime';
+
 export async function hostGPU(): Promise<GPU> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
@@ -11,6 +13,9 @@ export async function hostGPU(): Promise<GPU> {
   }
   return gpu;
 }
+
+/** What a runtime in a page is opened with: the defaults (a page's GPU process does the polling). */
+export const hostRuntimeOptions: RuntimeOptions = {};
 
 /** The built engine bundle (dist/engine.js), served by the test server from the repository root. */
 export async function engineBundle(): Promise<typeof import('../../src/engine')> {

@@ -3,11 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { nodeGPU } from '../../src/gpu/node';
+import { nodeGPU, waitWithoutSpinning } from '../../src/gpu/node';
+import type { RuntimeOptions } from '../../src/gpu/runtime';
 
 export async function hostGPU(): Promise<GPU> {
   return nodeGPU();
 }
+
+/** What a runtime on this host is opened with: Node waits for Dawn without spinning a core. */
+export const hostRuntimeOptions: RuntimeOptions = { waitForGpu: waitWithoutSpinning };
 
 /** The built engine bundle (dist/engine.js), loaded the way an embedding program would load it. */
 export async function engineBundle(): Promise<typeof import('../../src/engine')> {
