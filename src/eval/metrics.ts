@@ -30,14 +30,6 @@ export interface CaseMetrics {
   negatives: number;
 }
 
-export interface CurvePoint {
-  threshold: number;
-  fpr: number;
-  tpr: number;
-  pro: number;
-  dice: number;
-}
-
 interface Split {
   negatives: Float32Array; // sorted descending
   positives: Float32Array; // sorted descending
@@ -75,11 +67,31 @@ function split(scores: ArrayLike<number>, lesion: ArrayLike<number>, body: Array
   return { negatives, positives, weights, labels, sizes };
 }
 
-/** The ROC / PRO / Dice curve, one point per distinct score, from the highest threshold down. */
-function sweep(s: Split): CurvePoint[] {
+/**
+ * The ROC / PRO / Dice curve, one point per distinct score, from the highest threshold down. Typed
+ * arrays rather than a point object each: a case has about a million distinct scores.
+ */
+interface Curve {
+  threshold: Float64Array;
+  fpr: Float64Array;
+  tpr: Float64Array;
+  pro: Float64Array;
+  dice: Float64Array;
+}
+
+function sweep(s: Split): Curve {
   const P = s.positives.length;
   const N = s.negatives.length;
-  const points: CurvePoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0, pro: 0, dice: 0 }];
+  const capacity = P + N + 1;
+  const c: Curve = {
+    threshold: new Float64Array(capacity),
+    fpr: new Float64Array(capacity),
+    tpr: new Float64Array(capacity),
+    pro: new Float64Array(capacity),
+    dice: new Float64Array(capacity),
+  };
+  c.threshold[0] = Infinity; // the first point selects nothing
+  let m = 1;
   let ip = 0;
   let ineg = 0;
   let pro = 0;
@@ -87,29 +99,52 @@ function sweep(s: Split): CurvePoint[] {
     const t = Math.max(ip < P ? s.positives[ip]! : -Infinity, ineg < N ? s.negatives[ineg]! : -Infinity);
     while (ip < P && s.positives[ip] === t) pro += s.weights[ip++]!;
     while (ineg < N && s.negatives[ineg] === t) ineg++;
-    points.push({
-      threshold: t,
-      fpr: N ? ineg / N : 0,
-      tpr: P ? ip / P : 0,
-      pro: Math.min(pro, 1),
-      dice: (2 * ip) / (ip + ineg + P),
-    });
+    c.threshold[m] = t;
+    c.fpr[m] = N ? ineg / N : 0;
+    c.tpr[m] = P ? ip / P : 0;
+    c.pro[m] = Math.min(pro, 1);
+    c.dice[m] = (2 * ip) / (ip + ineg + P);
+    m++;
   }
-  return points;
+  return {
+    threshold: c.threshold.subarray(0, m),
+    fpr: c.fpr.subarray(0, m),
+    tpr: c.tpr.subarray(0, m),
+    pro: c.pro.subarray(0, m),
+    dice: c.dice.subarray(0, m),
+  };
+}
+
+/** The point of highest Dice (the first, from the highest threshold down, where several tie). */
+function bestDicePoint(c: Curve): number {
+  let best = 0;
+  for (let i = 1; i < c.dice.length; i++) if (c.dice[i]! > c.dice[best]!) best = i;
+  return best;
 }
 
 /** Trapezoidal area under y(x) for x in [0, limit], interpolating at the limit, divided by the limit. */
 export function normalisedArea(points: { x: number; y: number }[], limit = 1): number {
+  return areaUnder(
+    points.map((p) => p.x),
+    points.map((p) => p.y),
+    limit,
+  );
+}
+
+/** normalisedArea of the curve (x[i], y[i]). */
+function areaUnder(x: ArrayLike<number>, y: ArrayLike<number>, limit: number): number {
   let area = 0;
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1]!;
-    const b = points[i]!;
-    if (a.x >= limit) break;
-    if (b.x <= limit) {
-      area += ((b.x - a.x) * (a.y + b.y)) / 2;
+  for (let i = 1; i < x.length; i++) {
+    const ax = x[i - 1]!;
+    const bx = x[i]!;
+    const ay = y[i - 1]!;
+    const by = y[i]!;
+    if (ax >= limit) break;
+    if (bx <= limit) {
+      area += ((bx - ax) * (ay + by)) / 2;
     } else {
-      const yAtLimit = a.y + ((b.y - a.y) * (limit - a.x)) / (b.x - a.x);
-      area += ((limit - a.x) * (a.y + yAtLimit)) / 2;
+      const yAtLimit = ay + ((by - ay) * (limit - ax)) / (bx - ax);
+      area += ((limit - ax) * (ay + yAtLimit)) / 2;
       break;
     }
   }
@@ -151,17 +186,15 @@ export function evaluateCase(
   if (s.positives.length === 0 || s.negatives.length === 0) {
     return { auroc: null, auroc30: null, aupro30: null, diceBest: null, bestThreshold: null, diceFixed: null, lesionRecall: null, ...base };
   }
-  const points = sweep(s);
-  const roc = points.map((p) => ({ x: p.fpr, y: p.tpr }));
-  const proCurve = points.map((p) => ({ x: p.fpr, y: p.pro }));
-  const best = points.reduce((a, b) => (b.dice > a.dice ? b : a));
+  const curve = sweep(s);
+  const best = bestDicePoint(curve);
   const fixed = options.fixedThreshold;
   return {
-    auroc: normalisedArea(roc, 1),
-    auroc30: normalisedArea(roc, FPR_LIMIT),
-    aupro30: normalisedArea(proCurve, FPR_LIMIT),
-    diceBest: best.dice,
-    bestThreshold: best.threshold,
+    auroc: areaUnder(curve.fpr, curve.tpr, 1),
+    auroc30: areaUnder(curve.fpr, curve.tpr, FPR_LIMIT),
+    aupro30: areaUnder(curve.fpr, curve.pro, FPR_LIMIT),
+    diceBest: curve.dice[best]!,
+    bestThreshold: curve.threshold[best]!,
     diceFixed: fixed === undefined ? null : diceAt(scores, lesion, body, fixed),
     lesionRecall: fixed === undefined ? null : recallAt(scores, s, fixed),
     ...base,
@@ -170,23 +203,36 @@ export function evaluateCase(
 
 /** The threshold that maximises Dice over several cases pooled together (chosen on cases set aside). */
 export function chooseThreshold(cases: { scores: ArrayLike<number>; lesion: ArrayLike<number>; body: ArrayLike<number> }[]): number {
-  const positives: number[] = [];
-  const negatives: number[] = [];
+  let positiveCount = 0;
+  let negativeCount = 0;
   for (const c of cases) {
     for (let i = 0; i < c.scores.length; i++) {
       if (!c.body[i]) continue;
-      (c.lesion[i] ? positives : negatives).push(c.scores[i]!);
+      if (c.lesion[i]) positiveCount++;
+      else negativeCount++;
     }
   }
-  if (positives.length === 0) throw new Error('chooseThreshold: the cases hold no lesion voxels inside the body');
+  if (positiveCount === 0) throw new Error('chooseThreshold: the cases hold no lesion voxels inside the body');
+  const positives = new Float32Array(positiveCount);
+  const negatives = new Float32Array(negativeCount);
+  let p = 0;
+  let q = 0;
+  for (const c of cases) {
+    for (let i = 0; i < c.scores.length; i++) {
+      if (!c.body[i]) continue;
+      if (c.lesion[i]) positives[p++] = c.scores[i]!;
+      else negatives[q++] = c.scores[i]!;
+    }
+  }
   const s: Split = {
-    positives: Float32Array.from(positives).sort().reverse(),
-    negatives: Float32Array.from(negatives).sort().reverse(),
-    weights: new Float64Array(positives.length),
+    positives: positives.sort().reverse(),
+    negatives: negatives.sort().reverse(),
+    weights: new Float64Array(positiveCount),
     labels: new Int32Array(0),
     sizes: [],
   };
-  return sweep(s).reduce((a, b) => (b.dice > a.dice ? b : a)).threshold;
+  const curve = sweep(s);
+  return curve.threshold[bestDicePoint(curve)]!;
 }
 
 export type MetricName = 'auroc' | 'auroc30' | 'aupro30' | 'diceBest' | 'diceFixed' | 'lesionRecall';
