@@ -122,17 +122,11 @@ function bestDicePoint(c: Curve): number {
   return best;
 }
 
-/** Trapezoidal area under y(x) for x in [0, limit], interpolating at the limit, divided by the limit. */
-export function normalisedArea(points: { x: number; y: number }[], limit = 1): number {
-  return areaUnder(
-    points.map((p) => p.x),
-    points.map((p) => p.y),
-    limit,
-  );
-}
-
-/** normalisedArea of the curve (x[i], y[i]). */
-function areaUnder(x: ArrayLike<number>, y: ArrayLike<number>, limit: number): number {
+/**
+ * Trapezoidal area under the curve (x[i], y[i]) for x in [0, limit], interpolating at the limit,
+ * divided by the limit.
+ */
+export function normalisedArea(x: ArrayLike<number>, y: ArrayLike<number>, limit = 1): number {
   let area = 0;
   for (let i = 1; i < x.length; i++) {
     const ax = x[i - 1]!;
@@ -190,9 +184,9 @@ export function evaluateCase(
   const best = bestDicePoint(curve);
   const fixed = options.fixedThreshold;
   return {
-    auroc: areaUnder(curve.fpr, curve.tpr, 1),
-    auroc30: areaUnder(curve.fpr, curve.tpr, FPR_LIMIT),
-    aupro30: areaUnder(curve.fpr, curve.pro, FPR_LIMIT),
+    auroc: normalisedArea(curve.fpr, curve.tpr, 1),
+    auroc30: normalisedArea(curve.fpr, curve.tpr, FPR_LIMIT),
+    aupro30: normalisedArea(curve.fpr, curve.pro, FPR_LIMIT),
     diceBest: curve.dice[best]!,
     bestThreshold: curve.threshold[best]!,
     diceFixed: fixed === undefined ? null : diceAt(scores, lesion, body, fixed),

@@ -159,8 +159,8 @@ describe('against brute-force float64 references', () => {
   });
 
   it('normalisedArea interpolates at the limit', () => {
-    expect(normalisedArea([{ x: 0, y: 0 }, { x: 1, y: 1 }], 0.5)).toBeCloseTo(0.25, 12);
-    expect(normalisedArea([{ x: 0, y: 1 }, { x: 0.2, y: 1 }, { x: 1, y: 1 }], 0.3)).toBeCloseTo(1, 12);
+    expect(normalisedArea([0, 1], [0, 1], 0.5)).toBeCloseTo(0.25, 12);
+    expect(normalisedArea([0, 0.2, 1], [1, 1, 1], 0.3)).toBeCloseTo(1, 12);
   });
 });
 

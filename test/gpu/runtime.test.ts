@@ -5,6 +5,7 @@ import { DeviceLostError, GpuValidationError } from '../../src/gpu/errors';
 import type { Runtime } from '../../src/gpu/runtime';
 import { kernelSource } from '../../src/gpu/shader';
 import { uniforms } from '../../src/gpu/uniforms';
+import { plainAwait } from '../../src/gpu/wait';
 import { runtimeFromGPU } from '../../src/gpu/open-runtime';
 import { hostGPU, hostRuntimeOptions } from '../helpers/host';
 import { privateRuntime, testRuntime } from '../helpers/runtime';
@@ -159,7 +160,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 describe('waiting for the GPU', () => {
   it("waits for every read, sync and error check through the host's wait", async () => {
     const waited: string[] = [];
-    const hostWait = hostRuntimeOptions.waitForGpu ?? (<T>(work: Promise<T>) => work);
+    const hostWait = hostRuntimeOptions.waitForGpu ?? plainAwait;
     const counting = await runtimeFromGPU(await hostGPU(), {
       waitForGpu: <T>(work: Promise<T>) => {
         waited.push('wait');
