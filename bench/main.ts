@@ -4,7 +4,7 @@
 // `npm run bench -- reports ...` compares eval reports of models scored elsewhere.
 import { adapterName } from '../src/gpu/adapter';
 import { runToExit } from '../src/cli/run-to-exit';
-import { nodeRuntime } from '../src/gpu/node';
+import { boundsChecks, nodeRuntime } from '../src/gpu/node';
 import { measureCeilings } from '../src/kernels/ceilings';
 import { benchmarks } from './benchmarks/index';
 import { runQualityBenchmark } from './quality/run';
@@ -48,6 +48,7 @@ async function runBenchmarks(args: BenchArgs): Promise<number> {
         JSON.stringify(
           {
             adapter,
+            boundsChecks: boundsChecks(),
             ceilings: { fmaGflops: ceilings.fmaGflops, copyGBps: ceilings.copyGBps },
             date: new Date().toISOString(),
             cases: rows,
@@ -57,7 +58,7 @@ async function runBenchmarks(args: BenchArgs): Promise<number> {
         ),
       );
     } else {
-      console.log(`adapter: ${adapterName(adapter)}${adapter.software ? ' (software)' : ''}`);
+      console.log(`adapter: ${adapterName(adapter)}${adapter.software ? ' (software)' : ''}, bounds checks ${boundsChecks() ? 'on' : 'off'}`);
       console.log(`ceilings: ${ceilings.fmaGflops.toFixed(2)} GFLOP/s FMA, ${ceilings.copyGBps.toFixed(2)} GB/s copy\n`);
       console.log(table(rows));
     }

@@ -69,8 +69,29 @@ function dawn(): GPU {
   process.env.XDG_RUNTIME_DIR ??= '/tmp'; // the Vulkan loader complains on every start without it
   // Dawn rejects Mesa's lavapipe (it lacks required Vulkan features) with a warning on every start.
   process.env.VK_LOADER_DRIVERS_DISABLE ??= '*lvp_icd*';
-  heldGPU = create([]) as GPU;
+  heldGPU = create(boundsChecks() ? [] : [UNCHECKED_BUFFER_ACCESS]) as GPU;
   return heldGPU;
+}
+
+/**
+ * WebGPU checks every buffer access of every shader at run time (robust buffer access: Tint clamps each
+ * index, and the Vulkan driver masks each load and store against the buffer's size), because a browser
+ * runs shaders from pages it does not trust. A Node process runs only the engine's own kernels, which
+ * keep their accesses in bounds by construction and are tested for it (random odd shapes with poisoned
+ * outputs, in Node and in Chromium, where the checks stay on). On the software adapter every load is a
+ * per-lane gather, and the checks add about a third to it: a `small` training step takes 1.15 s
+ * instead of 1.45 s (bench/RESULTS.md, "Buffer accesses without run-time bounds checks"). So Node turns
+ * them off, as native frameworks never had them; SCREENER_BOUNDS_CHECKS=on keeps them, for debugging a
+ * kernel that may read or write past its buffers.
+ */
+const UNCHECKED_BUFFER_ACCESS = 'enable-dawn-features=allow_unsafe_apis,disable_robustness';
+
+/** Whether Node's WebGPU devices check buffer accesses at run time (SCREENER_BOUNDS_CHECKS; off unless set to on). */
+export function boundsChecks(): boolean {
+  const value = process.env.SCREENER_BOUNDS_CHECKS;
+  if (!value || value === 'off') return false;
+  if (value === 'on') return true;
+  throw new Error(`SCREENER_BOUNDS_CHECKS must be on or off, not "${value}"`);
 }
 
 async function tryAdapter(wantSoftware: boolean | null): Promise<GPUAdapter | null> {
@@ -87,6 +108,7 @@ async function tryAdapter(wantSoftware: boolean | null): Promise<GPUAdapter | nu
 /** A Dawn adapter, chosen by `choice` or the SCREENER_ADAPTER environment variable. */
 export async function nodeAdapter(choice?: AdapterChoice): Promise<GPUAdapter> {
   const want = choice ?? parseChoice(process.env.SCREENER_ADAPTER);
+  boundsChecks(); // a misspelt value is the user's error, not an adapter that failed to open
   const userICD = process.env.VK_ICD_FILENAMES;
 
   // Without GPU device nodes no hardware driver can work; trying one only prints the loader's complaints.

@@ -162,7 +162,7 @@ const PAPER_MASKING: MaskingConfig = { probability: 0.9, ratio: 0.6, blockFracti
 /**
  * tiny: a training step in seconds on a software adapter, for tests.
  * small: the default, sized for a 2-core machine's software adapter (measured there: an SSL step of
- *   two 32^3 crops takes about 1.5 s, a flow density step about 1.9 s; bench/RESULTS.md, train). 32^3 crops at
+ *   two 32^3 crops takes about 1.1 s, a flow density step about 1.4 s; bench/RESULTS.md, train). 32^3 crops at
  *   2.5 mm cover 8 cm, enough to see an organ and its neighbourhood; the pool stride 2x2x2 gives a
  *   16^3 grid of density positions per crop (the paper's 3x3x2 does not divide 32, leaving partial
  *   windows that average pooling drops, and its 3x coarser in-plane grid would blur small lesions

@@ -20,6 +20,19 @@ describe('screener doctor', () => {
     expect(report.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 2 ** 20);
     expect(report.fmaGflops).toBeGreaterThan(0);
     expect(report.copyGBps).toBeGreaterThan(0);
+    expect(report.boundsChecks).toBe(process.env.SCREENER_BOUNDS_CHECKS === 'on');
+  });
+
+  it('opens the device with run-time bounds checks when SCREENER_BOUNDS_CHECKS=on, and refuses other values', async () => {
+    const env = (value: string) => ({ ...process.env, SCREENER_BOUNDS_CHECKS: value });
+    const { stdout } = await run(process.execPath, ['dist/cli.js', 'doctor', '--json'], { timeout: 90_000, env: env('on') });
+    const report = JSON.parse(stdout);
+    expect(report.boundsChecks).toBe(true);
+    expect(report.fmaGflops).toBeGreaterThan(0);
+    await expect(run(process.execPath, ['dist/cli.js', 'doctor'], { timeout: 60_000, env: env('yes') })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/SCREENER_BOUNDS_CHECKS must be on or off, not "yes"/),
+    });
   });
 
   it('names the adapter and both ceilings in its text report', async () => {
@@ -27,6 +40,7 @@ describe('screener doctor', () => {
     expect(stdout).toMatch(/^adapter\s+\S.*\((software|hardware) adapter\)$/m);
     expect(stdout).toMatch(/fma ceiling\s+[\d.]+ GFLOP\/s/);
     expect(stdout).toMatch(/copy ceiling\s+[\d.]+ GB\/s/);
+    expect(stdout).toMatch(/^bounds checks (on|off) /m);
   });
 
   it('fails with the install command when no adapter can be found', async () => {

@@ -1,6 +1,6 @@
 // `screener doctor`: which adapter this machine gives, its limits, and its measured ceilings.
 import { adapterLimits, adapterName, describeAdapter } from '../../gpu/adapter';
-import { nodeAdapter, openNodeRuntime } from '../../gpu/node';
+import { boundsChecks, nodeAdapter, openNodeRuntime } from '../../gpu/node';
 import { measureCeilings } from '../../kernels/ceilings';
 import { defineCommand } from '../command';
 
@@ -14,7 +14,8 @@ export const doctor = defineCommand({
   notes: [
     'Names the adapter (and whether it is a software one), prints the limits that matter and measures two ' +
       'ceilings on it: GFLOP/s of a pure-FMA kernel and GB/s of a large copy (read + written bytes), medians ' +
-      'of 7 runs after warm-up. SCREENER_ADAPTER=gpu|software forces a kind of adapter.',
+      'of 7 runs after warm-up. SCREENER_ADAPTER=gpu|software forces a kind of adapter. Shaders run without ' +
+      "WebGPU's run-time bounds checks on buffer accesses unless SCREENER_BOUNDS_CHECKS=on (the report says which).",
   ],
   async execute(args) {
     const adapter = await nodeAdapter();
@@ -30,6 +31,7 @@ export const doctor = defineCommand({
               adapter: report,
               limits,
               timestampQuery: runtime.hasTimestamps,
+              boundsChecks: boundsChecks(),
               fmaGflops: round(ceilings.fmaGflops),
               copyGBps: round(ceilings.copyGBps),
               fmaMedianMs: round(ceilings.fma.medianMs),
@@ -45,6 +47,7 @@ export const doctor = defineCommand({
       console.log(`adapter      ${adapterName(report)} (${kind})`);
       console.log(`description  ${report.description || '(none given)'}`);
       console.log(`timestamps   ${runtime.hasTimestamps ? 'yes' : 'no'}`);
+      console.log(`bounds checks ${boundsChecks() ? 'on (SCREENER_BOUNDS_CHECKS=on)' : 'off (SCREENER_BOUNDS_CHECKS=on turns them on)'}`);
       console.log('limits');
       for (const [name, value] of Object.entries(limits)) console.log(`  ${name.padEnd(36)} ${value}`);
       console.log(`fma ceiling  ${ceilings.fmaGflops.toFixed(2)} GFLOP/s  (median ${ceilings.fma.medianMs.toFixed(1)} ms of 7)`);
