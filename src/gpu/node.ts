@@ -79,8 +79,8 @@ function dawn(): GPU {
  * runs shaders from pages it does not trust. A Node process runs only the engine's own kernels, which
  * keep their accesses in bounds by construction and are tested for it (random odd shapes with poisoned
  * outputs, in Node and in Chromium, where the checks stay on). On the software adapter every load is a
- * per-lane gather, and the checks add about a third to it: a `small` training step takes 1.15 s
- * instead of 1.45 s (bench/RESULTS.md, "Buffer accesses without run-time bounds checks"). So Node turns
+ * per-lane gather, and the checks add a clamp and a masked compare to each: a `small` training step
+ * takes about 1.1 s instead of 1.4 s (bench/RESULTS.md, "Buffer accesses without run-time bounds checks"). So Node turns
  * them off, as native frameworks never had them; SCREENER_BOUNDS_CHECKS=on keeps them, for debugging a
  * kernel that may read or write past its buffers.
  */
