@@ -67,7 +67,8 @@ function mirror(i: number, n: number): number {
 export function padFaces<T extends Float32Array | Uint8Array>(data: T, shape: Shape3, p: FacePadding): T {
   const [D, H, W] = shape;
   const [PD, PH, PW] = paddedShape(shape, p);
-  const out = new (data.constructor as { new (n: number): T })(PD * PH * PW);
+  // By element type, not data.constructor: a Node Buffer's constructor is the deprecated Buffer(n).
+  const out = (data instanceof Float32Array ? new Float32Array(PD * PH * PW) : new Uint8Array(PD * PH * PW)) as T;
   let o = 0;
   for (let d = 0; d < PD; d++) {
     const sd = d - p.before[0];

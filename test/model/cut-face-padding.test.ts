@@ -53,6 +53,11 @@ describe('cut-face padding', () => {
     expect(mask).toBeInstanceOf(Uint8Array);
     expect(Array.from(mask)).toEqual(Array.from(padded));
     expect(Array.from(cropPadding(Float32Array.from(mask), shape, p))).toEqual(Array.from(data));
+    // A subclass of Uint8Array (a Node Buffer is one) gives a plain Uint8Array: its constructor is not called.
+    class Bytes extends Uint8Array {}
+    const fromSubclass = padFaces(Bytes.from(data) as Uint8Array, shape, p);
+    expect(fromSubclass.constructor).toBe(Uint8Array);
+    expect(Array.from(fromSubclass)).toEqual(Array.from(padded));
   });
 
   it('keeps the mirrored cells, and a cell holding the scan\'s end and its mirror, out of the reference', () => {

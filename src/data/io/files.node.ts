@@ -25,10 +25,19 @@ function readError(path: string, error: unknown): DataError {
 
 export function readFileBytes(path: string): Uint8Array {
   try {
-    return readFileSync(path);
+    return plainBytes(readFileSync(path));
   } catch (error) {
     throw readError(path, error);
   }
+}
+
+/**
+ * The same memory as a plain Uint8Array. A Node Buffer is a Uint8Array whose slice() shares memory
+ * (a typed array's copies) and whose constructor is the deprecated Buffer(n): neither should leak
+ * into code written for typed arrays.
+ */
+export function plainBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 export interface ReadNiftiOptions extends NiftiReadOptions {

@@ -29,6 +29,11 @@ describe('files', () => {
     expect(Array.from(back.data)).toEqual(Array.from(toyCt().data));
     writeNifti(join(root, 'single', 'plain.nii'), toyCt());
     expect(readFileSync(join(root, 'single', 'plain.nii'))[0]).toBe(92); // sizeof_hdr 348 = 0x15c, not gzip
+    // Whole-file reads are plain Uint8Arrays (a Buffer's slice() would share memory), same bytes.
+    const bytes = readFileBytes(join(root, 'single', 'plain.nii'));
+    expect(bytes.constructor).toBe(Uint8Array);
+    expect(Array.from(bytes)).toEqual(Array.from(readFileSync(join(root, 'single', 'plain.nii'))));
+    expect(bytes.slice(0, 4).buffer).not.toBe(bytes.buffer);
   });
 
   it('leaves nothing behind when a write fails', () => {

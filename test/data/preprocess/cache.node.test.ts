@@ -30,6 +30,12 @@ describe('the preprocessed cache', () => {
     expect(Array.from(cached.lesion!)).toEqual(Array.from(computed.lesion!));
     expect(cached.lesion!.reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
     expect(cached.scan.geometry).toEqual(computed.scan.geometry);
+    // Masks from a hit are plain typed arrays with memory of their own: not Node Buffers, whose
+    // slice() shares memory and whose constructor is deprecated, nor views that keep the file alive.
+    for (const mask of [cached.scan.body.data, cached.scan.originalBody.data, cached.lesion!]) {
+      expect(mask.constructor).toBe(Uint8Array);
+      expect(mask.buffer.byteLength).toBe(mask.length);
+    }
     // Other parameters, or a touched source file, miss the cache.
     const other = new PreprocessedCache(cacheDir, { targetSpacing: [3, 3, 3] });
     other.get(first!);
