@@ -33,7 +33,7 @@ export function readFileBytes(path: string): Uint8Array {
 
 /**
  * The same memory as a plain Uint8Array. A Node Buffer is a Uint8Array whose slice() shares memory
- * (a typed array's copies) and whose constructor is the deprecated Buffer(n): neither should leak
+ * (a typed array's slice() copies) and whose constructor is the deprecated Buffer(n): neither should leak
  * into code written for typed arrays.
  */
 export function plainBytes(buffer: Buffer): Uint8Array {
