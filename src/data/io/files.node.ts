@@ -36,7 +36,7 @@ export function readFileBytes(path: string): Uint8Array {
  * (a typed array's slice() copies) and whose constructor is the deprecated Buffer(n): neither should leak
  * into code written for typed arrays.
  */
-export function plainBytes(buffer: Buffer): Uint8Array {
+function plainBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 

@@ -3,10 +3,10 @@
 // preprocessing parameters; change any of them and the entry is simply not found.
 // File format: "SCRNPREP" + uint32 JSON length + JSON (geometry, shapes) + float32 image + uint8 masks.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCase, type CaseEntry, type LoadedCase } from '../io/dataset.node';
-import { plainBytes, writeFileAtomic } from '../io/files.node';
+import { readFileBytes, writeFileAtomic } from '../io/files.node';
 import { requirePlausibleCt } from '../geometry/plausible-geometry';
 import { maskToPreprocessed, preprocessCt, resolvePreprocessOptions, type PreprocessGeometry, type PreprocessOptions, type PreprocessRequest, type PreprocessedScan } from './preprocess';
 import { type Affine, type Shape3, type Vec3, voxelCount } from '../geometry/volume';
@@ -72,7 +72,7 @@ export class PreprocessedCache {
     const path = this.pathFor(entry);
     if (existsSync(path)) {
       try {
-        const cached = decodeEntry(plainBytes(readFileSync(path)), entry);
+        const cached = decodeEntry(readFileBytes(path), entry);
         this.hits++;
         return cached;
       } catch {
